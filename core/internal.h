@@ -1,0 +1,53 @@
+/* Helpers shared by the kernels in core/.  Not installed, not used outside core/. */
+#ifndef ULPGATE_CORE_INTERNAL_H
+#define ULPGATE_CORE_INTERNAL_H
+
+#include <math.h>
+#include <stddef.h>
+
+#include "ulpgate/ulpgate.h"
+
+/* Element i of an array of dtype dt, widened exactly to binary64. */
+double ug__load(ug_dtype dt, const void *a, size_t i);
+
+/* Store v into element i of an array of dtype dt, rounded once (RNE) from binary64;
+ * bf16 rounds straight from binary64, never through binary32. */
+void ug__store(ug_dtype dt, void *a, size_t i, double v);
+
+/* Check a problem for op/dt: every rule of ulpgate.h (NULLs, empty, reduction, targets,
+ * labels in [0,1], probability sums).  On failure records the detailed message and
+ * returns the status; on success clears the message and returns UG_OK. */
+ug_status ug__validate(const ug_problem *p, ug_op op, ug_dtype dt);
+
+/* Record a detailed message for ug_last_error() and return s. */
+ug_status ug__fail(ug_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Write a finished loss vector (one binary64 value per row, each already the kernel's best
+ * value) to p->y with p->reduction applied: none stores each row, sum and mean add the rows
+ * with Neumaier compensation in binary64 and round once.  Used by every loss kernel. */
+void ug__reduce_store(const ug_problem *p, ug_dtype dt, const double *loss, size_t count);
+
+/* Error-free transformations (Knuth two-sum; Neumaier's compensated sum). */
+static inline void ug__two_sum(double a, double b, double *s, double *e)
+{
+    double t = a + b;
+    double bb = t - a;
+    *e = (a - (t - bb)) + (b - bb);
+    *s = t;
+}
+
+typedef struct ug__nsum { double s, c; } ug__nsum;
+
+static inline void ug__nsum_add(ug__nsum *acc, double v)
+{
+    double t = acc->s + v;
+    int big = (acc->s >= 0 ? acc->s : -acc->s) >= (v >= 0 ? v : -v);
+    acc->c += big ? (acc->s - t) + v : (v - t) + acc->s;
+    acc->s = t;
+}
+
+/* The compensated value; an overflowed running sum is returned as it is (its compensation
+ * term is inf - inf). */
+static inline double ug__nsum_value(const ug__nsum *acc) { return isfinite(acc->s) ? acc->s + acc->c : acc->s; }
+
+#endif

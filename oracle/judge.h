@@ -1,0 +1,110 @@
+/* The judge: runs a registered kernel and the oracle on the same batches and measures.
+ *
+ * Kernel-agnostic: it knows a kernel only through its registry row (op, dtype, fn, bound,
+ * name) and treats production, variant and canary kernels alike; what a failure means is
+ * the caller's business.  Every output is compared with ug_compare (oracle/ulp.h), the
+ * one comparison of floats in the project; the judge never compares values itself.
+ *
+ * For each output y of exact e (ug_exact): the class of ug_compare, its ULP error, and
+ * whether it is over the kernel's claimed bound ug_bound_at(k, n, e.kappa).  Accumulated
+ * over any number of batches (families x seeds): counts per class, outputs over bound,
+ * correctly rounded (ulp <= 0.5, class ok) and faithful (ulp < 1, class ok) outputs, the
+ * max, the mean and exact order statistics of the ULP errors (every error is kept; a
+ * sorted copy gives p50, p99, p99.9 by the nearest-rank rule), the worst output and the
+ * output most over its bound, each with the input row(s) it came from.
+ *
+ * A kernel that returns a status other than UG_OK on a batch the oracle accepts, writes
+ * past its outputs, or writes to its inputs, is a failure of the kernel (kernel_errors),
+ * never a crash of the judge; none of that batch's outputs is compared.
+ */
+#ifndef ULPGATE_ORACLE_JUDGE_H
+#define ULPGATE_ORACLE_JUDGE_H
+
+#include <stddef.h>
+
+#include "families.h"
+#include "oracle.h"
+#include "ulp.h"
+#include "ulpgate/registry.h"
+
+/* The oracle's answer for one batch, computed once and judged against any number of
+ * kernels of the batch's op and dtype. */
+typedef struct ug_expect {
+    const ug_batch *batch;
+    ug_reduction red;
+    size_t count;      /* ug_output_count(op, rows, n, red)                       */
+    ug_exact *exact;   /* count values, NULL when the oracle refused the batch    */
+    ug_status status;  /* the oracle's status (UG_OK for every valid batch)       */
+} ug_expect;
+
+/* Evaluate the oracle on b with reduction red.  Returns e->status, or UG_ERR_NOMEM. */
+ug_status ug_expect_init(ug_expect *e, const ug_batch *b, ug_reduction red);
+void ug_expect_free(ug_expect *e);
+
+/* One judged output and the input it came from: enough to print it and replay it. */
+typedef struct ug_judge_sample {
+    ug_batch *input;     /* a copy of the output's row (all rows for a reduced output),
+                            first_row = its row in the family generation; NULL: unset  */
+    size_t output;       /* index among the batch's outputs                           */
+    size_t row;          /* its row in the batch (0 for a reduced output)             */
+    size_t col;          /* its position in the row's outputs                         */
+    int reduced;         /* a sum or mean over every row of the batch                 */
+    double computed;     /* the kernel's value (a dtype value, exactly)               */
+    double exact;        /* the correctly rounded value                               */
+    char exact_hex[80];  /* the unrounded exact value, %Ra at UG_ORACLE_PREC bits      */
+    double ulp;          /* ULP error (+inf for a violation)                          */
+    double bound;        /* ug_bound_at(k, n, kappa)                                  */
+    double kappa;
+    ug_cmp_class cls;
+    ug_status status;    /* not UG_OK: the kernel refused the batch (nothing compared) */
+    const char *why;     /* kernel errors: "status", "overrun", "input-modified"      */
+} ug_judge_sample;
+
+typedef struct ug_judge {
+    const ug_kernel *k;
+    size_t batches;                    /* batches judged                              */
+    size_t outputs;                    /* outputs compared                            */
+    size_t cls[UG_CMP_CLASS_COUNT];    /* outputs per class (UG_CMP_OK: no violation) */
+    size_t over_bound;                 /* class ok and ulp > bound                    */
+    size_t correct;                    /* class ok and ulp <= 0.5                     */
+    size_t faithful;                   /* class ok and ulp < 1                        */
+    size_t kernel_errors;              /* batches the kernel failed on                */
+    double max_ulp;                    /* over every output (+inf with a violation)   */
+    double sum_ulp;                    /* over the class-ok outputs                   */
+    double *errs;                      /* every output's ULP error, in judging order  */
+    size_t nerrs, cap;
+    ug_judge_sample worst;             /* the first output of the largest ULP error   */
+    ug_judge_sample excess;            /* the first output most over its bound, or the
+                                          first kernel error                          */
+} ug_judge;
+
+typedef struct ug_judge_stats {
+    size_t outputs;
+    double max_ulp, mean_ulp;          /* mean over class-ok outputs                  */
+    double p50, p99, p999;             /* nearest rank over every output              */
+    double pct_correct, pct_faithful;  /* of every output                             */
+} ug_judge_stats;
+
+void ug_judge_init(ug_judge *j, const ug_kernel *k);
+void ug_judge_free(ug_judge *j);
+
+/* Judge j's kernel on b against e (e NULL: the oracle is run here, reduction none).
+ * Returns UG_OK; UG_ERR_ARG when b is not of the kernel's op and dtype; the oracle's
+ * status when it refused b (a bad batch, not the kernel's fault; nothing judged);
+ * UG_ERR_NOMEM. */
+ug_status ug_judge_batch(ug_judge *j, const ug_batch *b, const ug_expect *e);
+
+/* Every batch of l, with e[i] for l->items[i] (e NULL: computed here). */
+ug_status ug_judge_list(ug_judge *j, const ug_batch_list *l, const ug_expect *e);
+
+/* The statistics (sorts a copy of the errors); all zero when nothing was compared. */
+ug_judge_stats ug_judge_summary(const ug_judge *j);
+
+/* 1 when the kernel broke its claim: an output over its bound, a special-value or
+ * overflow violation, or a kernel error. */
+int ug_judge_failed(const ug_judge *j);
+
+/* Outputs in violation (every class but UG_CMP_OK). */
+size_t ug_judge_violations(const ug_judge *j);
+
+#endif

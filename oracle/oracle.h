@@ -1,0 +1,55 @@
+/* The MPFR oracle: correctly rounded exact values of every op of DESIGN.md.
+ *
+ * The exact value is the mathematical function of the inputs *as stored* in the dtype,
+ * with the special values of oracle/SPECIAL.md.  Every result is proven by a Ziv loop
+ * (oracle/ANALYSIS.md gives the error bound of each op; the code cites its sections).
+ *
+ * The oracle knows no kernel: it reads a ug_problem (include/ulpgate/ulpgate.h) exactly
+ * as a kernel would, and writes what the kernel should have written.
+ */
+#ifndef ULPGATE_ORACLE_H
+#define ULPGATE_ORACLE_H
+
+#include <stddef.h>
+
+#include <mpfr.h>
+
+#include "ulpgate/ulpgate.h"
+
+/* Precision of the unrounded values handed out (ug_exact.value): enough that the ULP
+ * error computed from them is exact to far better than 2^-20 of an ULP. */
+#define UG_ORACLE_PREC 128
+
+/* One output element. */
+typedef struct ug_exact {
+    double rounded; /* the correctly rounded (RNE) value in the dtype, held exactly in a
+                       double; NaN, +-inf and the sign of zero as SPECIAL.md says      */
+    mpfr_t value;   /* the exact value rounded to UG_ORACLE_PREC bits (RNE) in MPFR's
+                       full exponent range: never overflows or underflows; NaN or +-inf
+                       where the table says so                                        */
+    double kappa;   /* the relative condition number of this output (oracle/cond.c);
+                       +inf where the output is 0 or not finite                         */
+} ug_exact;
+
+/* An array of count ug_exact with value initialised at UG_ORACLE_PREC. */
+ug_exact *ug_exact_new(size_t count);
+void ug_exact_free(ug_exact *e, size_t count);
+
+/* Evaluate op on p in dtype dt: fills ug_output_count(op, p->rows, p->n, p->reduction)
+ * elements of out (p->y is ignored).  Returns the same status a kernel returns for bad
+ * input (ug__validate's rules), UG_OK otherwise. */
+ug_status ug_oracle_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out);
+
+/* Round an MPFR value once, correctly (RNE), to dt, with the dtype's subnormals and
+ * overflow; the result is returned as a double holding the dtype value exactly. */
+double ug_oracle_round(mpfr_srcptr v, ug_dtype dt);
+
+/* Parse a decimal, C99 hex float, inf, -inf or nan and round it once (RNE) to dt.
+ * Returns 0 and sets *out (exact double), or -1 when s is not a complete number. */
+int ug_parse_number(const char *s, ug_dtype dt, double *out);
+
+/* Unit in the last place and precision data of each dtype. */
+int ug_dtype_precision(ug_dtype dt);  /* 24, 53, 8        */
+int ug_dtype_emin(ug_dtype dt);       /* exponent e of the smallest normal 2^e: -126, -1022, -126 */
+
+#endif
