@@ -118,7 +118,7 @@ double ug_prob_sum_tolerance(ug_dtype dt, size_t n)
     return tol;
 }
 
-double ug__load(ug_dtype dt, const void *a, size_t i)
+double ug_load(ug_dtype dt, const void *a, size_t i)
 {
     switch (dt) {
     case UG_F32: return ((const float *)a)[i];
@@ -128,7 +128,7 @@ double ug__load(ug_dtype dt, const void *a, size_t i)
     }
 }
 
-void ug__store(ug_dtype dt, void *a, size_t i, double v)
+void ug_store(ug_dtype dt, void *a, size_t i, double v)
 {
     switch (dt) {
     case UG_F32: ((float *)a)[i] = (float)v; break;

@@ -7,12 +7,9 @@
 
 #include "ulpgate/ulpgate.h"
 
-/* Element i of an array of dtype dt, widened exactly to binary64. */
-double ug__load(ug_dtype dt, const void *a, size_t i);
-
-/* Store v into element i of an array of dtype dt, rounded once (RNE) from binary64;
- * bf16 rounds straight from binary64, never through binary32. */
-void ug__store(ug_dtype dt, void *a, size_t i, double v);
+/* The public ug_load / ug_store (ulpgate.h), under the names the kernels use. */
+#define ug__load ug_load
+#define ug__store ug_store
 
 /* Check a problem for op/dt: every rule of ulpgate.h (NULLs, empty, reduction, targets,
  * labels in [0,1], probability sums).  On failure records the detailed message and

@@ -30,7 +30,15 @@ static double dense_finite(const ug__row *row, size_t i, double pi, double s_hi,
     double d, de;
     ug__two_sum(row->e[i], -pi, &d, &de);
     double num = fma(-pi, row->sp, d) + de;
-    return ug__div_sum(num, s_hi, s_lo);
+    double g = ug__div_sum(num, s_hi, s_lo);
+    if (g != 0 || isinf(row->x[i]))
+        return g;
+    /* A zero gradient: exact (+0) only when e_i - p_i s is exactly 0; otherwise its sign is
+     * that of e_i - p_i when that is not 0, and else of -p_i sp, where sp underflowed but is
+     * > 0 whenever another entry is finite (SPECIAL.md: zeros). */
+    if (d != 0)
+        return copysign(0.0, d);
+    return pi > 0 && row->nfinite > 1 ? -0.0 : 0.0;
 }
 
 /* xent_grad.fused.*: contract

@@ -18,24 +18,6 @@ typedef struct buf {
     int64_t target[2];
 } buf;
 
-static void put(ug_dtype dt, void *a, size_t i, double v)
-{
-    if (dt == UG_F32)
-        ((float *)a)[i] = (float)v;
-    else if (dt == UG_F64)
-        ((double *)a)[i] = v;
-    else
-        ((ug_bf16 *)a)[i] = ug_bf16_from_f64(v);
-}
-
-static double get(ug_dtype dt, const void *a, size_t i)
-{
-    if (dt == UG_F32)
-        return ((const float *)a)[i];
-    if (dt == UG_F64)
-        return ((const double *)a)[i];
-    return ug_bf16_to_f32(((const ug_bf16 *)a)[i]);
-}
 
 /* A valid 2 x 4 problem for k: logits 0.5, -1, 2, 0; target 2 and 1; aux a one-hot
  * probability row (xent_dense, dense xent_grad) or labels 0.25 (bce_logits). */
@@ -44,8 +26,8 @@ static ug_problem valid(const ug_kernel *k, buf *b)
     static const double xs[4] = {0.5, -1, 2, 0};
     memset(b, 0, sizeof *b);
     for (size_t i = 0; i < 8; i++) {
-        put(k->dtype, &b->x, i, xs[i % 4]);
-        put(k->dtype, &b->aux, i, k->op == UG_OP_BCE_LOGITS ? 0.25 : i % 4 == 2);
+        ug_store(k->dtype, &b->x, i, xs[i % 4]);
+        ug_store(k->dtype, &b->aux, i, k->op == UG_OP_BCE_LOGITS ? 0.25 : i % 4 == 2);
     }
     b->target[0] = 2;
     b->target[1] = 1;
@@ -113,23 +95,23 @@ Test(every_kernel, rejects_bad_input_with_a_status)
         }
         if (k->op == UG_OP_XENT_DENSE || k->op == UG_OP_XENT_GRAD) {
             p = valid(k, &b), p.target = NULL, p.aux = &b.aux;
-            put(k->dtype, &b.aux, 0, 0.5);
+            ug_store(k->dtype, &b.aux, 0, 0.5);
             expect_status(k, p, UG_ERR_PROB_SUM, "probabilities summing to 1.5");
             p = valid(k, &b), p.target = NULL, p.aux = &b.aux;
-            put(k->dtype, &b.aux, 1, -0.25), put(k->dtype, &b.aux, 2, 1.25);
+            ug_store(k->dtype, &b.aux, 1, -0.25), ug_store(k->dtype, &b.aux, 2, 1.25);
             expect_status(k, p, UG_ERR_LABEL, "a probability of -0.25");
             p = valid(k, &b), p.target = NULL, p.aux = &b.aux;
-            put(k->dtype, &b.aux, 2, NAN);
+            ug_store(k->dtype, &b.aux, 2, NAN);
             expect_status(k, p, UG_ERR_LABEL, "a NaN probability");
         }
         if (k->op == UG_OP_BCE_LOGITS) {
             p = valid(k, &b), p.aux = NULL;
             expect_status(k, p, UG_ERR_NULL, "labels = NULL");
             p = valid(k, &b);
-            put(k->dtype, &b.aux, 5, 1.5);
+            ug_store(k->dtype, &b.aux, 5, 1.5);
             expect_status(k, p, UG_ERR_LABEL, "a label of 1.5");
             p = valid(k, &b);
-            put(k->dtype, &b.aux, 3, NAN);
+            ug_store(k->dtype, &b.aux, 3, NAN);
             expect_status(k, p, UG_ERR_LABEL, "a NaN label");
         }
     }
@@ -156,13 +138,13 @@ Test(every_non_canary_kernel, treats_minus_inf_as_a_mask)
         buf b3, b4;
         memset(&b3, 0, sizeof b3), memset(&b4, 0, sizeof b4);
         for (size_t j = 0; j < 3; j++) {
-            put(k->dtype, &b3.x, j, row3[j]);
-            put(k->dtype, &b4.x, j + (j > 0), row3[j]);
-            put(k->dtype, &b3.aux, j, j == 2 ? 0.75 : j == 0 ? 0.25 : 0);
-            put(k->dtype, &b4.aux, j + (j > 0), j == 2 ? 0.75 : j == 0 ? 0.25 : 0);
+            ug_store(k->dtype, &b3.x, j, row3[j]);
+            ug_store(k->dtype, &b4.x, j + (j > 0), row3[j]);
+            ug_store(k->dtype, &b3.aux, j, j == 2 ? 0.75 : j == 0 ? 0.25 : 0);
+            ug_store(k->dtype, &b4.aux, j + (j > 0), j == 2 ? 0.75 : j == 0 ? 0.25 : 0);
         }
-        put(k->dtype, &b4.x, 1, -INFINITY);
-        put(k->dtype, &b4.aux, 1, 0);
+        ug_store(k->dtype, &b4.x, 1, -INFINITY);
+        ug_store(k->dtype, &b4.aux, 1, 0);
         b3.target[0] = 1, b4.target[0] = 2;
         ug_problem p3 = {.rows = 1, .n = 3, .x = &b3.x, .y = &b3.y, .target = b3.target};
         ug_problem p4 = {.rows = 1, .n = 4, .x = &b4.x, .y = &b4.y, .target = b4.target};
@@ -172,15 +154,15 @@ Test(every_non_canary_kernel, treats_minus_inf_as_a_mask)
         cr_assert_eq(k->fn(&p4), UG_OK, "%s: %s", k->name, ug_last_error());
         size_t outs = ug_output_count(k->op, 1, 3, UG_RED_NONE);
         if (outs == 1) {
-            cr_expect(same(get(k->dtype, &b3.y, 0), get(k->dtype, &b4.y, 0)), "%s: masked row gives %a, unmasked %a", k->name,
-                      get(k->dtype, &b4.y, 0), get(k->dtype, &b3.y, 0));
+            cr_expect(same(ug_load(k->dtype, &b3.y, 0), ug_load(k->dtype, &b4.y, 0)), "%s: masked row gives %a, unmasked %a", k->name,
+                      ug_load(k->dtype, &b4.y, 0), ug_load(k->dtype, &b3.y, 0));
             continue;
         }
         for (size_t j = 0; j < 3; j++) {
-            double u = get(k->dtype, &b3.y, j), m = get(k->dtype, &b4.y, j + (j > 0));
+            double u = ug_load(k->dtype, &b3.y, j), m = ug_load(k->dtype, &b4.y, j + (j > 0));
             cr_expect(same(u, m), "%s: output %zu is %a with a mask, %a without", k->name, j, m, u);
         }
-        double masked = get(k->dtype, &b4.y, 1);
+        double masked = ug_load(k->dtype, &b4.y, 1);
         double want = k->op == UG_OP_LOG_SOFTMAX ? -INFINITY : 0.0;
         cr_expect(same(masked, want), "%s: the masked entry gives %a, not %a", k->name, masked, want);
     }
@@ -195,14 +177,14 @@ Test(every_non_canary_kernel, handles_n_equal_1)
             continue;
         buf b;
         memset(&b, 0, sizeof b);
-        put(k->dtype, &b.x, 0, -3.25);
-        put(k->dtype, &b.aux, 0, 1);
+        ug_store(k->dtype, &b.x, 0, -3.25);
+        ug_store(k->dtype, &b.aux, 0, 1);
         ug_problem p = {.rows = 1, .n = 1, .x = &b.x, .y = &b.y, .target = b.target};
         if (k->op == UG_OP_XENT_DENSE)
             p.aux = &b.aux;
         cr_assert_eq(k->fn(&p), UG_OK, "%s: %s", k->name, ug_last_error());
         double want = k->op == UG_OP_SOFTMAX ? 1.0 : k->op == UG_OP_LOGSUMEXP ? -3.25 : 0.0;
-        double got = get(k->dtype, &b.y, 0);
+        double got = ug_load(k->dtype, &b.y, 0);
         cr_expect(same(got, want), "%s: n = 1 gives %a, not %a", k->name, got, want);
     }
 }

@@ -4,7 +4,7 @@
  * Method: one row-major batch of rows x n logits, normal(0, 1) from the project's PRNG
  * (oracle/prng.h, seed 1), rounded to the kernel's dtype.  One warm-up call, then `repeat`
  * timed calls (CLOCK_MONOTONIC); the figure is the median call time divided by rows x n.
- * GB/s counts the bytes of the logits read and the outputs written once.
+ * GB/s counts the bytes of the logits (and labels) read and the outputs written once.
  * --oracle times ug_oracle_eval on the same batches instead (softmax, f32 and f64, rows of
  * n = 16, 1024 and 65536 unless --shape is given).
  */
@@ -50,16 +50,6 @@ static int cmp_double(const void *a, const void *b)
  * one-hot at 0 (valid for every op). */
 typedef struct batch { void *x, *aux, *y; int64_t *target; size_t rows, n; } batch;
 
-static void put(ug_dtype dt, void *a, size_t i, double v)
-{
-    if (dt == UG_F32)
-        ((float *)a)[i] = (float)v;
-    else if (dt == UG_F64)
-        ((double *)a)[i] = v;
-    else
-        ((ug_bf16 *)a)[i] = ug_bf16_from_f64(v);
-}
-
 static batch make_batch(const char *cmd, ug_dtype dt, ug_op op, shape s)
 {
     batch b = {.rows = s.rows, .n = s.n};
@@ -71,8 +61,8 @@ static batch make_batch(const char *cmd, ug_dtype dt, ug_op op, shape s)
     ug_prng g;
     ug_prng_seed(&g, 1);
     for (size_t i = 0; i < count; i++) {
-        put(dt, b.x, i, ug_prng_normal(&g));
-        put(dt, b.aux, i, op == UG_OP_BCE_LOGITS ? 0.5 : i % s.n == 0);
+        ug_store(dt, b.x, i, ug_prng_normal(&g));
+        ug_store(dt, b.aux, i, op == UG_OP_BCE_LOGITS ? 0.5 : i % s.n == 0);
     }
     memset(b.target, 0, s.rows * sizeof *b.target);
     return b;
@@ -178,7 +168,8 @@ static void bench_kernels(const char *cmd, const char *which, const shape *shape
             batch b = make_batch(cmd, k->dtype, k->op, shapes[j]);
             ug_problem p = problem_of(&b, k->op);
             size_t outs = ug_output_count(k->op, b.rows, b.n, UG_RED_NONE);
-            size_t bytes = ug_dtype_size(k->dtype) * (1 + outs / (b.rows * b.n));
+            size_t reads = 1 + (p.aux != NULL); /* logits, and labels or probabilities */
+            size_t bytes = ug_dtype_size(k->dtype) * reads + ug_dtype_size(k->dtype) * outs / (b.rows * b.n);
             print_line(k->name, shapes[j], time_kernel(k, &p, repeat), bytes);
             ug_cli_check_stdout(cmd);
             free_batch(&b);

@@ -14,5 +14,6 @@ int ug_cmd_list(int argc, char **argv);  /* cmd_list.c */
 int ug_cmd_run(int argc, char **argv);   /* cmd_run.c  */
 int ug_cmd_exact(int argc, char **argv); /* cmd_run.c  */
 int ug_cmd_check(int argc, char **argv); /* cmd_check.c */
+int ug_cmd_bench(int argc, char **argv); /* cmd_bench.c */
 
 #endif

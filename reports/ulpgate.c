@@ -16,6 +16,7 @@ static const ug_command commands[] = {
     {"list", ug_cmd_list, "print the kernel registry: name, op, dtype, algorithm, isa, bound, role"},
     {"run", ug_cmd_run, "run one kernel on rows of numbers, print its outputs as hex floats"},
     {"exact", ug_cmd_exact, "print the oracle's correctly rounded outputs for rows of numbers"},
+    {"bench", ug_cmd_bench, "time kernels (or the oracle, --oracle): ns per element and GB/s"},
     {"check", ug_cmd_check, "judge kernels against the oracle on the input families: ULP statistics"},
 };
 

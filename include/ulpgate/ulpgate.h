@@ -86,6 +86,13 @@ size_t ug_output_count(ug_op op, size_t rows, size_t n, ug_reduction red);
 /* Size in bytes of one element of dt. */
 size_t ug_dtype_size(ug_dtype dt);
 
+/* Element i of an array of dtype dt, widened exactly to binary64; and the store that
+ * rounds a binary64 value once (RNE) into element i (bf16 straight from binary64, never
+ * through binary32).  Every piece of ulpgate that moves values in and out of dtype
+ * arrays uses these two. */
+double ug_load(ug_dtype dt, const void *a, size_t i);
+void ug_store(ug_dtype dt, void *a, size_t i, double v);
+
 /* Names as used everywhere (registry names, CLI, reports): "f32", "softmax", "mean". */
 const char *ug_dtype_name(ug_dtype dt);
 const char *ug_op_name(ug_op op);
