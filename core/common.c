@@ -94,6 +94,7 @@ const char *ug_status_str(ug_status s)
     case UG_ERR_REDUCTION: return "invalid reduction for this op";
     case UG_ERR_ARG: return "invalid argument";
     case UG_ERR_NOMEM: return "out of memory";
+    case UG_ERR_LIMIT: return "internal limit reached";
     }
     return "unknown status";
 }

@@ -9,7 +9,6 @@
  */
 #include <math.h>
 
-#include "../core/internal.h"
 #include "ora_internal.h"
 
 typedef struct bce_ctx {
@@ -58,7 +57,7 @@ static void term(bce_ctx *c, double x, mpfr_prec_t P)
     ora_term_rel(&c->T, P);                       /* rel. error <= 2^-(P+2) < 2^(1-P)      */
 }
 
-static double load(const bce_ctx *c, const void *a, size_t k) { return ug__load(c->dt, a, k); }
+static double load(const bce_ctx *c, const void *a, size_t k) { return ug_load(c->dt, a, k); }
 
 static ug_status eval_elems(bce_ctx *c, ug_exact *out)
 {

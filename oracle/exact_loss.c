@@ -13,7 +13,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../core/internal.h"
 #include "ora_internal.h"
 
 typedef struct loss_ctx {
@@ -71,7 +70,7 @@ static int row_exact(loss_ctx *c, size_t row, double *sv)
     ora_row_load(&c->r, c->dt, p->x, row);
     if (c->op == UG_OP_XENT_DENSE)
         for (size_t i = 0; i < p->n; i++)
-            c->prow[i] = ug__load(c->dt, p->aux, row * p->n + i);
+            c->prow[i] = ug_load(c->dt, p->aux, row * p->n + i);
     if (!ora_row_finite(&c->r)) {
         *sv = special_value(c);
         return 1;
@@ -271,7 +270,7 @@ ug_status ora_eval_row_loss(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact
     if (c.r.x == NULL || (op == UG_OP_XENT_DENSE && c.prow == NULL)) {
         free(c.prow);
         ora_row_clear(&c.r);
-        return ug__fail(UG_ERR_NOMEM, "oracle: cannot allocate a row of %zu", p->n);
+        return ora_fail_nomem(p->n);
     }
     mpfr_inits2(64, c.A, c.Psum, c.u, (mpfr_ptr)0);
     ora_term_init(&c.T);

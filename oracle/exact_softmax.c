@@ -17,7 +17,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../core/internal.h"
 #include "ora_internal.h"
 
 typedef struct sm_ctx {
@@ -35,7 +34,7 @@ typedef struct sm_ctx {
 
 static void set_one_minus(sm_ctx *c, double p, unsigned long c1);
 
-static double prob(const sm_ctx *c, size_t i) { return ug__load(c->dt, c->p->aux, c->row * c->p->n + i); }
+static double prob(const sm_ctx *c, size_t i) { return ug_load(c->dt, c->p->aux, c->row * c->p->n + i); }
 
 /* softmax_i of a row holding k >= 1 entries +inf and no NaN (SPECIAL.md rule 4). */
 static double inf_row_softmax(const ora_row *r, size_t i)
@@ -208,7 +207,7 @@ ug_status ora_eval_softmax_like(ug_op op, ug_dtype dt, const ug_problem *p, ug_e
     if (c.r.x == NULL || c.pending == NULL) {
         free(c.pending);
         ora_row_clear(&c.r);
-        return ug__fail(UG_ERR_NOMEM, "oracle: cannot allocate a row of %zu", p->n);
+        return ora_fail_nomem(p->n);
     }
     mpfr_inits2(64, c.A, c.u, (mpfr_ptr)0);
     ora_term_init(&c.T);

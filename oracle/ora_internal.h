@@ -79,6 +79,8 @@ int ora_finish(mpfr_srcptr A, unsigned long B, const ora_term *T, ug_dtype dt, u
 
 /* acc += v exactly, growing acc's precision as needed (ANALYSIS.md §1.1). */
 void ora_add_exact(mpfr_t acc, mpfr_srcptr v);
+/* The span of a nonzero finite double: |v| < 2^hi, v a multiple of 2^lo. */
+void ora_dbl_span(double v, long *hi, long *lo);
 /* rop = a - b exactly for doubles a, b; rop's precision is raised if needed. */
 void ora_sub_exact_d(mpfr_t rop, double a, double b);
 
@@ -171,7 +173,8 @@ ug_status ora_eval_softmax_like(ug_op op, ug_dtype dt, const ug_problem *p, ug_e
 ug_status ora_eval_row_loss(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out);
 ug_status ora_eval_bce(ug_dtype dt, const ug_problem *p, ug_exact *out);
 
-/* Fail with the precision-cap message (ANALYSIS.md §1.4). */
+/* Fail with the precision-cap message (ANALYSIS.md §1.4), or out of memory. */
 ug_status ora_fail_cap(const char *op, size_t row);
+ug_status ora_fail_nomem(size_t n);
 
 #endif

@@ -5,16 +5,19 @@
  *   logsumexp, xent, xent_dense       exact_loss.c      (per row, or one for the sum)
  *   bce_logits                        exact_bce.c       (per element, or one for the sum)
  *
- * The method and its proof: ANALYSIS.md; the special values: SPECIAL.md.
+ * The method and its proof: ANALYSIS.md; the special values: SPECIAL.md.  Only this file
+ * reaches into core/internal.h (ug__validate, ug__fail: the kernels' own rules and messages).
  */
-#include "../core/internal.h"
+#include "internal.h"
 #include "ora_internal.h"
 
 ug_status ora_fail_cap(const char *op, size_t row)
 {
-    return ug__fail(UG_ERR_ARG, "oracle: %s, row %zu: the Ziv loop reached %ld bits without deciding the rounding",
+    return ug__fail(UG_ERR_LIMIT, "oracle: %s, row %zu: the Ziv loop reached %ld bits without deciding the rounding",
                     op, row, (long)ORA_PMAX);
 }
+
+ug_status ora_fail_nomem(size_t n) { return ug__fail(UG_ERR_NOMEM, "oracle: cannot allocate a row of %zu", n); }
 
 ug_status ug_oracle_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out)
 {

@@ -25,8 +25,11 @@ typedef struct ug_exact {
     double rounded; /* the correctly rounded (RNE) value in the dtype, held exactly in a
                        double; NaN, +-inf and the sign of zero as SPECIAL.md says      */
     mpfr_t value;   /* the exact value rounded to UG_ORACLE_PREC bits (RNE) in MPFR's
-                       full exponent range: never overflows or underflows; NaN or +-inf
-                       where the table says so                                        */
+                       full exponent range (callers doing MPFR arithmetic on it widen
+                       the range: it may lie below 2^-(2^30)); NaN or +-inf where the
+                       table says so.  An output below 2^-(2^61) (softmax of -DBL_MAX
+                       beside DBL_MAX) holds the smallest MPFR number of its sign as a
+                       stand-in, with rounded = +-0 (ANALYSIS.md)                      */
     double kappa;   /* the relative condition number of this output (oracle/cond.c);
                        +inf where the output is 0 or not finite                         */
 } ug_exact;
@@ -36,8 +39,9 @@ ug_exact *ug_exact_new(size_t count);
 void ug_exact_free(ug_exact *e, size_t count);
 
 /* Evaluate op on p in dtype dt: fills ug_output_count(op, p->rows, p->n, p->reduction)
- * elements of out (p->y is ignored).  Returns the same status a kernel returns for bad
- * input (ug__validate's rules), UG_OK otherwise. */
+ * elements of out (p->y is ignored and may be NULL).  Returns the same status a kernel
+ * returns for bad input (ug__validate's rules), UG_ERR_LIMIT when a Ziv loop reaches its
+ * precision cap without deciding (ANALYSIS.md §1.4; never seen), UG_OK otherwise. */
 ug_status ug_oracle_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out);
 
 /* Round an MPFR value once, correctly (RNE), to dt, with the dtype's subnormals and

@@ -11,7 +11,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../core/internal.h"
 #include "ora_internal.h"
 
 void ora_row_init(ora_row *r, size_t n)
@@ -40,16 +39,6 @@ void ora_row_clear(ora_row *r)
     mpfr_clears(r->s1, r->S, r->L, r->a, r->d, r->e, (mpfr_ptr)0);
 }
 
-/* The span of a nonzero finite double: |v| < 2^hi, v a multiple of 2^lo. */
-static void span(double v, long *hi, long *lo)
-{
-    int e;
-    double m = frexp(fabs(v), &e);
-    unsigned long long M = (unsigned long long)ldexp(m, 53);
-    *hi = e;
-    *lo = e - 53 + __builtin_ctzll(M);
-}
-
 /* m, c1, x2 and pd of a row with at least one finite entry. */
 static void finite_part(ora_row *r)
 {
@@ -67,7 +56,7 @@ static void finite_part(ora_row *r)
         }
         if (v != 0) {
             long h, l;
-            span(v, &h, &l);
+            ora_dbl_span(v, &h, &l);
             hi = h > hi ? h : hi;
             lo = l < lo ? l : lo;
         }
@@ -87,7 +76,7 @@ void ora_row_load(ora_row *r, ug_dtype dt, const void *x, size_t row)
 {
     r->nnan = r->npinf = r->nminf = 0;
     for (size_t j = 0; j < r->n; j++) {
-        double v = ug__load(dt, x, row * r->n + j); /* exact widening */
+        double v = ug_load(dt, x, row * r->n + j); /* exact widening */
         r->x[j] = v;
         r->nnan += isnan(v) != 0;
         r->npinf += v == INFINITY;

@@ -83,8 +83,7 @@ void ora_add_exact(mpfr_t acc, mpfr_srcptr v)
     mpfr_add(acc, acc, v, MPFR_RNDN);            /* exact by the bound above */
 }
 
-/* Bits needed to hold every multiple of 2^lsb(v) below 2^(EXP(v)+1) for double v. */
-static void dbl_span(double v, long *hi, long *lo)
+void ora_dbl_span(double v, long *hi, long *lo)
 {
     int e;
     double m = frexp(fabs(v), &e);              /* |v| = m 2^e, m in [1/2, 1) */
@@ -104,8 +103,8 @@ void ora_sub_exact_d(mpfr_t rop, double a, double b)
         return;
     }
     long ha, la, hb, lb;
-    dbl_span(a, &ha, &la);
-    dbl_span(b, &hb, &lb);
+    ora_dbl_span(a, &ha, &la);
+    ora_dbl_span(b, &hb, &lb);
     long need = (ha > hb ? ha : hb) + 1 - (la < lb ? la : lb);
     if (need > mpfr_get_prec(rop))
         mpfr_set_prec(rop, need);

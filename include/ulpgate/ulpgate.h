@@ -45,7 +45,8 @@ typedef enum ug_status {
     UG_ERR_PROB_SUM = 5,   /* a probability row whose sum is not 1 within tolerance (below) */
     UG_ERR_REDUCTION = 6,  /* an unknown reduction, or one given to an op that has none    */
     UG_ERR_ARG = 7,        /* any other bad argument (dtype, op, sizes that overflow)      */
-    UG_ERR_NOMEM = 8       /* scratch memory could not be allocated                        */
+    UG_ERR_NOMEM = 8,      /* scratch memory could not be allocated                        */
+    UG_ERR_LIMIT = 9       /* an internal limit was reached (the oracle's precision cap)   */
 } ug_status;
 
 /* A probability row p (xent_dense, dense xent_grad) must satisfy |sum p_i - 1| <= n * u,
