@@ -211,22 +211,50 @@ ug_status ug__validate(const ug_problem *p, ug_op op, ug_dtype dt)
 
 void ug__reduce_store(const ug_problem *p, ug_dtype dt, const double *loss, size_t count)
 {
+    ug__reduce_store_quarters(p, dt, loss, NULL, count);
+}
+
+/* Whether the true (unoverflowed) losses are all finite although their plain sum, or one
+ * of them, overflowed binary64: then the reduction is done at a scale of 2^-64. */
+static int needs_scaling(const double *loss, const double *quarter, size_t count, double plain)
+{
+    if (!isinf(plain))
+        return 0;
+    for (size_t i = 0; i < count; i++)
+        if (isnan(loss[i]) || (isinf(loss[i]) && !(quarter != NULL && isfinite(quarter[i]))))
+            return 0;
+    return 1;
+}
+
+void ug__reduce_store_quarters(const ug_problem *p, ug_dtype dt, const double *loss, const double *quarter,
+                               size_t count)
+{
     if (p->reduction == UG_RED_NONE) {
         for (size_t i = 0; i < count; i++)
             ug__store(dt, p->y, i, loss[i]);
         return;
     }
-    ug__nsum acc = {0, 0};
+    /* Losses are >= 0.  A NaN or a truly infinite loss makes the result NaN or +inf (IEEE).
+     * Finite losses whose sum overflows binary64 (or a loss that overflowed while its
+     * quarter did not) may still have a finite mean: then every loss is summed scaled by
+     * 2^-64 (a quarter by 2^-62), exact for every loss >= 2^-958 (smaller ones are below
+     * an ulp of a sum that large), and scaled back after the division. */
     double plain = 0;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++)
         plain += loss[i];
-        ug__nsum_add(&acc, loss[i]);
+    int scaled = needs_scaling(loss, quarter, count, plain);
+    ug__nsum acc = {0, 0};
+    for (size_t i = 0; i < count; i++) {
+        double v = loss[i];
+        if (scaled)
+            v = isinf(v) ? quarter[i] * 0x1p-62 : v * 0x1p-64;
+        ug__nsum_add(&acc, v);
     }
-    /* Losses are >= 0: a non-finite total is +inf or NaN, and the compensation term is
-     * meaningless then. */
-    double sum = isfinite(plain) ? ug__nsum_value(&acc) : plain;
+    double sum = isfinite(plain) || scaled ? ug__nsum_value(&acc) : plain;
     if (p->reduction == UG_RED_MEAN)
         sum /= (double)count; /* one more rounding (ERROR-ANALYSIS.md §4) */
+    if (scaled)
+        sum *= 0x1p64;
     ug__store(dt, p->y, 0, sum);
 }
 

@@ -24,6 +24,11 @@ ug_status ug__fail(ug_status s, const char *fmt, ...) __attribute__((format(prin
  * with Neumaier compensation in binary64 and round once.  Used by every loss kernel. */
 void ug__reduce_store(const ug_problem *p, ug_dtype dt, const double *loss, size_t count);
 
+/* The same, where quarter[i] (may be NULL) holds loss i divided by 4 computed without
+ * overflow, for a loss that overflowed binary64 although a mean of it may not. */
+void ug__reduce_store_quarters(const ug_problem *p, ug_dtype dt, const double *loss, const double *quarter,
+                               size_t count);
+
 /* Error-free transformations (Knuth two-sum; Neumaier's compensated sum). */
 static inline void ug__two_sum(double a, double b, double *s, double *e)
 {

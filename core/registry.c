@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "ulpgate/registry.h"
+#include "cpu.h"
 #include "kernels.h"
 
 static const ug_kernel table[] = {
@@ -36,14 +37,30 @@ const char *ug_role_name(ug_role r)
     return "?";
 }
 
-/* Scalar rows run on every CPU; when SIMD rows arrive (issue 7) this picks the best ISA
- * the CPU supports.  Today it returns the first production row of (op, dt). */
+/* The rank of a row's ISA (cpu.h); -1 for an ISA this build does not know. */
+static int isa_rank(const ug_kernel *k) { return ug__isa_from_name(k->isa); }
+
+int ug_kernel_available(const ug_kernel *k)
+{
+    int rank = k != NULL ? isa_rank(k) : -1;
+    return rank >= 0 && ug__cpu_has((ug__isa)rank);
+}
+
+/* Among the production rows of (op, dt) the CPU can run, the highest ISA not above the
+ * cap (UG_ISA, ug_set_isa); ties go to the first row. */
 const ug_kernel *ug_kernel_production(ug_op op, ug_dtype dt)
 {
-    for (size_t i = 0; i < ug_kernel_count(); i++)
-        if (table[i].op == op && table[i].dtype == dt && table[i].role == UG_ROLE_PRODUCTION)
-            return &table[i];
-    return NULL;
+    int cap = (int)ug__isa_cap(), best_rank = -1;
+    const ug_kernel *best = NULL;
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *k = &table[i];
+        if (k->op != op || k->dtype != dt || k->role != UG_ROLE_PRODUCTION)
+            continue;
+        int rank = isa_rank(k);
+        if (rank > best_rank && rank <= cap && ug_kernel_available(k))
+            best = k, best_rank = rank;
+    }
+    return best;
 }
 
 double ug_bound_at(const ug_kernel *k, size_t n, double kappa)

@@ -108,22 +108,29 @@ ug_status ug__run_rows(const ug_problem *p, ug_op op, ug_dtype dt, ug__row_body 
     size_t n = p->n;
     int reduce = ug_op_has_reduction(op);
     size_t per_row = op == UG_OP_SOFTMAX || op == UG_OP_LOG_SOFTMAX || op == UG_OP_XENT_GRAD ? n : 1;
-    double *s = ug__scratch(n, per_row + (reduce ? p->rows : 0));
+    /* a loss body writes out[0] = the loss and out[1] = a quarter of it computed without
+     * overflow (ug__reduce_store_quarters) */
+    size_t out_room = reduce ? 2 : per_row;
+    double *s = ug__scratch(n, out_room + (reduce ? 2 * p->rows : 0));
     if (s == NULL)
         return UG_ERR_NOMEM;
-    double *xbuf = s, *e = s + n, *out = s + 2 * n, *loss = out + per_row;
+    double *xbuf = s, *e = s + n, *out = s + 2 * n, *loss = out + out_room, *quarter = loss + (reduce ? p->rows : 0);
     for (size_t r = 0; r < p->rows; r++) {
         ug__row row;
         ug__row_analyse(&row, p, dt, r, xbuf, e, with_exp);
-        body(&row, p, r, out);
         if (reduce)
-            loss[r] = out[0];
-        else
+            out[1] = NAN;
+        body(&row, p, r, out);
+        if (reduce) {
+            if (isnan(out[1])) /* the body computed no special quarter */
+                out[1] = out[0] * 0.25;
+            loss[r] = out[0], quarter[r] = out[1];
+        } else
             for (size_t i = 0; i < per_row; i++)
                 ug__store(dt, p->y, r * per_row + i, out[i]);
     }
     if (reduce)
-        ug__reduce_store(p, dt, loss, p->rows);
+        ug__reduce_store_quarters(p, dt, loss, quarter, p->rows);
     free(s);
     return UG_OK;
 }

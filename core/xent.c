@@ -31,7 +31,10 @@ static void xent_fused(const ug__row *row, const ug_problem *p, size_t r, double
     double hi, lo, s, e;
     ug__shift(xt, row->m, &hi, &lo);
     if (isinf(hi)) {
-        *out = INFINITY;
+        /* m - x_t > DBL_MAX: the loss overflows, but its quarter (for a mean over rows,
+         * ug__reduce_store_quarters) does not; the scalings by 1/4 are exact here. */
+        out[0] = INFINITY;
+        out[1] = (0.25 * row->m - 0.25 * xt) + 0.25 * row->L;
         return;
     }
     ug__two_sum(row->L, -hi, &s, &e);

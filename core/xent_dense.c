@@ -29,7 +29,7 @@ static void xent_dense_fused(const ug__row *row, const ug_problem *p, size_t r, 
         *out = NAN;
         return;
     }
-    ug__nsum acc = {0, 0};
+    ug__nsum acc = {0, 0}, accq = {0, 0}; /* the loss, and its quarter (row.h) */
     double special = 0; /* +inf or NaN terms, combined by IEEE addition */
     for (size_t i = 0; i < row->n; i++) {
         double pi = ug__load(row->dt, p->aux, r * row->n + i);
@@ -41,21 +41,27 @@ static void xent_dense_fused(const ug__row *row, const ug_problem *p, size_t r, 
             continue;
         }
         ug__shift(xi, row->m, &hi, &lo);
-        double term;
+        double term, quarter;
         if (isinf(hi)) {
             /* m - x_i > DBL_MAX, yet p_i (m - x_i + L) may be finite: halve, then double
              * (exact scalings; L is below an ulp of m - x_i here). */
-            term = 2.0 * (pi * (0.5 * row->m - 0.5 * xi + 0.5 * row->L));
+            double half = pi * (0.5 * row->m - 0.5 * xi + 0.5 * row->L);
+            term = 2.0 * half, quarter = 0.5 * half;
         } else {
             ug__two_sum(row->L, -hi, &s, &e);
             term = pi * (s + (e - lo));
+            quarter = 0.25 * term;
         }
-        if (isfinite(term))
+        if (isfinite(quarter)) { /* term itself may have overflowed: the quarter keeps it */
             ug__nsum_add(&acc, term);
-        else
+            ug__nsum_add(&accq, quarter);
+        } else {
             special += term;
+        }
     }
-    *out = special != 0 ? special : ug__nsum_value(&acc);
+    out[0] = special != 0 ? special : ug__nsum_value(&acc);
+    if (special == 0 && isinf(out[0]))
+        out[1] = ug__nsum_value(&accq);
 }
 
 UG__ROW_KERNELS(ug_k_xent_dense_fused, UG_OP_XENT_DENSE, xent_dense_fused, 1)

@@ -6,30 +6,52 @@
  * timed calls (CLOCK_MONOTONIC); the figure is the median call time divided by rows x n.
  * GB/s counts the bytes of the logits (and labels) read and the outputs written once.
  * --oracle times ug_oracle_eval on the same batches instead (softmax, f32 and f64, rows of
- * n = 16, 1024 and 65536 unless --shape is given).
+ * n = 16, 1024 and 65536 unless --shape is given).  Kernels this CPU cannot run
+ * (ug_kernel_available) are skipped with a message.
+ *
+ * oneDNN: when libdnnl-dev was found at configure time (UG_HAVE_DNNL, reports/CMakeLists.txt),
+ * every f32 or bf16 softmax, log_softmax and xent kernel is followed, in the same run and on
+ * the same batch, by oneDNN's softmax (softmax_v2, algorithm softmax_accurate; logsoftmax
+ * for log_softmax) timed the same way on one thread, and the ratio ours / oneDNN (below 1:
+ * ours is faster).  xent is compared with softmax_accurate, the work a framework does before
+ * its loss.  oneDNN picks its best ISA; DNNL_MAX_CPU_ISA=AVX2 in the environment restricts
+ * it (for comparing the avx2 rows).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <json-c/json.h>
+#ifdef UG_HAVE_DNNL
+#include <dnnl.h>
+#endif
+
+#include "atomic.h"
 #include "cli.h"
 #include "cmds.h"
+#include "jsonout.h"
 #include "oracle.h"
 #include "prng.h"
 #include "ulpgate/registry.h"
 
 static const char *const help_text =
-    "usage: ulpgate bench [--kernel NAME|all] [--shape RxN] [--repeat K] [--oracle]\n\n"
+    "usage: ulpgate bench [--kernel NAME|all] [--shape RxN] [--repeat K] [--oracle]\n"
+    "                     [--json FILE]\n\n"
     "Times kernels (or, with --oracle, the MPFR oracle) on normal(0, 1) logits and prints\n"
     "one line per kernel and shape: name, shape, ns per element (median of K timed calls\n"
-    "after one warm-up) and GB/s (logits read plus outputs written).  Single thread.\n\n"
+    "after one warm-up) and GB/s (logits read plus outputs written).  Single thread.\n"
+    "Kernels this CPU cannot run are skipped.  When built with oneDNN (libdnnl-dev at\n"
+    "configure time), each f32/bf16 softmax, log_softmax and xent line is followed by\n"
+    "oneDNN's softmax_accurate (logsoftmax for log_softmax) on the same batch and the ratio\n"
+    "ours/oneDNN; DNNL_MAX_CPU_ISA=AVX2 restricts oneDNN to AVX2.\n\n"
     "options:\n"
     "  --kernel NAME|all  the kernels to time (default: every production kernel)\n"
     "  --shape RxN        rows x n (default: 4096x1024, 64x65536, 65536x16 for kernels;\n"
     "                     1x16, 1x1024, 1x65536 for the oracle)\n"
     "  --repeat K         timed calls per figure (default 5 for kernels, 3 for the oracle)\n"
-    "  --oracle           time the oracle (softmax in f32 and f64) instead of kernels\n\n" UG_CLI_HELP_EXIT;
+    "  --oracle           time the oracle (softmax in f32 and f64) instead of kernels\n"
+    "  --json FILE        also write the figures as JSON to FILE (FILE.tmp, then renamed)\n\n" UG_CLI_HELP_EXIT;
 
 typedef struct shape { size_t rows, n; } shape;
 
@@ -131,6 +153,101 @@ static int parse_shape(const char *s, shape *out)
     return 0;
 }
 
+/* ---------------------------------------------------------------- oneDNN */
+
+/* oneDNN's figure for one batch: ns per element (-1: not measured) and its implementation. */
+typedef struct dnnl_figure {
+    double ns;
+    char impl[48];
+    const char *alg;  /* "softmax_accurate" or "logsoftmax" */
+} dnnl_figure;
+
+#ifdef UG_HAVE_DNNL
+/* oneDNN's threads: libgomp's, resolved through libdnnl; bench is single-threaded. */
+extern void omp_set_num_threads(int) __attribute__((weak));
+
+typedef struct dnnl_run {
+    dnnl_engine_t eng;
+    dnnl_stream_t st;
+    dnnl_primitive_desc_t pd;
+    dnnl_primitive_t prim;
+    dnnl_memory_t src, dst;
+} dnnl_run;
+
+static void dnnl_run_free(dnnl_run *r)
+{
+    if (r->src) dnnl_memory_destroy(r->src);
+    if (r->dst) dnnl_memory_destroy(r->dst);
+    if (r->prim) dnnl_primitive_destroy(r->prim);
+    if (r->pd) dnnl_primitive_desc_destroy(r->pd);
+    if (r->st) dnnl_stream_destroy(r->st);
+    if (r->eng) dnnl_engine_destroy(r->eng);
+}
+
+/* softmax_v2 forward inference over axis 1 of b (rows x n, row-major), y as dst. */
+static int dnnl_run_init(dnnl_run *r, const batch *b, ug_dtype dt, int logsoftmax)
+{
+    dnnl_memory_desc_t md;
+    dnnl_dims_t dims = {(dnnl_dim_t)b->rows, (dnnl_dim_t)b->n};
+    dnnl_softmax_v2_desc_t sd;
+    dnnl_alg_kind_t alg = logsoftmax ? dnnl_softmax_log : dnnl_softmax_accurate;
+    return dnnl_engine_create(&r->eng, dnnl_cpu, 0) == dnnl_success &&
+           dnnl_stream_create(&r->st, r->eng, dnnl_stream_default_flags) == dnnl_success &&
+           dnnl_memory_desc_init_by_tag(&md, 2, dims, dt == UG_F32 ? dnnl_f32 : dnnl_bf16, dnnl_ab) == dnnl_success &&
+           dnnl_softmax_v2_forward_desc_init(&sd, dnnl_forward_inference, alg, &md, &md, 1) == dnnl_success &&
+           dnnl_primitive_desc_create(&r->pd, &sd, NULL, r->eng, NULL) == dnnl_success &&
+           dnnl_primitive_create(&r->prim, r->pd) == dnnl_success &&
+           dnnl_memory_create(&r->src, &md, r->eng, b->x) == dnnl_success &&
+           dnnl_memory_create(&r->dst, &md, r->eng, b->y) == dnnl_success;
+}
+
+static int dnnl_call(dnnl_run *r)
+{
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, r->src}, {DNNL_ARG_DST, r->dst}};
+    return dnnl_primitive_execute(r->prim, r->st, 2, args) == dnnl_success && dnnl_stream_wait(r->st) == dnnl_success;
+}
+
+/* Timed like time_kernel: one warm-up, the median of `repeat` calls. */
+static void time_dnnl(const batch *b, ug_dtype dt, int logsoftmax, int repeat, dnnl_figure *f)
+{
+    double t[64];
+    dnnl_run r = {0};
+    if (omp_set_num_threads != NULL)
+        omp_set_num_threads(1);
+    const char *impl = "?";
+    if (dnnl_run_init(&r, b, dt, logsoftmax) && dnnl_call(&r)) {
+        dnnl_primitive_desc_query(r.pd, dnnl_query_impl_info_str, 0, &impl);
+        for (int i = 0; i < repeat; i++) {
+            double t0 = now_ns();
+            dnnl_call(&r);
+            t[i] = now_ns() - t0;
+        }
+        qsort(t, (size_t)repeat, sizeof t[0], cmp_double);
+        f->ns = t[repeat / 2] / (double)(b->rows * b->n);
+    }
+    snprintf(f->impl, sizeof f->impl, "%s", impl);
+    dnnl_run_free(&r);
+}
+#endif
+
+/* oneDNN's counterpart of k (softmax_accurate, or logsoftmax for log_softmax) on b; ns
+ * stays -1 when there is none (other ops and dtypes, or oneDNN not built in). */
+static dnnl_figure onednn_figure(const ug_kernel *k, const batch *b, int repeat)
+{
+    dnnl_figure f = {.ns = -1, .impl = "", .alg = k->op == UG_OP_LOG_SOFTMAX ? "logsoftmax" : "softmax_accurate"};
+    int op_ok = k->op == UG_OP_SOFTMAX || k->op == UG_OP_LOG_SOFTMAX || k->op == UG_OP_XENT;
+    if (!op_ok || (k->dtype != UG_F32 && k->dtype != UG_BF16))
+        return f;
+#ifdef UG_HAVE_DNNL
+    time_dnnl(b, k->dtype, k->op == UG_OP_LOG_SOFTMAX, repeat, &f);
+#else
+    (void)b, (void)repeat;
+#endif
+    return f;
+}
+
+/* ---------------------------------------------------------------- output */
+
 static void print_line(const char *name, shape s, double ns, size_t bytes_per_elem)
 {
     if (ns < 0) {
@@ -140,7 +257,36 @@ static void print_line(const char *name, shape s, double ns, size_t bytes_per_el
     printf("%-34s %8zux%-6zu %12.3f ns/elem %8.3f GB/s\n", name, s.rows, s.n, ns, (double)bytes_per_elem / ns);
 }
 
-static void bench_oracle(const char *cmd, const shape *shapes, size_t nshapes, int repeat)
+static void print_onednn(const dnnl_figure *f, shape s, double ours)
+{
+    char name[64];
+    snprintf(name, sizeof name, "  oneDNN %s", f->alg);
+    printf("%-34s %8zux%-6zu %12.3f ns/elem  ratio %.3f ours/oneDNN (%s)\n", name, s.rows, s.n, f->ns,
+           ours > 0 ? ours / f->ns : -1.0, f->impl);
+}
+
+static json_object *figure_json(const char *name, shape s, double ns, size_t bytes, const dnnl_figure *f)
+{
+    json_object *o = json_object_new_object();
+    ug_j_add(o, "kernel", ug_j_str(name));
+    ug_j_add(o, "rows", ug_j_size(s.rows));
+    ug_j_add(o, "n", ug_j_size(s.n));
+    ug_j_add(o, "ns_per_elem", ug_j_stat(ns));
+    ug_j_add(o, "gb_per_s", ug_j_stat(ns > 0 ? (double)bytes / ns : -1));
+    if (f != NULL && f->ns > 0) {
+        json_object *d = json_object_new_object();
+        ug_j_add(d, "algorithm", ug_j_str(f->alg));
+        ug_j_add(d, "impl", ug_j_str(f->impl));
+        ug_j_add(d, "ns_per_elem", ug_j_stat(f->ns));
+        ug_j_add(d, "ratio", ug_j_stat(ns > 0 ? ns / f->ns : -1));
+        ug_j_add(o, "onednn", d);
+    }
+    return o;
+}
+
+/* ---------------------------------------------------------------- the benchmarks */
+
+static void bench_oracle(const char *cmd, const shape *shapes, size_t nshapes, int repeat, json_object *out)
 {
     static const ug_dtype dts[2] = {UG_F32, UG_F64};
     for (size_t d = 0; d < 2; d++)
@@ -149,40 +295,62 @@ static void bench_oracle(const char *cmd, const shape *shapes, size_t nshapes, i
             ug_problem p = problem_of(&b, UG_OP_SOFTMAX);
             char name[64];
             snprintf(name, sizeof name, "oracle.softmax.%s", ug_dtype_name(dts[d]));
-            print_line(name, shapes[i], time_oracle(UG_OP_SOFTMAX, dts[d], &p, repeat), 2 * ug_dtype_size(dts[d]));
+            double ns = time_oracle(UG_OP_SOFTMAX, dts[d], &p, repeat);
+            print_line(name, shapes[i], ns, 2 * ug_dtype_size(dts[d]));
+            if (out != NULL)
+                json_object_array_add(out, figure_json(name, shapes[i], ns, 2 * ug_dtype_size(dts[d]), NULL));
             ug_cli_check_stdout(cmd);
             free_batch(&b);
         }
 }
 
-static void bench_kernels(const char *cmd, const char *which, const shape *shapes, size_t nshapes, int repeat)
+/* One kernel on one shape, then oneDNN's counterpart on the same batch. */
+static void bench_one(const char *cmd, const ug_kernel *k, shape s, int repeat, json_object *out)
+{
+    batch b = make_batch(cmd, k->dtype, k->op, s);
+    ug_problem p = problem_of(&b, k->op);
+    size_t outs = ug_output_count(k->op, b.rows, b.n, UG_RED_NONE);
+    size_t reads = 1 + (p.aux != NULL); /* logits, and labels or probabilities */
+    size_t bytes = ug_dtype_size(k->dtype) * reads + ug_dtype_size(k->dtype) * outs / (b.rows * b.n);
+    double ns = time_kernel(k, &p, repeat);
+    print_line(k->name, s, ns, bytes);
+    dnnl_figure f = onednn_figure(k, &b, repeat);
+    if (f.ns > 0)
+        print_onednn(&f, s, ns);
+    if (out != NULL)
+        json_object_array_add(out, figure_json(k->name, s, ns, bytes, &f));
+    ug_cli_check_stdout(cmd);
+    free_batch(&b);
+}
+
+static void bench_kernels(const char *cmd, const char *which, const shape *shapes, size_t nshapes, int repeat,
+                          json_object *out)
 {
     int all = strcmp(which, "all") == 0, production = which[0] == '\0';
     if (!all && !production && ug_kernel_find(which) == NULL)
         ug_cli_die(UG_EXIT_USAGE, cmd, "unknown kernel '%s' (see ulpgate list)", which);
+#ifndef UG_HAVE_DNNL
+    printf("# oneDNN not built in (libdnnl-dev was not found at configure time): no comparison\n");
+#endif
     for (size_t i = 0; i < ug_kernel_count(); i++) {
         const ug_kernel *k = ug_kernel_at(i);
         if (production ? k->role != UG_ROLE_PRODUCTION : !all && strcmp(k->name, which) != 0)
             continue;
-        for (size_t j = 0; j < nshapes; j++) {
-            batch b = make_batch(cmd, k->dtype, k->op, shapes[j]);
-            ug_problem p = problem_of(&b, k->op);
-            size_t outs = ug_output_count(k->op, b.rows, b.n, UG_RED_NONE);
-            size_t reads = 1 + (p.aux != NULL); /* logits, and labels or probabilities */
-            size_t bytes = ug_dtype_size(k->dtype) * reads + ug_dtype_size(k->dtype) * outs / (b.rows * b.n);
-            print_line(k->name, shapes[j], time_kernel(k, &p, repeat), bytes);
-            ug_cli_check_stdout(cmd);
-            free_batch(&b);
+        if (!ug_kernel_available(k)) {
+            printf("%-34s skipped: this CPU cannot run %s code\n", k->name, k->isa);
+            continue;
         }
+        for (size_t j = 0; j < nshapes; j++)
+            bench_one(cmd, k, shapes[j], repeat, out);
     }
 }
 
 int ug_cmd_bench(int argc, char **argv)
 {
-    const char *cmd = "bench", *kernel = NULL, *shape_s = NULL, *repeat_s = NULL;
+    const char *cmd = "bench", *kernel = NULL, *shape_s = NULL, *repeat_s = NULL, *json = NULL;
     int oracle = 0;
-    const ug_cli_option opts[] = {
-        {"kernel", &kernel, NULL}, {"shape", &shape_s, NULL}, {"repeat", &repeat_s, NULL}, {"oracle", NULL, &oracle}, {NULL, NULL, NULL}};
+    const ug_cli_option opts[] = {{"kernel", &kernel, NULL}, {"shape", &shape_s, NULL}, {"repeat", &repeat_s, NULL},
+                                  {"oracle", NULL, &oracle}, {"json", &json, NULL},     {NULL, NULL, NULL}};
     ug_cli_parse(cmd, help_text, argc, argv, opts, NULL, 0);
 
     shape one, kernel_shapes[3] = {{4096, 1024}, {64, 65536}, {65536, 16}}, oracle_shapes[3] = {{1, 16}, {1, 1024}, {1, 65536}};
@@ -196,9 +364,19 @@ int ug_cmd_bench(int argc, char **argv)
     int64_t repeat = oracle ? 3 : 5;
     if (repeat_s != NULL && (ug_cli_parse_index(repeat_s, &repeat) != 0 || repeat < 1 || repeat > 64))
         ug_cli_die(UG_EXIT_USAGE, cmd, "--repeat '%s' is not an integer in [1, 64]", repeat_s);
+    json_object *figures = json != NULL ? json_object_new_array() : NULL;
     if (oracle)
-        bench_oracle(cmd, shapes, nshapes, (int)repeat);
+        bench_oracle(cmd, shapes, nshapes, (int)repeat, figures);
     else
-        bench_kernels(cmd, kernel == NULL ? "" : kernel, shapes, nshapes, (int)repeat);
+        bench_kernels(cmd, kernel == NULL ? "" : kernel, shapes, nshapes, (int)repeat, figures);
+    if (json != NULL) {
+        json_object *doc = json_object_new_object();
+        ug_j_add(doc, "command", ug_j_str("bench"));
+        ug_j_add(doc, "isa", ug_j_str(ug_isa()));
+        ug_j_add(doc, "repeat", ug_j_size((size_t)repeat));
+        ug_j_add(doc, "figures", figures);
+        ug_atomic_write_json(cmd, json, doc);
+        json_object_put(doc);
+    }
     return ug_cli_finish(cmd);
 }

@@ -15,5 +15,8 @@ int ug_cmd_run(int argc, char **argv);   /* cmd_run.c  */
 int ug_cmd_exact(int argc, char **argv); /* cmd_run.c  */
 int ug_cmd_check(int argc, char **argv); /* cmd_check.c */
 int ug_cmd_bench(int argc, char **argv); /* cmd_bench.c */
+int ug_cmd_boundary(int argc, char **argv); /* cmd_boundary.c */
+int ug_cmd_gate(int argc, char **argv);     /* cmd_gate.c */
+int ug_cmd_report(int argc, char **argv);   /* cmd_report.c */
 
 #endif

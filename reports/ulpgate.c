@@ -18,6 +18,9 @@ static const ug_command commands[] = {
     {"exact", ug_cmd_exact, "print the oracle's correctly rounded outputs for rows of numbers"},
     {"bench", ug_cmd_bench, "time kernels (or the oracle, --oracle): ns per element and GB/s"},
     {"check", ug_cmd_check, "judge kernels against the oracle on the input families: ULP statistics"},
+    {"report", ug_cmd_report, "write the accuracy report: report.json, report.md, report.html with plots"},
+    {"gate", ug_cmd_gate, "compare deterministic measurements with a committed baseline; exit 1 if worse"},
+    {"boundary", ug_cmd_boundary, "where each kernel first fails along the shift, spread, dominance, length axes"},
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])

@@ -50,8 +50,30 @@ const ug_kernel *ug_kernel_at(size_t i);           /* NULL past the end         
 const ug_kernel *ug_kernel_find(const char *name); /* NULL when unknown          */
 const char *ug_role_name(ug_role r);
 
-/* The production kernel for (op, dtype) that this CPU can run. */
+/* The production kernel for (op, dtype) that dispatch uses: among the production rows of
+ * (op, dtype) that this CPU can run, the one of the highest ISA not above ug_isa()
+ * (avx512 > avx2 > scalar).  ug_run() and the public entry points call it. */
 const ug_kernel *ug_kernel_production(ug_op op, ug_dtype dt);
+
+/* 1 when this CPU can run k: always for scalar rows; for a SIMD row, when the CPU and the
+ * OS support its ISA ("avx2": AVX2 + FMA; "avx512": AVX-512 F, DQ, BW and VL).  Tests,
+ * the judge, `ulpgate check` and `bench` skip (and say so) a kernel for which this is 0;
+ * calling its fn anyway returns UG_ERR_ARG ("this CPU cannot run avx512 code"), never
+ * faults. */
+int ug_kernel_available(const ug_kernel *k);
+
+/* The ISA dispatch may use, for users who need the same results on every machine of a
+ * mixed fleet and for tests:
+ *   ug_set_isa("scalar" | "avx2" | "avx512")  caps dispatch at that ISA; UG_ERR_ARG (and
+ *                      the setting unchanged) for an unknown name or an ISA this CPU lacks;
+ *   ug_set_isa("auto") or NULL                 the best ISA the CPU has (the default).
+ * The environment variable UG_ISA=scalar|avx2|avx512 gives the initial cap, read once at
+ * the first dispatch; an ISA the CPU lacks caps at the best one below it, an unknown
+ * value means auto.  The cap is process-wide; changing it while other threads dispatch
+ * is safe (they see the old or the new cap).
+ *   ug_isa()           the cap in effect: "scalar", "avx2" or "avx512". */
+ug_status ug_set_isa(const char *isa);
+const char *ug_isa(void);
 
 /* The claimed bound of k for an output of a row of length n and condition number kappa. */
 double ug_bound_at(const ug_kernel *k, size_t n, double kappa);

@@ -1,0 +1,197 @@
+/* The AVX2 + FMA kernels: 4 binary64 lanes per ymm register.
+ *
+ * Primitives for core/simd_vexp.h and core/simd_tmpl.h, then the kernels for f32 and bf16
+ * (rows of core/kernels.def: *.f32.avx2, *.bf16.avx2).  Everything between
+ * UG__SIMD_TARGET_BEGIN and END is compiled for AVX2 + FMA and runs only behind the
+ * ug__cpu_has check of the entry points at the end of the file.
+ *
+ * The exp is the AVX-512 one operation for operation (simd_vexp.h): the same bits.  Its
+ * table lookup is a VPGATHERQQ from the 16-entry table.  bf16 is written by rounding once:
+ * binary64 -> binary32 rounded to odd (VCVTPD2PS rounds to nearest; one less in magnitude
+ * where that rounded away from zero gives the truncation, and the last bit is set when
+ * inexact), then RNE to bf16 by integer arithmetic (see core/simd_avx512.c for why that is
+ * one correct rounding).
+ */
+#include <immintrin.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "kernels.h"
+#include "simd.h"
+#include "simd_exp_data.h"
+
+UG__SIMD_TARGET_BEGIN("avx2,fma")
+
+typedef __m256d vd;
+enum { VL = 4 };
+
+static inline vd vd_set1(double a) { return _mm256_set1_pd(a); }
+static inline vd vd_zero(void) { return _mm256_setzero_pd(); }
+static inline vd vd_add(vd a, vd b) { return _mm256_add_pd(a, b); }
+static inline vd vd_sub(vd a, vd b) { return _mm256_sub_pd(a, b); }
+static inline vd vd_mul(vd a, vd b) { return _mm256_mul_pd(a, b); }
+static inline vd vd_fma(vd a, vd b, vd c) { return _mm256_fmadd_pd(a, b, c); }
+static inline vd vd_loadu(const double *p) { return _mm256_loadu_pd(p); }
+static inline void vd_storeu(double *p, vd v) { _mm256_storeu_pd(p, v); }
+
+/* 2^(k >> 4) T[k & 15], the table entry gathered. */
+static inline vd vd_exp2k(vd z)
+{
+    __m256i zi = _mm256_castpd_si256(z);
+    __m256i j = _mm256_and_si256(zi, _mm256_set1_epi64x((1 << UG__EXP_TABLE_BITS) - 1));
+    __m256i t = _mm256_i64gather_epi64((const long long *)(const void *)ug__exp_table, j, 8);
+    return _mm256_castsi256_pd(_mm256_add_epi64(t, _mm256_slli_epi64(zi, 52 - UG__EXP_TABLE_BITS)));
+}
+
+/* fma(a, b, c) where !(x < X_MIN) (NaN kept), +0 elsewhere. */
+static inline vd vd_fma_keep(vd x, vd a, vd b, vd c)
+{
+    vd keep = _mm256_cmp_pd(x, _mm256_set1_pd(UG__EXP_X_MIN), _CMP_NLT_UQ);
+    return _mm256_and_pd(keep, _mm256_fmadd_pd(a, b, c));
+}
+
+/* acc + e in the lanes where d < 0 or NaN; the lanes where d = 0 counted in *neq. */
+static inline vd vd_acc_lt0(vd acc, vd d, vd e, size_t *neq)
+{
+    vd lt = _mm256_cmp_pd(d, _mm256_setzero_pd(), _CMP_NGE_UQ);
+    int k = _mm256_movemask_pd(lt);
+    if (k != 0xf)
+        *neq += VL - (size_t)__builtin_popcount((unsigned)k);
+    return _mm256_add_pd(acc, _mm256_and_pd(lt, e));
+}
+
+static inline double vd_hsum(vd v)
+{
+    __m128d b = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(b, _mm_unpackhi_pd(b, b)));
+}
+
+static inline vd vd_load_f32(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+static inline void vd_store_f32(float *p, vd v) { _mm_storeu_ps(p, _mm256_cvtpd_ps(v)); }
+
+static inline vd vd_load_bf16(const ug_bf16 *p)
+{
+    __m128i w = _mm_cvtepu16_epi32(_mm_loadl_epi64((const __m128i *)(const void *)p));
+    return _mm256_cvtps_pd(_mm_castsi128_ps(_mm_slli_epi32(w, 16)));
+}
+
+/* The low 32 bits of each 64-bit lane of a compare mask. */
+static inline __m128i mask_narrow(vd m)
+{
+    __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+    return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_castpd_si256(m), idx));
+}
+
+static inline void vd_store_bf16(ug_bf16 *p, vd v)
+{
+    __m128 f = _mm256_cvtpd_ps(v);
+    vd back = _mm256_cvtps_pd(f), sign = _mm256_set1_pd(-0.0);
+    vd away = _mm256_cmp_pd(_mm256_andnot_pd(sign, back), _mm256_andnot_pd(sign, v), _CMP_GT_OQ);
+    vd inexact = _mm256_cmp_pd(back, v, _CMP_NEQ_UQ);
+    __m128i b = _mm_add_epi32(_mm_castps_si128(f), mask_narrow(away)); /* -1 where rounded away */
+    b = _mm_or_si128(b, _mm_and_si128(mask_narrow(inexact), _mm_set1_epi32(1)));
+    __m128i lsb = _mm_and_si128(_mm_srli_epi32(b, 16), _mm_set1_epi32(1));
+    b = _mm_srli_epi32(_mm_add_epi32(_mm_add_epi32(b, _mm_set1_epi32(0x7fff)), lsb), 16);
+    _mm_storel_epi64((__m128i *)(void *)p, _mm_packus_epi32(b, b));
+}
+
+
+/* binary32 lanes, for the max of pass 1 */
+typedef __m256 vf;
+enum { VF = 8 };
+static inline vf vf_set1(float a) { return _mm256_set1_ps(a); }
+static inline vf vf_max(vf a, vf b) { return _mm256_max_ps(a, b); }
+static inline double vf_hmax(vf v)
+{
+    __m128 b = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    b = _mm_max_ps(b, _mm_movehl_ps(b, b));
+    return _mm_cvtss_f32(_mm_max_ss(b, _mm_shuffle_ps(b, b, 1)));
+}
+static inline vf vf_load_f32(const float *p) { return _mm256_loadu_ps(p); }
+static inline vf vf_load_bf16(const ug_bf16 *p)
+{
+    __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+}
+
+#include "simd_vexp.h"
+
+#define ET float
+#define DT UG_F32
+#define TAG f32
+#define ET_NEGINF (-INFINITY)
+#define vd_load_et vd_load_f32
+#define vd_store_et vd_store_f32
+#define vf_load_et vf_load_f32
+#include "simd_tmpl.h"
+
+#define ET ug_bf16
+#define DT UG_BF16
+#define TAG bf16
+#define ET_NEGINF ((ug_bf16){0xff80u})
+#define vd_load_et vd_load_bf16
+#define vd_store_et vd_store_bf16
+#define vf_load_et vf_load_bf16
+#include "simd_tmpl.h"
+
+static void vexp_array(const double *x, double *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vd_storeu(y + i, vexp(vd_loadu(x + i)));
+    if (i < n) {
+        double b[VL] = {0};
+        memcpy(b, x + i, (n - i) * sizeof *b);
+        vd_storeu(b, vexp(vd_loadu(b)));
+        memcpy(y + i, b, (n - i) * sizeof *b);
+    }
+}
+
+static void round_bf16_array(const double *x, ug_bf16 *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vd_store_bf16(y + i, vd_loadu(x + i));
+    if (i < n) {
+        double b[VL] = {0};
+        ug_bf16 h[VL];
+        memcpy(b, x + i, (n - i) * sizeof *b);
+        vd_store_bf16(h, vd_loadu(b));
+        memcpy(y + i, h, (n - i) * sizeof *h);
+    }
+}
+
+UG__SIMD_TARGET_END
+
+/* ------------------------------------------------------------------ entry points */
+
+#define ENTRY(op, alg, tag) UG__SIMD_ENTRY(op, alg, tag, avx2, UG__ISA_AVX2)
+ENTRY(softmax, twopass, f32)
+ENTRY(log_softmax, twopass, f32)
+ENTRY(logsumexp, twopass, f32)
+ENTRY(xent, fused, f32)
+ENTRY(xent_grad, fused, f32)
+ENTRY(softmax, twopass, bf16)
+ENTRY(log_softmax, twopass, bf16)
+ENTRY(logsumexp, twopass, bf16)
+ENTRY(xent, fused, bf16)
+ENTRY(xent_grad, fused, bf16)
+
+int ug__vexp_avx2(const double *x, double *y, size_t n)
+{
+    if (!ug__cpu_has(UG__ISA_AVX2))
+        return -1;
+    vexp_array(x, y, n);
+    return 0;
+}
+
+int ug__round_bf16_avx2(const double *x, ug_bf16 *y, size_t n)
+{
+    if (!ug__cpu_has(UG__ISA_AVX2))
+        return -1;
+    round_bf16_array(x, y, n);
+    return 0;
+}

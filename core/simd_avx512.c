@@ -1,0 +1,193 @@
+/* The AVX-512 kernels (F, DQ, BW, VL): 8 binary64 lanes per zmm register.
+ *
+ * Primitives for core/simd_vexp.h and core/simd_tmpl.h, then the kernels for f32 and bf16
+ * (rows of core/kernels.def: *.f32.avx512, *.bf16.avx512).  Everything between
+ * UG__SIMD_TARGET_BEGIN and END is compiled for AVX-512 and runs only behind the
+ * ug__cpu_has check of the entry points at the end of the file.
+ *
+ * The exp's table lookup is one VPERMT2Q over the 16 entries held in two registers.
+ * bf16 is read by widening (exact) and written by rounding once: binary64 -> binary32
+ * rounded to odd (VCVTPD2PS with embedded round-toward-zero, then the last bit set when
+ * inexact), then RNE to bf16 by integer arithmetic (as ug_bf16_from_f32).  Rounding to
+ * odd at 24 bits and then to nearest at 8 is one correct rounding (Boldo & Melquiond
+ * 2008), subnormals included: binary32's grid is finer than bf16's at every exponent.
+ * VCVTNEPS2BF16 (AVX512_BF16) is not used: it flushes subnormal binary32 inputs, which
+ * the round-to-odd value can be.
+ */
+#include <immintrin.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "kernels.h"
+#include "simd.h"
+#include "simd_exp_data.h"
+
+UG__SIMD_TARGET_BEGIN("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")
+
+typedef __m512d vd;
+enum { VL = 8 };
+
+static inline vd vd_set1(double a) { return _mm512_set1_pd(a); }
+static inline vd vd_zero(void) { return _mm512_setzero_pd(); }
+static inline vd vd_add(vd a, vd b) { return _mm512_add_pd(a, b); }
+static inline vd vd_sub(vd a, vd b) { return _mm512_sub_pd(a, b); }
+static inline vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
+static inline vd vd_fma(vd a, vd b, vd c) { return _mm512_fmadd_pd(a, b, c); }
+static inline vd vd_loadu(const double *p) { return _mm512_loadu_pd(p); }
+static inline void vd_storeu(double *p, vd v) { _mm512_storeu_pd(p, v); }
+
+/* 2^(k >> 4) T[k & 15]: VPERMT2Q reads the low 4 bits of z as the index. */
+static inline vd vd_exp2k(vd z)
+{
+    const __m512i lo = _mm512_loadu_si512((const void *)ug__exp_table);
+    const __m512i hi = _mm512_loadu_si512((const void *)(ug__exp_table + 8));
+    __m512i zi = _mm512_castpd_si512(z);
+    __m512i t = _mm512_permutex2var_epi64(lo, zi, hi);
+    return _mm512_castsi512_pd(_mm512_add_epi64(t, _mm512_slli_epi64(zi, 52 - UG__EXP_TABLE_BITS)));
+}
+
+/* fma(a, b, c) where !(x < X_MIN) (NaN kept), +0 elsewhere. */
+static inline vd vd_fma_keep(vd x, vd a, vd b, vd c)
+{
+    __mmask8 k = _mm512_cmp_pd_mask(x, _mm512_set1_pd(UG__EXP_X_MIN), _CMP_NLT_UQ);
+    return _mm512_maskz_fmadd_pd(k, a, b, c);
+}
+
+/* acc + e in the lanes where d < 0 or NaN; the lanes where d = 0 counted in *neq. */
+static inline vd vd_acc_lt0(vd acc, vd d, vd e, size_t *neq)
+{
+    __mmask8 k = _mm512_cmp_pd_mask(d, _mm512_setzero_pd(), _CMP_NGE_UQ);
+    if (k != 0xff)
+        *neq += VL - (size_t)__builtin_popcount(k);
+    return _mm512_mask_add_pd(acc, k, acc, e);
+}
+
+/* A fixed reduction tree: halves, then quarters, then the last pair. */
+static inline double vd_hsum(vd v)
+{
+    __m256d a = _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1));
+    __m128d b = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(b, _mm_unpackhi_pd(b, b)));
+}
+
+static inline vd vd_load_f32(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
+static inline void vd_store_f32(float *p, vd v) { _mm256_storeu_ps(p, _mm512_cvtpd_ps(v)); }
+
+static inline vd vd_load_bf16(const ug_bf16 *p)
+{
+    __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)p));
+    return _mm512_cvtps_pd(_mm256_castsi256_ps(_mm256_slli_epi32(w, 16)));
+}
+
+static inline void vd_store_bf16(ug_bf16 *p, vd v)
+{
+    __m256 t = _mm512_cvt_roundpd_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __mmask8 inexact = _mm512_cmp_pd_mask(_mm512_cvtps_pd(t), v, _CMP_NEQ_UQ);
+    __m256i b = _mm256_castps_si256(t);
+    b = _mm256_mask_or_epi32(b, inexact, b, _mm256_set1_epi32(1));
+    __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
+    b = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)), lsb), 16);
+    _mm_storeu_si128((__m128i *)(void *)p, _mm256_cvtepi32_epi16(b));
+}
+
+
+/* binary32 lanes, for the max of pass 1 */
+typedef __m512 vf;
+enum { VF = 16 };
+static inline vf vf_set1(float a) { return _mm512_set1_ps(a); }
+static inline vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); }
+static inline double vf_hmax(vf v)
+{
+    __m256 a = _mm256_max_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    __m128 b = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    b = _mm_max_ps(b, _mm_movehl_ps(b, b));
+    return _mm_cvtss_f32(_mm_max_ss(b, _mm_shuffle_ps(b, b, 1)));
+}
+static inline vf vf_load_f32(const float *p) { return _mm512_loadu_ps(p); }
+static inline vf vf_load_bf16(const ug_bf16 *p)
+{
+    __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)p));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
+}
+
+#include "simd_vexp.h"
+
+#define ET float
+#define DT UG_F32
+#define TAG f32
+#define ET_NEGINF (-INFINITY)
+#define vd_load_et vd_load_f32
+#define vd_store_et vd_store_f32
+#define vf_load_et vf_load_f32
+#include "simd_tmpl.h"
+
+#define ET ug_bf16
+#define DT UG_BF16
+#define TAG bf16
+#define ET_NEGINF ((ug_bf16){0xff80u})
+#define vd_load_et vd_load_bf16
+#define vd_store_et vd_store_bf16
+#define vf_load_et vf_load_bf16
+#include "simd_tmpl.h"
+
+static void vexp_array(const double *x, double *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vd_storeu(y + i, vexp(vd_loadu(x + i)));
+    if (i < n) {
+        double b[VL] = {0};
+        memcpy(b, x + i, (n - i) * sizeof *b);
+        vd_storeu(b, vexp(vd_loadu(b)));
+        memcpy(y + i, b, (n - i) * sizeof *b);
+    }
+}
+
+static void round_bf16_array(const double *x, ug_bf16 *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vd_store_bf16(y + i, vd_loadu(x + i));
+    if (i < n) {
+        double b[VL] = {0};
+        ug_bf16 h[VL];
+        memcpy(b, x + i, (n - i) * sizeof *b);
+        vd_store_bf16(h, vd_loadu(b));
+        memcpy(y + i, h, (n - i) * sizeof *h);
+    }
+}
+
+UG__SIMD_TARGET_END
+
+/* ------------------------------------------------------------------ entry points */
+
+#define ENTRY(op, alg, tag) UG__SIMD_ENTRY(op, alg, tag, avx512, UG__ISA_AVX512)
+ENTRY(softmax, twopass, f32)
+ENTRY(log_softmax, twopass, f32)
+ENTRY(logsumexp, twopass, f32)
+ENTRY(xent, fused, f32)
+ENTRY(xent_grad, fused, f32)
+ENTRY(softmax, twopass, bf16)
+ENTRY(log_softmax, twopass, bf16)
+ENTRY(logsumexp, twopass, bf16)
+ENTRY(xent, fused, bf16)
+ENTRY(xent_grad, fused, bf16)
+
+int ug__vexp_avx512(const double *x, double *y, size_t n)
+{
+    if (!ug__cpu_has(UG__ISA_AVX512))
+        return -1;
+    vexp_array(x, y, n);
+    return 0;
+}
+
+int ug__round_bf16_avx512(const double *x, ug_bf16 *y, size_t n)
+{
+    if (!ug__cpu_has(UG__ISA_AVX512))
+        return -1;
+    round_bf16_array(x, y, n);
+    return 0;
+}

@@ -1,0 +1,376 @@
+/* The SIMD kernels, written once over the element type and instantiated by the ISA files
+ * (core/simd_avx2.c, core/simd_avx512.c) once per dtype.  The algorithm, its special-value
+ * rules and the error budget are in core/simd.h and doc/SIMD-ERROR-ANALYSIS.md; each
+ * kernel's contract block below states its claim.  No include guard: included once per
+ * instantiation; every parameter is #undef'd at the end.
+ *
+ * Parameters (from the ISA file):
+ *   ET            the element type (float, ug_bf16)
+ *   DT, TAG       its dtype (UG_F32) and name token (f32)
+ *   ET_NEGINF     -inf as an ET (the padding of a partial vector)
+ *   vd_load_et    VL elements widened exactly to binary64 lanes
+ *   vd_store_et   VL binary64 lanes rounded once (RNE) to ET
+ *   vf_load_et    VF = 2 VL elements as binary32 lanes (exact; for the max)
+ * and the primitives of the ISA (vd, VL, vd_* of simd_vexp.h and vd_hsum,
+ * vd_zero, vd_loadu, vd_storeu, vd_acc_lt0; vf, VF, vf_set1, vf_max, vf_hmax).
+ *
+ * Each kernel is a static function op_alg_TAG; the ISA file defines the registry's entry
+ * points (UG__SIMD_ENTRY) outside its target region.
+ */
+
+#define T_(name) UG__CAT(name##_, TAG)
+#define SCALAR(op, alg) UG__CAT(ug_k_##op##_##alg##_, TAG)
+
+/* ------------------------------------------------------------------ partial vectors */
+
+/* The k < VL elements x[0..k) in a vector, padded with -inf (exp gives 0, max ignores it). */
+static inline vd T_(load_part)(const ET *x, size_t k)
+{
+    ET buf[VL];
+    for (size_t j = 0; j < VL; j++)
+        buf[j] = j < k ? x[j] : ET_NEGINF;
+    return vd_load_et(buf);
+}
+
+static inline void T_(store_part)(ET *y, vd v, size_t k)
+{
+    ET buf[VL];
+    vd_store_et(buf, v);
+    memcpy(y, buf, k * sizeof *y);
+}
+
+/* ------------------------------------------------------------------ pass 1: the max */
+
+/* The k < VF elements x[0..k) in a binary32 vector, padded with -inf. */
+static inline vf T_(load_part_f)(const ET *x, size_t k)
+{
+    ET buf[VF];
+    for (size_t j = 0; j < VF; j++)
+        buf[j] = j < k ? x[j] : ET_NEGINF;
+    return vf_load_et(buf);
+}
+
+/* max_j x_j, exact, in binary32 lanes (every f32 and bf16 value is one): twice the lanes
+ * of binary64.  A NaN entry may or may not show (VMAXPS drops NaN operands); pass 2
+ * catches it either way. */
+static double T_(row_max)(const ET *x, size_t n)
+{
+    vf m0 = vf_set1(-INFINITY), m1 = m0, m2 = m0, m3 = m0;
+    size_t i = 0;
+    for (; i + 4 * VF <= n; i += 4 * VF) {
+        m0 = vf_max(m0, vf_load_et(x + i));
+        m1 = vf_max(m1, vf_load_et(x + i + VF));
+        m2 = vf_max(m2, vf_load_et(x + i + 2 * VF));
+        m3 = vf_max(m3, vf_load_et(x + i + 3 * VF));
+    }
+    for (; i + VF <= n; i += VF)
+        m0 = vf_max(m0, vf_load_et(x + i));
+    if (i < n)
+        m1 = vf_max(m1, T_(load_part_f)(x + i, n - i));
+    return vf_hmax(vf_max(vf_max(m0, m1), vf_max(m2, m3)));
+}
+
+/* ------------------------------------------------------------------ pass 2: the sum */
+
+/* e = exp(x - m) for one vector; e is stored to e_out (VL doubles) when it is not NULL;
+ * the lanes with x < m are added to acc, the others (x = m) counted in *neq. */
+static inline vd T_(step)(vd x, vd vm, vd acc, size_t *neq, double *e_out)
+{
+    vd d = vd_sub(x, vm);
+    vd e = vexp(d);
+    if (e_out != NULL)
+        vd_storeu(e_out, e);
+    return vd_acc_lt0(acc, d, e, neq);
+}
+
+/* One block of at most UG__SIMD_BLOCK entries into four accumulators (4 VL lanes), added
+ * lane by lane into *tot. */
+static inline void T_(block_sum)(const ET *x, size_t b, size_t end, vd vm, vd *tot, size_t *neq, double *e)
+{
+    vd a0 = vd_zero(), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = b;
+    for (; i + 4 * VL <= end; i += 4 * VL) {
+        a0 = T_(step)(vd_load_et(x + i), vm, a0, neq, e != NULL ? e + i : NULL);
+        a1 = T_(step)(vd_load_et(x + i + VL), vm, a1, neq, e != NULL ? e + i + VL : NULL);
+        a2 = T_(step)(vd_load_et(x + i + 2 * VL), vm, a2, neq, e != NULL ? e + i + 2 * VL : NULL);
+        a3 = T_(step)(vd_load_et(x + i + 3 * VL), vm, a3, neq, e != NULL ? e + i + 3 * VL : NULL);
+    }
+    for (; i + VL <= end; i += VL)
+        a0 = T_(step)(vd_load_et(x + i), vm, a0, neq, e != NULL ? e + i : NULL);
+    if (i < end)
+        a1 = T_(step)(T_(load_part)(x + i, end - i), vm, a1, neq, e != NULL ? e + i : NULL);
+    *tot = vd_add(*tot, vd_add(vd_add(a0, a1), vd_add(a2, a3)));
+}
+
+/* sp = sum_{j : x_j < m} exp(x_j - m) + (#{j : x_j = m} - 1) for a row whose max m is
+ * finite; e (room for n + VL doubles, or NULL) receives every exp(x_j - m).  Returns 0
+ * when the row is special after all (a NaN or +inf entry makes the sum NaN).
+ * Each term passes through at most UG__SIMD_BLOCK/(4 VL) + 4 additions in its lane's
+ * accumulator, 2 combining the four, ceil(n/UG__SIMD_BLOCK) in tot, log2 VL in the
+ * horizontal sum and 1 for the count: K <= 265 + ceil(n/4096) (SIMD-ERROR-ANALYSIS.md §2). */
+static inline int T_(row_sum)(const ET *x, size_t n, double m, double *e, double *sp)
+{
+    vd vm = vd_set1(m), tot = vd_zero();
+    size_t neq = 0;
+    for (size_t b = 0; b < n; b += UG__SIMD_BLOCK)
+        T_(block_sum)(x, b, n - b < UG__SIMD_BLOCK ? n : b + UG__SIMD_BLOCK, vm, &tot, &neq, e);
+    if (neq == 0) /* m is not an entry: only a NaN can do that */
+        return 0;
+    *sp = vd_hsum(tot) + (double)(neq - 1);
+    return !isnan(*sp);
+}
+
+/* m and sp of row x; 0 when the row is special (NaN, +inf, every entry -inf). */
+static inline int T_(row_analyse)(const ET *x, size_t n, double *e, double *m, double *sp)
+{
+    *m = T_(row_max)(x, n);
+    return isfinite(*m) && T_(row_sum)(x, n, *m, e, sp);
+}
+
+/* ------------------------------------------------------------------ pass 3: outputs */
+
+/* L = log(1 + sp) = log(s_hi) + s_lo/s_hi, s_hi + s_lo = 1 + sp exactly (two-sum): glibc's
+ * log (0.52 ULP) is twice as fast as its log1p, and the quotient restores what s_hi lost:
+ * relative error <= 4 2^-53 (SIMD-ERROR-ANALYSIS.md §3).  One call per row. */
+static inline double T_(log1p_sum)(double sp)
+{
+    double s_hi, s_lo;
+    ug__two_sum(1.0, sp, &s_hi, &s_lo);
+    return log(s_hi) + s_lo / s_hi;
+}
+
+/* y_i = e_i * s, rounded once. */
+static void T_(scale_store)(const double *e, size_t n, double s, ET *y)
+{
+    vd vs = vd_set1(s);
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vd_store_et(y + i, vd_mul(vd_loadu(e + i), vs));
+    if (i < n)
+        T_(store_part)(y + i, vd_mul(vd_loadu(e + i), vs), n - i);
+}
+
+/* y_i = (x_i - m) - L, rounded once. */
+static void T_(shift_store)(const ET *x, size_t n, double m, double L, ET *y)
+{
+    vd vm = vd_set1(m), vl = vd_set1(L);
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vd_store_et(y + i, vd_sub(vd_sub(vd_load_et(x + i), vm), vl));
+    if (i < n)
+        T_(store_part)(y + i, vd_sub(vd_sub(T_(load_part)(x + i, n - i), vm), vl), n - i);
+}
+
+/* ------------------------------------------------------------------ the kernels */
+
+/* Row r of p: its logits and its outputs (per_row of them). */
+#define ROW_X(p, r) ((const ET *)(p)->x + (r) * (p)->n)
+#define ROW_Y(p, r, per_row) ((ET *)(p)->y + (r) * (per_row))
+
+/* Short rows are taken UG__SIMD_GROUP at a time: all analysed (passes 1 and 2), then all
+ * finished, so that the out-of-order core overlaps their latency chains (max -> sum ->
+ * log or division -> outputs).  Each row's arithmetic is the same whatever the group:
+ * the outputs do not depend on the grouping or the batch. */
+typedef struct T_(group) {
+    size_t r0, g;             /* rows [r0, r0 + g)                          */
+    double m[UG__SIMD_GROUP];  /* their max                                 */
+    double sp[UG__SIMD_GROUP]; /* their sum without the max term            */
+    int ok[UG__SIMD_GROUP];    /* 0: special, through the scalar kernel      */
+} T_(group);
+
+/* The next group of p's rows from r0 on, analysed; e (stride doubles per row) or NULL. */
+static void T_(group_analyse)(const ug_problem *p, size_t r0, double *e, size_t stride, T_(group) *gr)
+{
+    size_t group = p->n <= UG__SIMD_GROUP_MAX_N ? UG__SIMD_GROUP : 1;
+    gr->r0 = r0;
+    gr->g = p->rows - r0 < group ? p->rows - r0 : group;
+    for (size_t k = 0; k < gr->g; k++)
+        gr->ok[k] = T_(row_analyse)(ROW_X(p, r0 + k), p->n, e != NULL ? e + k * stride : NULL, &gr->m[k], &gr->sp[k]);
+}
+
+/* softmax.twopass.TAG.ISA: contract
+ *   computes  e_i / (1 + sp) as e_i * fl(1/fl(1 + sp)) in binary64, e_i = vexp(x_i - m)
+ *             kept from pass 2, one rounding on store.
+ *   bound     relative error of the binary64 value <= 2^-42.2 (SIMD-ERROR-ANALYSIS.md §3):
+ *             0.5 + 2^-18 ULP (f32), 0.5 + 2^-34 ULP (bf16): claimed 1 ULP.
+ *   special   rows with NaN, +inf or only -inf: softmax.twopass.TAG (same outputs); -inf
+ *             entries of other rows give exp = +0: +0.  Outputs in [0, 1], never overflow;
+ *             below the dtype's smallest subnormal they round to +0.  n = 1: exactly 1. */
+static ug_status T_(softmax_twopass)(const ug_problem *p)
+{
+    ug_status st = ug__validate(p, UG_OP_SOFTMAX, DT);
+    size_t stride = st == UG_OK ? p->n + VL : 0;
+    double *e = st == UG_OK ? ug__simd_scratch(stride * UG__SIMD_GROUP) : NULL;
+    if (e == NULL)
+        return st != UG_OK ? st : UG_ERR_NOMEM;
+    T_(group) gr;
+    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
+        T_(group_analyse)(p, r0, e, stride, &gr);
+        for (size_t k = 0; st == UG_OK && k < gr.g; k++) {
+            if (gr.ok[k])
+                T_(scale_store)(e + k * stride, p->n, 1.0 / (1.0 + gr.sp[k]), ROW_Y(p, r0 + k, p->n));
+            else
+                st = ug__simd_fallback_row(SCALAR(softmax, twopass), UG_OP_SOFTMAX, DT, p, r0 + k, NULL);
+        }
+    }
+    free(e);
+    return st;
+}
+
+/* log_softmax.twopass.TAG.ISA: contract
+ *   computes  (x_i - m) - L, L = log1p(sp) = log(s_hi) + s_lo/s_hi, in binary64 (two
+ *             roundings and L's error), one rounding on store.  x_i - m <= 0 <= L: nothing
+ *             cancels.
+ *   bound     relative error <= 2^-42.3 (SIMD-ERROR-ANALYSIS.md §4): claimed 1 ULP.
+ *   special   NaN, +inf, all -inf rows: log_softmax.twopass.TAG; -inf entries give -inf.
+ *             When L is 0 (one finite entry, or the others below e^-708.4 of it) the max's
+ *             output is -0 if another entry is finite (the exact value is negative), +0
+ *             otherwise.  Overflows to -inf only where x_i - m does.  */
+static ug_status T_(log_softmax_twopass)(const ug_problem *p)
+{
+    ug_status st = ug__validate(p, UG_OP_LOG_SOFTMAX, DT);
+    T_(group) gr = {.g = 1};
+    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
+        T_(group_analyse)(p, r0, NULL, 0, &gr);
+        double L[UG__SIMD_GROUP];
+        for (size_t k = 0; k < gr.g; k++)
+            L[k] = gr.ok[k] ? T_(log1p_sum)(gr.sp[k]) : 0;
+        for (size_t k = 0; st == UG_OK && k < gr.g; k++) {
+            size_t r = r0 + k;
+            if (!gr.ok[k]) {
+                st = ug__simd_fallback_row(SCALAR(log_softmax, twopass), UG_OP_LOG_SOFTMAX, DT, p, r, NULL);
+                continue;
+            }
+            T_(shift_store)(ROW_X(p, r), p->n, gr.m[k], L[k], ROW_Y(p, r, p->n));
+            if (L[k] == 0)
+                ug__simd_signed_zero_at_max(DT, ROW_X(p, r), ROW_Y(p, r, p->n), p->n, gr.m[k]);
+        }
+    }
+    return st;
+}
+
+/* logsumexp.twopass.TAG.ISA: contract
+ *   computes  m + L, L = log1p(sp) as for log_softmax, in binary64, one rounding on store.
+ *   bound     absolute error <= 2^-42.3 L + 2^-53 |lse|, and L <= (1 + kappa) |lse|
+ *             (ERROR-ANALYSIS.md §3): 0.5 + 2^-18.3 (1 + kappa) ULP (f32), 0.5 + 2^-34.3
+ *             (1 + kappa) (bf16): claimed 1 + 2^-18 kappa (f32), 1 + 2^-34 kappa (bf16)
+ *             (SIMD-ERROR-ANALYSIS.md §4).
+ *   special   NaN -> NaN, +inf -> +inf, all -inf -> -inf (logsumexp.twopass.TAG); -inf
+ *             entries are masks.  n = 1: x_0 (+0 for -0, as the scalar kernel).  Never
+ *             overflows in f32 or bf16 (m + log n stays below the largest finite). */
+static ug_status T_(logsumexp_twopass)(const ug_problem *p)
+{
+    ug_status st = ug__validate(p, UG_OP_LOGSUMEXP, DT);
+    T_(group) gr = {.g = 1};
+    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
+        T_(group_analyse)(p, r0, NULL, 0, &gr);
+        for (size_t k = 0; st == UG_OK && k < gr.g; k++) {
+            if (gr.ok[k])
+                ug_store(DT, p->y, r0 + k, gr.m[k] + T_(log1p_sum)(gr.sp[k]));
+            else
+                st = ug__simd_fallback_row(SCALAR(logsumexp, twopass), UG_OP_LOGSUMEXP, DT, p, r0 + k, NULL);
+        }
+    }
+    return st;
+}
+
+/* xent.fused.TAG.ISA: contract
+ *   computes  per row (m - x_t) + L, L = log1p(sp) as for log_softmax, in binary64: two
+ *             non-negative parts, no cancellation (a loss near 1e-30 keeps its digits);
+ *             reduction none, sum or mean of those binary64 losses by ug__reduce_store
+ *             (Neumaier, one rounding).
+ *   bound     per row relative error <= 2^-42.3 (SIMD-ERROR-ANALYSIS.md §4); the reduction
+ *             adds <= 3 2^-53: claimed 1 ULP.
+ *   special   NaN or all -inf -> NaN; masked target -> +inf; +inf entries: +0 / NaN / +inf
+ *             as xent.fused.TAG (its rows fall back to it).  n = 1: +0.  Overflows to +inf
+ *             only where m - x_t does (e.g. 0x1.fffffep127 - (-0x1.fffffep127) in f32). */
+static ug_status T_(xent_fused)(const ug_problem *p)
+{
+    ug_status st = ug__validate(p, UG_OP_XENT, DT);
+    double *loss = st == UG_OK ? ug__simd_scratch(p->rows) : NULL;
+    if (loss == NULL)
+        return st != UG_OK ? st : UG_ERR_NOMEM;
+    T_(group) gr;
+    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
+        T_(group_analyse)(p, r0, NULL, 0, &gr);
+        for (size_t k = 0; st == UG_OK && k < gr.g; k++) {
+            size_t r = r0 + k;
+            if (gr.ok[k])
+                loss[r] = (gr.m[k] - ug_load(DT, ROW_X(p, r), (size_t)p->target[r])) + T_(log1p_sum)(gr.sp[k]);
+            else
+                st = ug__simd_fallback_row(SCALAR(xent, fused), UG_OP_XENT, DT, p, r, &loss[r]);
+        }
+    }
+    if (st == UG_OK)
+        ug__reduce_store(p, DT, loss, p->rows);
+    free(loss);
+    return st;
+}
+
+/* The gradient at the target, g_t = -q/(1 + sp) with q = sum_{j != t} e_j: q = sp when x_t
+ * is the max (any occurrence of it may be the one kept out of sp), else q = 1 + (sp - e_t)
+ * >= 1, which never cancels.  A zero q is +0 only when no other entry is finite (as
+ * xent_grad.fused.TAG: an underflowed q stands for a negative gradient). */
+static double T_(grad_at_target)(const ET *x, size_t n, size_t t, double m, double sp, const double *e, double s)
+{
+    double xt = ug_load(DT, x, t);
+    double q = xt == m ? sp : 1.0 + (sp - e[t]);
+    if (q != 0)
+        return -(q * s);
+    for (size_t j = 0; j < n; j++)
+        if (j != t && ug_load(DT, x, j) != -INFINITY)
+            return -0.0;
+    return 0.0;
+}
+
+/* xent_grad.fused.TAG.ISA: contract
+ *   computes  sparse labels: softmax_i = e_i * fl(1/fl(1 + sp)) for i != t (as softmax above),
+ *             and at i = t the complement -q/(1 + sp), q = sum_{j != t} e_j (above), never
+ *             softmax_t - 1; binary64, one rounding on store.  Dense labels (target NULL):
+ *             xent_grad.fused.TAG, the scalar kernel, whole.
+ *   bound     sparse: i != t as softmax, 2^-41.72; at t, q has relative error <= 2 eps(sp)
+ *             + theta_t + 2u <= 2^-41.0 (sp <= 2q and e_t <= q when q >= 1), then the
+ *             division: <= 2^-40.5, 0.5 + 2^-16.5 ULP (f32), 0.5 + 2^-32.5 (bf16)
+ *             (SIMD-ERROR-ANALYSIS.md §4).  dense: the scalar
+ *             kernel's, 1 + 2^-26 kappa (f32), 1 + 2^-42 kappa (bf16): the claims of the rows.
+ *   special   rows with NaN, +inf or only -inf: xent_grad.fused.TAG; masked entries give +0,
+ *             a masked target -1; zeros are +0 except an underflowed gradient at t (-0). */
+static ug_status T_(xent_grad_fused)(const ug_problem *p)
+{
+    if (p != NULL && p->target == NULL && p->aux != NULL)
+        return SCALAR(xent_grad, fused)(p);
+    ug_status st = ug__validate(p, UG_OP_XENT_GRAD, DT);
+    size_t stride = st == UG_OK ? p->n + VL : 0;
+    double *e = st == UG_OK ? ug__simd_scratch(stride * UG__SIMD_GROUP) : NULL;
+    if (e == NULL)
+        return st != UG_OK ? st : UG_ERR_NOMEM;
+    T_(group) gr;
+    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
+        T_(group_analyse)(p, r0, e, stride, &gr);
+        for (size_t k = 0; st == UG_OK && k < gr.g; k++) {
+            size_t r = r0 + k, t = (size_t)p->target[r];
+            if (!gr.ok[k]) {
+                st = ug__simd_fallback_row(SCALAR(xent_grad, fused), UG_OP_XENT_GRAD, DT, p, r, NULL);
+                continue;
+            }
+            double s = 1.0 / (1.0 + gr.sp[k]);
+            T_(scale_store)(e + k * stride, p->n, s, ROW_Y(p, r, p->n));
+            double gt = T_(grad_at_target)(ROW_X(p, r), p->n, t, gr.m[k], gr.sp[k], e + k * stride, s);
+            ug_store(DT, ROW_Y(p, r, p->n), t, gt);
+        }
+    }
+    free(e);
+    return st;
+}
+
+#undef ROW_X
+#undef ROW_Y
+#undef T_
+#undef SCALAR
+#undef ET
+#undef DT
+#undef TAG
+#undef ET_NEGINF
+#undef vd_load_et
+#undef vd_store_et
+#undef vf_load_et

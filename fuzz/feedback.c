@@ -1,0 +1,134 @@
+/* Error-guided feedback through libFuzzer's extra counters (feedback.h). */
+#include <math.h>
+
+#include "feedback.h"
+
+enum {
+    UG_FB_KERNELS = 256,      /* registry indices, modulo this                      */
+    UG_FB_PER_KERNEL = 72,
+    UG_FB_ULP = 0,            /* [0, 48): log2 ULP error, half-octaves              */
+    UG_FB_RATIO = 48,         /* [48, 64): ULP error / bound, quarter-octaves        */
+    UG_FB_CLASS = 64,         /* [64, 68): violation classes 1..4; 68: kernel error  */
+    UG_FB_KERROR = 68,
+    UG_FB_QUANTITIES = 6,
+    UG_FB_PER_QUANTITY = 128, /* 2 sides x 64 magnitudes                            */
+    UG_FB_THRESH_BASE = UG_FB_KERNELS * UG_FB_PER_KERNEL,
+    UG_FB_TOTAL = UG_FB_THRESH_BASE + UG_OP_COUNT * UG_DTYPE_COUNT * UG_FB_QUANTITIES * UG_FB_PER_QUANTITY
+};
+
+/* The one array libFuzzer reads (see feedback.h).  `used`: nothing in the program reads
+ * it, the linker must keep it. */
+__attribute__((used, section("__libfuzzer_extra_counters"))) static unsigned char ug_fuzz_counters[UG_FB_TOTAL];
+
+static void hit(size_t i)
+{
+    if (i < UG_FB_TOTAL && ug_fuzz_counters[i] < 255)
+        ug_fuzz_counters[i]++;
+}
+
+size_t ug_fuzz_counters_set(void)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < UG_FB_TOTAL; i++)
+        count += ug_fuzz_counters[i] != 0;
+    return count;
+}
+
+/* floor(steps * log2 v) + bias, clamped to [0, top]; v <= 0 gives 0. */
+static size_t log_bucket(double v, double steps, int bias, int top)
+{
+    if (!(v > 0))
+        return 0;
+    double b = floor(steps * log2(v)) + bias;
+    return b < 0 ? 0 : b > top ? (size_t)top : (size_t)b;
+}
+
+/* ---------------------------------------------------------------- error */
+
+ug_fuzz_measure ug_fuzz_measure_judge(const ug_judge *j, const ug_expect *e, size_t n)
+{
+    ug_fuzz_measure m = {0, 0, 0, j->kernel_errors > 0};
+    for (int c = 1; c < UG_CMP_CLASS_COUNT; c++)
+        if (j->cls[c] > 0)
+            m.classes |= 1u << c;
+    /* j->errs holds one error per output, in output order, when the kernel ran cleanly */
+    for (size_t i = 0; !m.kernel_error && i < j->nerrs && i < e->count; i++) {
+        double ulp = j->errs[i];
+        if (!isfinite(ulp))
+            continue;
+        double bound = ug_bound_at(j->k, n, e->exact[i].kappa);
+        m.max_ulp = ulp > m.max_ulp ? ulp : m.max_ulp;
+        if (bound > 0 && ulp / bound > m.max_ratio)
+            m.max_ratio = ulp / bound;
+    }
+    return m;
+}
+
+void ug_fuzz_feed_error(size_t ki, const ug_fuzz_measure *m)
+{
+    size_t base = (ki % UG_FB_KERNELS) * UG_FB_PER_KERNEL;
+    hit(base + UG_FB_ULP + log_bucket(m->max_ulp, 2, 8, 47));
+    hit(base + UG_FB_RATIO + log_bucket(m->max_ratio, 4, 8, 15));
+    for (int c = 1; c < UG_CMP_CLASS_COUNT; c++)
+        if (m->classes & (1u << c))
+            hit(base + UG_FB_CLASS + (size_t)c - 1);
+    if (m->kernel_error)
+        hit(base + UG_FB_KERROR);
+}
+
+/* ---------------------------------------------------------------- thresholds */
+
+/* The finite range of one row and a binary64 logsumexp of its finite entries. */
+typedef struct row_range {
+    size_t finite;
+    double lo, hi, lse;
+} row_range;
+
+static row_range range_of(const ug_batch *b, size_t r)
+{
+    row_range g = {0, INFINITY, -INFINITY, -INFINITY};
+    for (size_t i = 0; i < b->n; i++) {
+        double v = ug_batch_get(b->dtype, b->x, r * b->n + i);
+        if (!isfinite(v))
+            continue;
+        g.finite++;
+        g.lo = v < g.lo ? v : g.lo;
+        g.hi = v > g.hi ? v : g.hi;
+    }
+    if (g.finite == 0)
+        return g;
+    double s = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        double v = ug_batch_get(b->dtype, b->x, r * b->n + i);
+        s += isfinite(v) ? exp(v - g.hi) : 0;
+    }
+    g.lse = g.hi + log(s);
+    return g;
+}
+
+static void hit_distance(size_t base, size_t q, double d)
+{
+    if (isnan(d))
+        return;
+    size_t side = d >= 0, mag = log_bucket(fabs(d), 1, 48, 63);
+    hit(base + q * UG_FB_PER_QUANTITY + side * 64 + mag);
+}
+
+void ug_fuzz_feed_thresholds(const ug_batch *b)
+{
+    double big = ug_dtype_max(b->dtype);
+    double t_over = log(big), t_sub = log(ug_dtype_min_subnormal(b->dtype));
+    size_t cell = (size_t)b->op * UG_DTYPE_COUNT + (size_t)b->dtype;
+    size_t base = UG_FB_THRESH_BASE + cell * UG_FB_QUANTITIES * UG_FB_PER_QUANTITY;
+    for (size_t r = 0; r < b->rows; r++) {
+        row_range g = range_of(b, r);
+        if (g.finite == 0)
+            continue;
+        hit_distance(base, 0, g.hi - t_over);
+        hit_distance(base, 1, g.lse - t_over);
+        hit_distance(base, 2, g.lo - t_sub);
+        hit_distance(base, 3, (g.lo - g.hi) - t_sub);
+        hit_distance(base, 4, -g.lo - t_over);
+        hit_distance(base, 5, (g.hi / big - g.lo / big) - 1);
+    }
+}

@@ -1,0 +1,270 @@
+/* ulpgate gate: a kernel made worse fails the gate (exit 1, a Markdown table saying what
+ * changed); improvements pass; a damaged baseline is refused (exit 2, naming its line); a
+ * missing one is an I/O error (exit 3); --update is deterministic and atomic.
+ *
+ * "Made worse" is simulated by doctoring a baseline in a temporary directory so that the
+ * kernel's real measurement is worse than the baseline says: a max_ulp or violations count
+ * lowered, a boundary moved outward, a line for a kernel that does not exist (so it
+ * "disappeared").  To stay quick every run measures one kernel (--kernel
+ * softmax.naive.f32: about half a second); the whole registry against the committed
+ * reports/baseline.txt is the ctest gate_baseline.
+ */
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+extern char **environ;
+
+#define KERNEL "softmax.naive.f32"
+
+/* ================================================================ files and the command */
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot read %s", path);
+    size_t cap = 1 << 16, len = 0, got;
+    char *s = malloc(cap);
+    while ((got = fread(s + len, 1, cap - len - 1, f)) > 0)
+        if ((len += got) + 1 == cap)
+            s = realloc(s, cap *= 2);
+    s[len] = '\0';
+    fclose(f);
+    return s;
+}
+
+static void spit(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "cannot write %s", path);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+typedef struct run_result {
+    int status;
+    char *out, *err;
+} run_result;
+
+static run_result run_ulpgate(const char *const *args)
+{
+    char out[] = "/tmp/ug_test_gate_out_XXXXXX", err[] = "/tmp/ug_test_gate_err_XXXXXX";
+    close(mkstemp(out));
+    close(mkstemp(err));
+    const char *argv[32] = {UG_CLI_PATH};
+    for (size_t i = 0; args[i] != NULL && i < 30; i++)
+        argv[i + 1] = args[i];
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_TRUNC, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_TRUNC, 0);
+    pid_t pid;
+    cr_assert_eq(posix_spawn(&pid, UG_CLI_PATH, &fa, NULL, (char *const *)argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int ws;
+    cr_assert_eq(waitpid(pid, &ws, 0), pid);
+    run_result r = {WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws), slurp(out), slurp(err)};
+    remove(out);
+    remove(err);
+    return r;
+}
+
+static void run_free(run_result *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+/* ================================================================ a baseline to doctor */
+
+typedef struct fixture {
+    char dir[64];
+    char path[128];  /* dir/baseline.txt: the kernel's own, fresh baseline */
+    char *text;      /* its content                                        */
+} fixture;
+
+static run_result gate(const char *path) { return run_ulpgate((const char *[]){"gate", "--baseline", path, "--kernel", KERNEL, NULL}); }
+
+static void fixture_init(fixture *fx)
+{
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/ug_test_gate_XXXXXX");
+    cr_assert_not_null(mkdtemp(fx->dir));
+    snprintf(fx->path, sizeof fx->path, "%s/baseline.txt", fx->dir);
+    run_result r = run_ulpgate((const char *[]){"gate", "--baseline", fx->path, "--kernel", KERNEL, "--update", NULL});
+    cr_assert_eq(r.status, 0, "update: exit %d: %s", r.status, r.err);
+    run_free(&r);
+    fx->text = slurp(fx->path);
+}
+
+static void fixture_free(fixture *fx)
+{
+    remove(fx->path);
+    char other[160];
+    snprintf(other, sizeof other, "%s/doctored.txt", fx->dir);
+    remove(other);
+    cr_expect_eq(rmdir(fx->dir), 0, "%s holds only the files the test wrote (no temporary file left)", fx->dir);
+    free(fx->text);
+}
+
+/* The text with the value of the line starting "prefix " replaced by value. */
+static char *with_value(const char *text, const char *prefix, const char *value)
+{
+    char key[160];
+    snprintf(key, sizeof key, "\n%s ", prefix);
+    const char *p = strstr(text, key);
+    cr_assert_not_null(p, "no line '%s' in the baseline", prefix);
+    const char *eol = strchr(p + 1, '\n');
+    size_t head = (size_t)(p - text) + strlen(key);
+    char *s = malloc(strlen(text) + strlen(value) + 1);
+    sprintf(s, "%.*s%s%s", (int)head, text, value, eol);
+    return s;
+}
+
+/* The text with one more measurement line before the end line (its count raised). */
+static char *with_line(const char *text, const char *line)
+{
+    const char *end = strstr(text, "\n# end: ");
+    cr_assert_not_null(end);
+    long count = strtol(end + 8, NULL, 10);
+    char *s = malloc(strlen(text) + strlen(line) + 64);
+    sprintf(s, "%.*s\n%s\n# end: %ld\n", (int)(end - text), text, line, count + 1);
+    return s;
+}
+
+static const char *doctor(const fixture *fx, char *text)
+{
+    static char path[160];
+    snprintf(path, sizeof path, "%s/doctored.txt", fx->dir);
+    spit(path, text);
+    free(text);
+    return path;
+}
+
+/* ================================================================ the tests */
+
+Test(gate, clean_baseline_passes_with_no_change)
+{
+    fixture fx;
+    fixture_init(&fx);
+    cr_expect(strncmp(fx.text, "# ulpgate gate baseline, format 1\n", 34) == 0);
+    cr_expect(strstr(fx.text, "\n" KERNEL " normal1 max_ulp 0x") != NULL, "%s", fx.text);
+    cr_expect(strstr(fx.text, "\n" KERNEL " shift+ boundary 0x1.62e43p+6\n") != NULL, "%s", fx.text);
+    run_result r = gate(fx.path);
+    cr_expect_eq(r.status, 0, "exit %d: %s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "no change") != NULL, "%s", r.out);
+    run_free(&r);
+    fixture_free(&fx);
+}
+
+Test(gate, update_is_deterministic)
+{
+    fixture fx;
+    fixture_init(&fx);
+    run_result r = run_ulpgate((const char *[]){"gate", "--baseline", fx.path, "--kernel", KERNEL, "--update", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char *again = slurp(fx.path);
+    cr_expect_str_eq(again, fx.text);
+    free(again);
+    run_free(&r);
+    fixture_free(&fx);
+}
+
+Test(gate, larger_max_ulp_fails_with_a_table)
+{
+    fixture fx;
+    fixture_init(&fx);
+    const char *p = doctor(&fx, with_value(fx.text, KERNEL " normal1 max_ulp", "0x1p-8"));
+    run_result r = gate(p);
+    cr_expect_eq(r.status, 1, "exit %d: %s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "| change | kernel | family or axis | metric | baseline | now |\n| --- |") != NULL, "%s",
+              r.out);
+    cr_expect(strstr(r.out, "| **worse** | `" KERNEL "` | normal1 | max_ulp | `0x1p-8` (0.00390625) |") != NULL,
+              "%s", r.out);
+    cr_expect(strstr(r.out, "gate: FAIL: 1 of 1 changes fail the gate") != NULL, "%s", r.out);
+    run_free(&r);
+    fixture_free(&fx);
+}
+
+Test(gate, new_violations_and_inward_boundary_fail)
+{
+    fixture fx;
+    fixture_init(&fx);
+    char *t = with_value(fx.text, KERNEL " overflow_edge violations", "0");
+    const char *p = doctor(&fx, with_value(t, KERNEL " shift+ boundary", "0x1p+7"));
+    free(t);
+    run_result r = gate(p);
+    cr_expect_eq(r.status, 1, "exit %d: %s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "| **worse** | `" KERNEL "` | overflow_edge | violations | `0` |") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "| **worse** | `" KERNEL "` | shift+ | boundary | `0x1p+7` (128) | `0x1.62e43p+6` (88.7228) |") !=
+                  NULL,
+              "%s", r.out);
+    run_free(&r);
+    fixture_free(&fx);
+}
+
+Test(gate, disappeared_kernel_fails)
+{
+    fixture fx;
+    fixture_init(&fx);
+    const char *p = doctor(&fx, with_line(fx.text, "softmax.gone.f32 normal1 max_ulp 0x1p-1"));
+    run_result r = gate(p);
+    cr_expect_eq(r.status, 1, "exit %d: %s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "| **disappeared** | `softmax.gone.f32` |") != NULL, "%s", r.out);
+    run_free(&r);
+    fixture_free(&fx);
+}
+
+Test(gate, improvement_passes_and_is_listed)
+{
+    fixture fx;
+    fixture_init(&fx);
+    const char *p = doctor(&fx, with_value(fx.text, KERNEL " normal1 max_ulp", "inf"));
+    run_result r = gate(p);
+    cr_expect_eq(r.status, 0, "exit %d: %s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "| better | `" KERNEL "` | normal1 | max_ulp | `inf` |") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "gate: PASS: 0 of 1 changes fail the gate") != NULL, "%s", r.out);
+    run_free(&r);
+    fixture_free(&fx);
+}
+
+Test(gate, damaged_baseline_is_refused_with_its_line)
+{
+    fixture fx;
+    fixture_init(&fx);
+    /* line 9 is the second measurement (7 header lines) */
+    const char *p = doctor(&fx, with_value(fx.text, KERNEL " ascending p99", "0x1.zzp-1"));
+    run_result r = gate(p);
+    cr_expect_eq(r.status, 2, "exit %d: %s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.err, "doctored.txt:9:") != NULL && strstr(r.err, "bad p99 value '0x1.zzp-1'") != NULL, "%s",
+              r.err);
+    run_free(&r);
+
+    char *cut = strdup(fx.text);
+    *strstr(cut, "\n# end: ") = '\0';
+    p = doctor(&fx, cut);
+    r = gate(p);
+    cr_expect_eq(r.status, 2, "a baseline cut short: exit %d: %s", r.status, r.err);
+    cr_expect(strstr(r.err, "cut short") != NULL, "%s", r.err);
+    run_free(&r);
+
+    p = doctor(&fx, strdup(""));
+    r = gate(p);
+    cr_expect_eq(r.status, 2, "an empty file is not an empty baseline: exit %d: %s", r.status, r.err);
+    cr_expect(strstr(r.err, "doctored.txt:1:1: not a ulpgate baseline") != NULL, "%s", r.err);
+    run_free(&r);
+    fixture_free(&fx);
+}
+
+Test(gate, missing_baseline_is_an_io_error)
+{
+    run_result r = gate("/nonexistent/baseline.txt");
+    cr_expect_eq(r.status, 3, "exit %d: %s", r.status, r.err);
+    cr_expect(strstr(r.err, "cannot open the baseline /nonexistent/baseline.txt") != NULL, "%s", r.err);
+    run_free(&r);
+}

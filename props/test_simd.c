@@ -1,0 +1,493 @@
+/* The SIMD kernels (core/simd_*.c) against their scalar twins and against themselves.
+ *
+ * Iterates the registry: every row whose isa is not "scalar" is a SIMD row, and its twin is
+ * the row of the same name without the ".isa" suffix.  A row this CPU cannot run
+ * (ug_kernel_available) is skipped with a message on stderr; a test with nothing it can
+ * run is skipped as a whole (cr_skip_test).
+ *
+ *   agrees_with_scalar_twin  on every input family (and, for xent, every reduction), each
+ *                            output is bit-identical to the twin's, or both are within
+ *                            their claims against the oracle (no special-value violation)
+ *   long_rows                the same on rows longer than a summation block (4096)
+ *   deterministic            the same call twice gives the same bits
+ *   batch_independent        a batch, its rows one by one and its halves give the same bits
+ *   dispatch                 ug_set_isa / UG_ISA cap ug_kernel_production; unknown names
+ *                            and ISAs the CPU lacks are refused
+ *   vexp_*                   the vector exp against MPFR on random binary64 arguments (the
+ *                            exhaustive f32 sweep is props/slow_exp_exhaustive.c), its
+ *                            special values, and AVX2 = AVX-512 bit for bit
+ *   bf16_store               the kernels' binary64 -> bf16 store = ug_bf16_from_f64
+ * Each test prints what it measured (outputs compared, differing bits, largest errors).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <mpfr.h>
+
+#include "families.h"
+#include "judge.h"
+#include "prng.h"
+#include "simd.h"
+#include "ulp.h"
+#include "ulpgate/registry.h"
+
+/* ---------------------------------------------------------------- registry helpers */
+
+static int is_simd(const ug_kernel *k) { return strcmp(k->isa, "scalar") != 0; }
+
+static const ug_kernel *twin_of(const ug_kernel *k)
+{
+    char name[128];
+    snprintf(name, sizeof name, "%s", k->name);
+    char *dot = strrchr(name, '.');
+    if (dot != NULL)
+        *dot = '\0';
+    return ug_kernel_find(name);
+}
+
+/* 1 when k can run here; otherwise says so on stderr. */
+static int runnable(const ug_kernel *k)
+{
+    if (ug_kernel_available(k))
+        return 1;
+    fprintf(stderr, "test_simd: skip %s: this CPU cannot run %s code\n", k->name, k->isa);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- running a kernel */
+
+typedef struct outs {
+    size_t count;
+    double *v;
+    ug_status st;
+} outs;
+
+static outs run(const ug_kernel *k, const ug_batch *b, ug_reduction red)
+{
+    size_t count = ug_output_count(k->op, b->rows, b->n, red);
+    void *y = calloc(count, ug_dtype_size(k->dtype));
+    outs o = {count, malloc(count * sizeof(double)), UG_ERR_NOMEM};
+    cr_assert(y != NULL && o.v != NULL, "out of memory");
+    ug_problem p = ug_batch_problem(b, red, y);
+    o.st = k->fn(&p);
+    for (size_t i = 0; i < count; i++)
+        o.v[i] = ug_batch_get(k->dtype, y, i);
+    free(y);
+    return o;
+}
+
+static void outs_free(outs *o) { free(o->v); }
+
+static int reductions(const ug_kernel *k) { return ug_op_has_reduction(k->op) ? 3 : 1; }
+
+/* ---------------------------------------------------------------- twins */
+
+typedef struct tally {
+    size_t outputs, differ;
+    double max_ulp;     /* the SIMD row's largest error where the bits differ */
+} tally;
+
+/* Where k and its twin differ, both must be within their claims against the oracle. */
+static void judge_difference(const ug_kernel *k, const ug_kernel *tw, const ug_batch *b, const ug_expect *e,
+                             size_t i, double yk, double yt, const char *where, tally *t)
+{
+    ug_cmp ck = ug_compare(k->dtype, yk, &e->exact[i]), ct = ug_compare(k->dtype, yt, &e->exact[i]);
+    double bk = ug_bound_at(k, b->n, e->exact[i].kappa), bt = ug_bound_at(tw, b->n, e->exact[i].kappa);
+    cr_expect(ck.cls == UG_CMP_OK && ck.ulp <= bk, "%s %s output %zu: %a (%s, %g ULP) where %s gives %a; bound %g",
+              k->name, where, i, yk, ug_cmp_class_name(ck.cls), ck.ulp, tw->name, yt, bk);
+    cr_expect(ct.cls == UG_CMP_OK && ct.ulp <= bt, "%s %s output %zu: twin %s %a (%s, %g ULP), bound %g", k->name,
+              where, i, tw->name, yt, ug_cmp_class_name(ct.cls), ct.ulp, bt);
+    t->differ++;
+    if (ck.ulp > t->max_ulp)
+        t->max_ulp = ck.ulp;
+}
+
+static void compare_twin(const ug_kernel *k, const ug_kernel *tw, const ug_batch *b, ug_reduction red,
+                         const char *where, tally *t)
+{
+    outs a = run(k, b, red), s = run(tw, b, red);
+    cr_expect_eq(a.st, UG_OK, "%s %s: status %d (%s)", k->name, where, a.st, ug_last_error());
+    cr_expect_eq(s.st, UG_OK, "%s %s: status %d", tw->name, where, s.st);
+    ug_expect e;
+    int have = 0;
+    for (size_t i = 0; a.st == UG_OK && s.st == UG_OK && i < a.count; i++) {
+        if (ug_same_bits(k->dtype, a.v[i], s.v[i]))
+            continue;
+        if (!have && ug_expect_init(&e, b, red) != UG_OK)
+            cr_assert_fail("%s %s: the oracle refused the batch", k->name, where);
+        have = 1;
+        judge_difference(k, tw, b, &e, i, a.v[i], s.v[i], where, t);
+    }
+    t->outputs += a.count;
+    if (have)
+        ug_expect_free(&e);
+    outs_free(&a);
+    outs_free(&s);
+}
+
+static void twin_on_families(const ug_kernel *k, const ug_kernel *tw)
+{
+    tally t = {0};
+    for (size_t f = 0; f < ug_family_count(); f++) {
+        const ug_family *fam = ug_family_at(f);
+        if (!ug_family_supports(fam, k->dtype))
+            continue;
+        ug_batch_list l;
+        cr_assert_eq(ug_family_generate(fam, k->op, k->dtype, 1, 0, 0, &l), UG_OK, "%s: generation", fam->name);
+        for (size_t i = 0; i < l.count; i++)
+            for (int red = 0; red < reductions(k); red++) {
+                char where[96];
+                snprintf(where, sizeof where, "family %s batch %zu %s", fam->name, i, ug_reduction_name(red));
+                compare_twin(k, tw, l.items[i], (ug_reduction)red, where, &t);
+            }
+        ug_batch_list_free(&l);
+    }
+    fprintf(stderr, "test_simd: %-34s vs %-26s %7zu outputs, %5zu differ in bits (largest error there %.4g ULP)\n",
+            k->name, tw->name, t.outputs, t.differ, t.max_ulp);
+}
+
+Test(simd, agrees_with_scalar_twin)
+{
+    size_t ran = 0;
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *k = ug_kernel_at(i);
+        if (!is_simd(k) || !runnable(k))
+            continue;
+        const ug_kernel *tw = twin_of(k);
+        cr_assert(tw != NULL && tw->op == k->op && tw->dtype == k->dtype, "%s has no scalar twin", k->name);
+        twin_on_families(k, tw);
+        ran++;
+    }
+    if (ran == 0)
+        cr_skip_test("this CPU runs none of the SIMD rows");
+}
+
+/* rows x n normal(0, sigma) logits in k's dtype, targets (sparse labels) spread over the row. */
+static ug_batch *normal_batch(const ug_kernel *k, size_t rows, size_t n, double sigma, uint64_t seed)
+{
+    ug_batch *b = ug_batch_new(k->op, k->dtype, rows, n, k->op == UG_OP_XENT || k->op == UG_OP_XENT_GRAD, 0);
+    cr_assert(b != NULL, "out of memory");
+    ug_prng g;
+    ug_prng_seed(&g, seed);
+    for (size_t i = 0; i < rows * n; i++)
+        ug_batch_put(k->dtype, b->x, i, sigma * ug_prng_normal(&g));
+    for (size_t r = 0; b->target != NULL && r < rows; r++)
+        b->target[r] = (int64_t)ug_prng_below(&g, n);
+    return b;
+}
+
+Test(simd, long_rows)
+{
+    static const size_t ns[] = {4096, 4097, 9001};
+    size_t ran = 0;
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *k = ug_kernel_at(i);
+        if (!is_simd(k) || !runnable(k))
+            continue;
+        tally t = {0};
+        for (size_t j = 0; j < sizeof ns / sizeof ns[0]; j++) {
+            ug_batch *b = normal_batch(k, 2, ns[j], 3.0, 7 + j);
+            char where[64];
+            snprintf(where, sizeof where, "2 x %zu normal(0, 3)", ns[j]);
+            compare_twin(k, twin_of(k), b, UG_RED_NONE, where, &t);
+            ug_batch_free(b);
+        }
+        fprintf(stderr, "test_simd: %-34s long rows: %zu outputs, %zu differ in bits (largest error there %.4g ULP)\n",
+                k->name, t.outputs, t.differ, t.max_ulp);
+        ran++;
+    }
+    if (ran == 0)
+        cr_skip_test("this CPU runs none of the SIMD rows");
+}
+
+/* ---------------------------------------------------------------- determinism, batching */
+
+static void expect_same(const ug_kernel *k, const double *a, const double *b, size_t count, const char *what)
+{
+    for (size_t i = 0; i < count; i++)
+        cr_expect(ug_same_bits(k->dtype, a[i], b[i]), "%s: %s: output %zu is %a, then %a", k->name, what, i, a[i],
+                  b[i]);
+}
+
+/* The batch's outputs again from rows [r0, r0 + rows) alone. */
+static void expect_part(const ug_kernel *k, const ug_batch *b, const outs *all, size_t r0, size_t rows)
+{
+    size_t per_row = ug_output_count(k->op, 1, b->n, UG_RED_NONE);
+    ug_batch *part = ug_batch_copy(b, r0, rows);
+    cr_assert(part != NULL, "out of memory");
+    outs o = run(k, part, UG_RED_NONE);
+    char what[64];
+    snprintf(what, sizeof what, "rows %zu..%zu alone", r0, r0 + rows - 1);
+    expect_same(k, all->v + r0 * per_row, o.v, o.count, what);
+    outs_free(&o);
+    ug_batch_free(part);
+}
+
+static void batching_on(const ug_kernel *k, const ug_batch *b)
+{
+    outs all = run(k, b, UG_RED_NONE), again = run(k, b, UG_RED_NONE);
+    expect_same(k, all.v, again.v, all.count, "a second call");
+    for (size_t r = 0; r < b->rows; r++)
+        expect_part(k, b, &all, r, 1);
+    if (b->rows >= 2) {
+        expect_part(k, b, &all, 0, b->rows / 2);
+        expect_part(k, b, &all, b->rows / 2, b->rows - b->rows / 2);
+    }
+    outs_free(&all);
+    outs_free(&again);
+}
+
+Test(simd, deterministic_and_batch_independent)
+{
+    static const char *const fams[] = {"normal10", "masked", "special", "dominant", "lengths", "tiny"};
+    size_t ran = 0;
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *k = ug_kernel_at(i);
+        if (!is_simd(k) || !runnable(k))
+            continue;
+        for (size_t f = 0; f < sizeof fams / sizeof fams[0]; f++) {
+            ug_batch_list l;
+            cr_assert_eq(ug_family_generate(ug_family_find(fams[f]), k->op, k->dtype, 3, 0, 0, &l), UG_OK, "%s",
+                         fams[f]);
+            for (size_t j = 0; j < l.count; j++)
+                batching_on(k, l.items[j]);
+            ug_batch_list_free(&l);
+        }
+        ug_batch *b = normal_batch(k, 3, 5000, 1.0, 11);
+        batching_on(k, b);
+        ug_batch_free(b);
+        ran++;
+    }
+    if (ran == 0)
+        cr_skip_test("this CPU runs none of the SIMD rows");
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+static void expect_production_isa(const char *isa)
+{
+    for (int op = 0; op < UG_OP_COUNT; op++)
+        for (int dt = 0; dt < UG_DTYPE_COUNT; dt++) {
+            const ug_kernel *k = ug_kernel_production((ug_op)op, (ug_dtype)dt);
+            cr_assert(k != NULL, "no production kernel for %s %s", ug_op_name(op), ug_dtype_name(dt));
+            if (strcmp(isa, "scalar") == 0)
+                cr_expect_str_eq(k->isa, "scalar", "cap scalar: %s", k->name);
+            else
+                cr_expect(strcmp(k->isa, "scalar") == 0 || strcmp(k->isa, isa) == 0, "cap %s: %s", isa, k->name);
+        }
+}
+
+Test(simd, dispatch)
+{
+    static const char *const isas[] = {"scalar", "avx2", "avx512"};
+    cr_expect_eq(ug_set_isa("sse9"), UG_ERR_ARG, "an unknown ISA is refused");
+    cr_expect(strlen(ug_last_error()) > 0, "with a message");
+    for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
+        ug_status st = ug_set_isa(isas[i]);
+        if (st != UG_OK) {
+            fprintf(stderr, "test_simd: skip dispatch to %s: this CPU cannot run %s code (%s)\n", isas[i], isas[i],
+                    ug_last_error());
+            continue;
+        }
+        cr_expect_str_eq(ug_isa(), isas[i]);
+        expect_production_isa(isas[i]);
+        const ug_kernel *k = ug_kernel_production(UG_OP_SOFTMAX, UG_F32);
+        cr_expect_str_eq(k->isa, isas[i], "softmax f32 under cap %s: %s", isas[i], k->name);
+    }
+    cr_expect_eq(ug_set_isa("auto"), UG_OK);
+    cr_expect_eq(ug_set_isa(NULL), UG_OK);
+    fprintf(stderr, "test_simd: dispatch uses %s (softmax f32: %s)\n", ug_isa(),
+            ug_kernel_production(UG_OP_SOFTMAX, UG_F32)->name);
+}
+
+Test(simd, availability)
+{
+    size_t unavailable = 0;
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *k = ug_kernel_at(i);
+        if (!is_simd(k)) {
+            cr_expect(ug_kernel_available(k), "%s: a scalar row is always available", k->name);
+            continue;
+        }
+        if (ug_kernel_available(k))
+            continue;
+        /* a row this CPU cannot run refuses to, with a status and a message, never a fault */
+        float x[4] = {0}, y[4];
+        int64_t t = 0;
+        ug_problem p = {.rows = 1, .n = 4, .x = x, .y = y, .target = &t};
+        cr_expect_eq(k->fn(&p), UG_ERR_ARG, "%s", k->name);
+        cr_expect(strstr(ug_last_error(), k->isa) != NULL, "%s: message '%s'", k->name, ug_last_error());
+        unavailable++;
+    }
+    fprintf(stderr, "test_simd: %zu SIMD rows this CPU cannot run\n", unavailable);
+}
+
+/* ---------------------------------------------------------------- the vector exp */
+
+typedef int (*vexp_fn)(const double *, double *, size_t);
+static const struct { const char *isa; vexp_fn fn; } vexps[] = {{"avx2", ug__vexp_avx2}, {"avx512", ug__vexp_avx512}};
+
+/* The claim of core/simd_vexp.h. */
+static double vexp_bound(double x) { return 0x1.bep-48 /* 2^-47.2 */ + 0x1.3cp-55 /* 2^-54.7 */ * fabs(x); }
+
+/* |y/exp(x) - 1| in MPFR at 256 bits. */
+static double rel_error(double x, double y)
+{
+    mpfr_t v, w;
+    mpfr_inits2(256, v, w, (mpfr_ptr)0);
+    mpfr_set_d(v, x, MPFR_RNDN);
+    mpfr_exp(v, v, MPFR_RNDN);
+    mpfr_set_d(w, y, MPFR_RNDN);
+    mpfr_div(w, w, v, MPFR_RNDN);
+    mpfr_sub_ui(w, w, 1, MPFR_RNDN);
+    double r = fabs(mpfr_get_d(w, MPFR_RNDN));
+    mpfr_clears(v, w, (mpfr_ptr)0);
+    return r;
+}
+
+enum { NEXP = 1 << 16 };
+
+Test(simd, vexp_accuracy)
+{
+    static double x[NEXP], y[NEXP];
+    ug_prng g;
+    ug_prng_seed(&g, 5);
+    for (size_t i = 0; i < NEXP; i++) /* most of them where the kernels call it: [X_MIN, 0] */
+        x[i] = i % 8 == 0 ? ug_prng_uniform_in(&g, 0, UG__EXP_X_MAX)
+             : i % 8 == 1 ? -ug_prng_uniform(&g) * 0x1p-20
+                          : ug_prng_uniform_in(&g, UG__EXP_X_MIN, 0);
+    x[2] = UG__EXP_X_MIN, x[3] = UG__EXP_X_MAX, x[4] = 0x1.62e42fefa39efp-6 /* ln2/32 */, x[5] = -104;
+    size_t ran = 0;
+    for (size_t v = 0; v < sizeof vexps / sizeof vexps[0]; v++) {
+        if (vexps[v].fn(x, y, NEXP) != 0) {
+            fprintf(stderr, "test_simd: skip the %s exp: this CPU cannot run %s code\n", vexps[v].isa, vexps[v].isa);
+            continue;
+        }
+        double worst = 0, worst_x = 0, worst_ratio = 0;
+        for (size_t i = 0; i < NEXP; i++) {
+            double e = rel_error(x[i], y[i]);
+            cr_expect(e <= vexp_bound(x[i]), "%s exp(%a) = %a: relative error %a above %a", vexps[v].isa, x[i], y[i],
+                      e, vexp_bound(x[i]));
+            if (e > worst)
+                worst = e, worst_x = x[i];
+            if (e / vexp_bound(x[i]) > worst_ratio)
+                worst_ratio = e / vexp_bound(x[i]);
+        }
+        fprintf(stderr, "test_simd: %s exp, %d random arguments: largest relative error 2^%.2f at x = %a; "
+                        "at most %.3f of the claimed bound\n", vexps[v].isa, NEXP, log2(worst), worst_x, worst_ratio);
+        ran++;
+    }
+    if (ran == 0)
+        cr_skip_test("this CPU runs no vector exp");
+}
+
+Test(simd, vexp_special_values_and_isa_agreement)
+{
+    static const double x[] = {0.0, -0.0, -INFINITY, NAN, UG__EXP_X_MIN, nextafter(UG__EXP_X_MIN, -INFINITY), -745.2, -1e300,
+                               -0x1p-1074, 0x1p-1074, -1.0, 1.0, -0x1.62e42fefa39efp-5, -0x1.62e42fefa39efp-6, -20};
+    enum { N = sizeof x / sizeof x[0] };
+    double y[2][N];
+    int have[2];
+    for (size_t v = 0; v < 2; v++)
+        have[v] = vexps[v].fn(x, y[v], N) == 0;
+    if (!have[0] && !have[1])
+        cr_skip_test("this CPU runs no vector exp");
+    for (size_t v = 0; v < 2; v++) {
+        if (!have[v])
+            continue;
+        cr_expect(y[v][0] == 1 && y[v][1] == 1, "%s: exp(+-0) = %a, %a", vexps[v].isa, y[v][0], y[v][1]);
+        cr_expect(y[v][2] == 0 && !signbit(y[v][2]), "%s: exp(-inf) = %a", vexps[v].isa, y[v][2]);
+        cr_expect(isnan(y[v][3]), "%s: exp(NaN) = %a", vexps[v].isa, y[v][3]);
+        cr_expect(y[v][4] >= 0x1p-1022 * (1 - 0x1p-44), "%s: exp(X_MIN) = %a", vexps[v].isa, y[v][4]);
+        for (size_t i = 5; i < 8; i++)
+            cr_expect(y[v][i] == 0 && !signbit(y[v][i]), "%s: exp(%a) = %a: below X_MIN flushes to +0",
+                      vexps[v].isa, x[i], y[v][i]);
+        cr_expect(y[v][8] == 1 && y[v][9] == 1, "%s: exp(+-2^-1074) rounds to 1: %a %a", vexps[v].isa, y[v][8],
+                  y[v][9]);
+    }
+    for (size_t i = 0; have[0] && have[1] && i < N; i++)
+        cr_expect(memcmp(&y[0][i], &y[1][i], sizeof(double)) == 0, "exp(%a): avx2 %a, avx512 %a", x[i], y[0][i],
+                  y[1][i]);
+    if (have[0] && have[1]) { /* and on the random arguments */
+        static double r[NEXP], a[NEXP], b[NEXP];
+        ug_prng g;
+        ug_prng_seed(&g, 9);
+        for (size_t i = 0; i < NEXP; i++)
+            r[i] = ug_prng_uniform_in(&g, -800, 0);
+        ug__vexp_avx2(r, a, NEXP);
+        ug__vexp_avx512(r, b, NEXP);
+        cr_expect(memcmp(a, b, sizeof a) == 0, "avx2 and avx512 exps differ on random arguments");
+    }
+}
+
+/* ---------------------------------------------------------------- the bf16 store */
+
+typedef int (*round_fn)(const double *, ug_bf16 *, size_t);
+static const struct { const char *isa; round_fn fn; } rounds[] = {{"avx2", ug__round_bf16_avx2},
+                                                                 {"avx512", ug__round_bf16_avx512}};
+
+/* Values around every kind of bf16 rounding decision: ties and their neighbours at many
+ * distances, subnormal bf16 and binary32, the overflow threshold 0x1.ffp127, infinities. */
+static size_t bf16_cases(double *v, size_t cap)
+{
+    static const double fixed[] = {0x1.ffp127, 0x1.fep127, 0x1.fffffep127, 0x1p128, 0x1p200, 0x1p-133, 0x1p-134,
+                                   0x1.8p-134, 0x1p-150, 0x1p-149, 0x1.fffffep-127, 0x1p-126, 0x1.01p0, 0x1.018p0,
+                                   0x1.028p0, INFINITY, 0.0, 1e-300};
+    size_t k = 0;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        v[k++] = fixed[i];
+        v[k++] = -fixed[i];
+        v[k++] = nextafter(fixed[i], 0);
+        v[k++] = nextafter(fixed[i], INFINITY);
+    }
+    ug_prng g;
+    ug_prng_seed(&g, 13);
+    while (k + 8 <= cap) {
+        int e = (int)ug_prng_below(&g, 300) - 160;                       /* 2^-160 .. 2^139 */
+        double m = 1 + (double)ug_prng_below(&g, 128) / 128;              /* a bf16 significand */
+        double ulp = ldexp(1, e - 7 < -133 ? -133 : e - 7), tie = ldexp(m, e) + ulp / 2;
+        double s = ug_prng_below(&g, 2) ? -1 : 1;
+        int d = (int)ug_prng_below(&g, 50) + 8;
+        v[k++] = s * tie;
+        v[k++] = s * (tie + ldexp(ulp, -d));
+        v[k++] = s * (tie - ldexp(ulp, -d));
+        v[k++] = s * nextafter(tie, 0);
+        v[k++] = s * nextafter(tie, INFINITY);
+        v[k++] = s * ldexp(ug_prng_uniform(&g) + 1, e);
+        v[k++] = s * ldexp(m, e);
+        v[k++] = s * ldexp(ug_prng_uniform(&g), -133 - (int)ug_prng_below(&g, 30));
+    }
+    return k;
+}
+
+Test(simd, bf16_store)
+{
+    enum { CAP = 1 << 16 };
+    static double v[CAP];
+    static ug_bf16 h[CAP];
+    size_t count = bf16_cases(v, CAP), ran = 0;
+    for (size_t r = 0; r < sizeof rounds / sizeof rounds[0]; r++) {
+        if (rounds[r].fn(v, h, count) != 0) {
+            fprintf(stderr, "test_simd: skip the %s bf16 store: this CPU cannot run %s code\n", rounds[r].isa,
+                    rounds[r].isa);
+            continue;
+        }
+        size_t bad = 0;
+        for (size_t i = 0; i < count; i++) {
+            ug_bf16 want = ug_bf16_from_f64(v[i]);
+            if (h[i].bits != want.bits && bad++ < 10)
+                cr_expect_fail("%s: bf16 store of %a gives 0x%04x, ug_bf16_from_f64 0x%04x", rounds[r].isa, v[i],
+                               h[i].bits, want.bits);
+        }
+        cr_expect_eq(bad, 0, "%s: %zu of %zu values rounded differently", rounds[r].isa, bad, count);
+        fprintf(stderr, "test_simd: %s bf16 store: %zu values, %zu differ from ug_bf16_from_f64\n", rounds[r].isa,
+                count, bad);
+        ran++;
+    }
+    if (ran == 0)
+        cr_skip_test("this CPU runs no SIMD bf16 store");
+}
