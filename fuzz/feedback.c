@@ -2,6 +2,7 @@
 #include <math.h>
 
 #include "feedback.h"
+#include "oracle.h"
 
 enum {
     UG_FB_KERNELS = 256,      /* registry indices, modulo this                      */
@@ -13,7 +14,9 @@ enum {
     UG_FB_QUANTITIES = 6,
     UG_FB_PER_QUANTITY = 128, /* 2 sides x 64 magnitudes                            */
     UG_FB_THRESH_BASE = UG_FB_KERNELS * UG_FB_PER_KERNEL,
-    UG_FB_TOTAL = UG_FB_THRESH_BASE + UG_OP_COUNT * UG_DTYPE_COUNT * UG_FB_QUANTITIES * UG_FB_PER_QUANTITY
+    UG_FB_OUT_BASE = UG_FB_THRESH_BASE + UG_OP_COUNT * UG_DTYPE_COUNT * UG_FB_QUANTITIES * UG_FB_PER_QUANTITY,
+    UG_FB_PER_OUT = 2 * 128,  /* o0: 2 sides x 64; o1: 128 binades                 */
+    UG_FB_TOTAL = UG_FB_OUT_BASE + UG_OP_COUNT * UG_DTYPE_COUNT * UG_FB_PER_OUT
 };
 
 /* The one array libFuzzer reads (see feedback.h).  `used`: nothing in the program reads
@@ -130,5 +133,32 @@ void ug_fuzz_feed_thresholds(const ug_batch *b)
         hit_distance(base, 3, (g.lo - g.hi) - t_sub);
         hit_distance(base, 4, -g.lo - t_over);
         hit_distance(base, 5, (g.hi / big - g.lo / big) - 1);
+    }
+}
+
+/* ---------------------------------------------------------------- outputs */
+
+/* o0 and o1 of one nonzero finite exact value v (feedback.h). */
+static void hit_output(size_t base, ug_dtype dt, mpfr_srcptr v)
+{
+    int p = ug_dtype_precision(dt);
+    long emax = dt == UG_F64 ? 1023 : 127, emin_sub = ug_dtype_emin(dt) - p + 1;
+    mpfr_exp_t e;
+    double m = fabs(mpfr_get_d_2exp(&e, v, MPFR_RNDN)); /* |v| = m 2^e, m in [1/2, 1) */
+    long k = (long)e - emax;
+    double ratio = k < -80 ? 0 : k > 80 ? INFINITY : ldexp(m, (int)k) / (2 - ldexp(1, -p));
+    hit_distance(base, 0, ratio - 1);
+    long binade = (long)e - 1 - emin_sub + 64; /* log2 |v| - log2(smallest subnormal) + 64 */
+    hit(base + 128 + (size_t)(binade < 0 ? 0 : binade > 127 ? 127 : binade));
+}
+
+void ug_fuzz_feed_outputs(const ug_batch *b, const ug_expect *e)
+{
+    size_t cell = (size_t)b->op * UG_DTYPE_COUNT + (size_t)b->dtype;
+    size_t base = UG_FB_OUT_BASE + cell * UG_FB_PER_OUT;
+    for (size_t i = 0; e->exact != NULL && i < e->count; i++) {
+        mpfr_srcptr v = e->exact[i].value;
+        if (mpfr_number_p(v) && !mpfr_zero_p(v))
+            hit_output(base, b->dtype, v);
     }
 }

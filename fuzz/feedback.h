@@ -25,6 +25,12 @@
  *     q5  (max x - min x) / largest - 1        the shift x - max overflows the format
  *   (finite entries only; logsumexp estimated in binary64).  A row one bucket closer to a
  *   threshold than any before is new coverage, so the fuzzer walks up to the edge.
+ *   per op x dtype, where the exact outputs lie (oracle's unrounded values, nonzero finite):
+ *     o0  |v| / T - 1, T the dtype's overflow threshold (2 - 2^-p) 2^emax: bucket as above;
+ *         outputs just below or above it are where a kernel's inf or finite goes wrong
+ *         (an overflowing sum inside a finite mean, a truncating store)
+ *     o1  log2 |v| - log2 (smallest subnormal), from -64 to 63: outputs that round to a zero
+ *         (of their own sign) or to the first subnormals
  */
 #ifndef ULPGATE_FUZZ_FEEDBACK_H
 #define ULPGATE_FUZZ_FEEDBACK_H
@@ -49,6 +55,9 @@ void ug_fuzz_feed_error(size_t ki, const ug_fuzz_measure *m);
 
 /* Set the threshold-distance counters of b's rows. */
 void ug_fuzz_feed_thresholds(const ug_batch *b);
+
+/* Set the output counters of the oracle's answer e to b. */
+void ug_fuzz_feed_outputs(const ug_batch *b, const ug_expect *e);
 
 /* Number of counters set by this process since it started (a sanity figure for the
  * replay main; libFuzzer clears them between runs). */

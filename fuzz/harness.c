@@ -248,8 +248,10 @@ int ug_fuzz_run(const ug_fuzz_target *t, const uint8_t *data, size_t size, ug_fu
     if (st == UG_ERR_LIMIT)
         ug_fuzz_stop_oracle(t, &cfg, &c, st, data, size);
     if (st == UG_OK) {
-        if (cfg.guide != UG_GUIDE_COVERAGE)
+        if (cfg.guide != UG_GUIDE_COVERAGE) {
             ug_fuzz_feed_thresholds(c.b);
+            ug_fuzz_feed_outputs(c.b, &e);
+        }
         judge_all(&(trial){t, &cfg, &c, &e, data, size, stats});
     } else if (stats != NULL) {
         stats->rejected++;

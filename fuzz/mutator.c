@@ -15,7 +15,7 @@
  *   shift      add one value of the row (or a power of two) to every value
  *   special    set one value (raw) or the offset (deltas) to a special value of the dtype
  *              or a threshold (log of the largest finite, of the smallest subnormal, ...),
- *              give or take a few ULPs
+ *              give or take a few ULPs; raw, one time in three, its negation elsewhere
  *   grow       append one value (a copy of another) before the tail
  *   tail       change n, the target, the label byte, the kernel, the rows or the encoding
  *
@@ -121,6 +121,16 @@ static void raw_grow(view *v)
         raw_set(v, m, bits);
 }
 
+/* A special value at i and, one time in three, its negation at j (a row spanning the
+ * format: x - max overflows, outputs near the overflow threshold). */
+static void raw_special(view *v, size_t i, size_t j)
+{
+    double x = special_value(v->dt, v->g);
+    raw_set_value(v, i, x);
+    if (i != j && coin(v->g, 3))
+        raw_set_value(v, j, -x);
+}
+
 static void mutate_raw(view *v, unsigned op)
 {
     size_t m = raw_count(v);
@@ -138,7 +148,7 @@ static void mutate_raw(view *v, unsigned op)
     case 4: raw_set_value(v, i, -INFINITY); break;
     case 5: raw_scale(v); break;
     case 6: raw_shift(v); break;
-    case 7: raw_set_value(v, i, special_value(v->dt, v->g)); break;
+    case 7: raw_special(v, i, j); break;
     default: raw_grow(v); break;
     }
 }

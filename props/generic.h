@@ -13,7 +13,8 @@
  *
  * gives one Criterion test per kernel and property, named <kernel fn>::<property>, e.g.
  * ug_k_softmax_twopass_f32::shift_invariance, so that a failure reads like a sentence.
- * A property that does not apply to a kernel (its op, its role) skips with the reason.
+ * A property that does not apply to a kernel (its op, its role, an ISA this CPU lacks)
+ * skips with the reason.
  * Canary kernels skip every property here: props/test_canaries.c runs the same functions
  * on them in probe mode and asserts that at least one flags each canary.
  *
@@ -125,8 +126,9 @@ size_t prop_rows(const prop_report *r, size_t rows);
 size_t prop_max_n(const prop_report *r, size_t max_n);
 size_t prop_n(const prop_report *r);
 
-/* Role filter shared by every property: canaries skip (they are probed by
- * test_canaries.c), unless the report is in probe mode.  Returns 1 when skipped. */
+/* The filter shared by every property: a kernel this CPU cannot run skips
+ * (ug_kernel_available), and so do canaries (they are probed by test_canaries.c), unless
+ * the report is in probe mode.  Returns 1 when skipped. */
 int prop_skip_canary(prop_report *r);
 /* Skip unless k->op is one of ops[0..count). Returns 1 when skipped. */
 int prop_skip_unless_op(prop_report *r, const ug_op *ops, size_t count, const char *why);

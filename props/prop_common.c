@@ -59,6 +59,10 @@ size_t prop_n(const prop_report *r) { return r->big_n; }
 
 int prop_skip_canary(prop_report *r)
 {
+    if (!ug_kernel_available(r->k)) {
+        prop_skip(r, "this CPU cannot run %s code (ug_kernel_available)", r->k->isa);
+        return 1;
+    }
     if (r->k->role != UG_ROLE_CANARY || r->probe)
         return 0;
     prop_skip(r, "a canary: props/test_canaries.c shows which property and family catch it");

@@ -86,7 +86,7 @@ static void partner_allowance(mpfr_t extra, ug_dtype dt, double y, double b)
 
 static int is_partner(const ug_kernel *c, const ug_kernel *k, ug_op op)
 {
-    return c->op == op && c->dtype == k->dtype && c->role != UG_ROLE_CANARY;
+    return c->op == op && c->dtype == k->dtype && c->role != UG_ROLE_CANARY && ug_kernel_available(c);
 }
 
 static void run_row(prop_report *r, const ug_kernel *ka, const ug_kernel *kb, const prop_case *ca, pair_check check)
