@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "finding.h"
+#include "../reports/plugin.h"
 
 /* Everything the writers share. */
 typedef struct finding {
@@ -108,8 +109,10 @@ static void make_names(finding *f, const ug_fuzz_config *cfg, const uint8_t *dat
     snprintf(f->base, sizeof f->base, "%s/finding-%s-%s", cfg->out_dir, f->who, f->hash);
     make_options(f);
     const char *cli = cli_path();
+    long lib = f->j != NULL ? ug_plugin_of(f->j->k) : -1; /* a plug-in's kernel: load it too */
     if (f->c->k != NULL && f->j != NULL)
-        snprintf(f->run_cmd, sizeof f->run_cmd, "%s run --kernel %s%s %s.txt", cli, f->j->k->name, f->opts, f->base);
+        snprintf(f->run_cmd, sizeof f->run_cmd, "%s run%s%s --kernel %s%s %s.txt", cli, lib >= 0 ? " --plugin " : "",
+                 lib >= 0 ? ug_plugin_path((size_t)lib) : "", f->j->k->name, f->opts, f->base);
     else
         f->run_cmd[0] = '\0';
     snprintf(f->exact_cmd, sizeof f->exact_cmd, "%s exact --op %s --dtype %s%s %s.txt", cli, ug_op_name(b->op),

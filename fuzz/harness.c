@@ -9,6 +9,7 @@
 #include "finding.h"
 #include "harness.h"
 #include "known.h"
+#include "../reports/plugin.h"
 
 enum { UG_FUZZ_DEFAULT_MAX_N = 64, UG_FUZZ_LIMIT_N = 65536 };
 
@@ -114,8 +115,26 @@ int ug_fuzz_config_read(const ug_fuzz_target *t, ug_fuzz_config *c, char *why, s
     return env_size("UG_FUZZ_N", 0, &c->fixed_n, why, whysize);
 }
 
+/* UG_PLUGIN=PATH[:PATH...]: the plug-ins' kernels join the registry (reports/plugin.h),
+ * once per process, before anything reads the registry.  An error exits with the
+ * status `ulpgate --plugin` gives (3, 5 to 9), naming the library. */
+static void load_plugins(const ug_fuzz_target *t)
+{
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    char why[1024];
+    int rc = ug_plugin_load_list(getenv("UG_PLUGIN"), why, sizeof why);
+    if (rc != 0) {
+        fprintf(stderr, "fuzz_%s: UG_PLUGIN: %s\n", t->name, why);
+        exit(rc);
+    }
+}
+
 void ug_fuzz_init(const ug_fuzz_target *t)
 {
+    load_plugins(t);
     ug_fuzz_config c;
     char why[256];
     if (ug_fuzz_config_read(t, &c, why, sizeof why) != 0) {

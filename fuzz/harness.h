@@ -35,6 +35,8 @@
  *   UG_FUZZ_OUT=DIR        where findings are written (default: the current directory)
  *   UG_FUZZ_QUIET=1        no report on stderr (the files are still written)
  *   UG_FUZZ_KNOWN=FILE     the known findings (default fuzz/known-findings.txt; none)
+ *   UG_PLUGIN=PATH[:PATH]  plug-ins (include/ulpgate/plugin.h) whose kernels join the
+ *                          registry, read once by ug_fuzz_init (libFuzzer owns argv)
  */
 #ifndef ULPGATE_FUZZ_HARNESS_H
 #define ULPGATE_FUZZ_HARNESS_H

@@ -19,7 +19,14 @@ enum ug_exit {
     UG_EXIT_FAIL = 1,     /* a check failed: a kernel broke its bound (check, gate, ...)    */
     UG_EXIT_USAGE = 2,    /* bad usage or bad input: unknown option/kernel, malformed number */
     UG_EXIT_IO = 3,       /* a file could not be opened, read or written (stdout included)   */
-    UG_EXIT_INTERNAL = 4  /* internal error: out of memory, the oracle gave up, a bug        */
+    UG_EXIT_INTERNAL = 4, /* internal error: out of memory, the oracle gave up, a bug        */
+    /* A plug-in (--plugin PATH, include/ulpgate/plugin.h) that cannot be used; a missing
+     * or unreadable file is UG_EXIT_IO, as for every input file. */
+    UG_EXIT_PLUGIN_LOAD = 5,  /* dlopen refused it: not a shared object, a missing dependency */
+    UG_EXIT_PLUGIN_ENTRY = 6, /* no ug_plugin_init entry point, or it returned NULL          */
+    UG_EXIT_PLUGIN_ABI = 7,   /* built against another plug-in ABI version                   */
+    UG_EXIT_PLUGIN_DUP = 8,   /* a kernel named twice (built-in, another plug-in, itself)    */
+    UG_EXIT_PLUGIN_ROW = 9    /* a malformed row: NULL name or fn, bad op, dtype, bound, name */
 };
 
 /* The exit-status paragraph of every --help, so that all of them say the same. */
@@ -30,7 +37,8 @@ enum ug_exit {
     "  2  bad usage or bad input (unknown option, kernel, op or dtype; malformed number;\n" \
     "     wrong row length; target or label out of range)\n"                              \
     "  3  I/O error: an input file cannot be opened or read, or output cannot be written\n" \
-    "  4  internal error (out of memory, the oracle gave up)\n"
+    "  4  internal error (out of memory, the oracle gave up)\n"                         \
+    "  5-9  a --plugin library cannot be used (ulpgate --help)\n"
 
 /* Print `ulpgate <cmd>: <message>` (`ulpgate: ...` when cmd is NULL) on stderr and exit
  * with code. */

@@ -24,6 +24,13 @@ const ug_kernel **ug_select_kernels(const char *cmd, const char *name, size_t *c
             ks[(*count)++] = ug_kernel_at(i);
         return ks;
     }
+    if (strcmp(name, "plugins") == 0) { /* the rows --plugin libraries added (plugin.h) */
+        for (size_t i = ug_kernel_builtin_count(); i < ug_kernel_count(); i++)
+            ks[(*count)++] = ug_kernel_at(i);
+        if (*count == 0)
+            ug_cli_die(UG_EXIT_USAGE, cmd, "--kernel plugins: no plug-in loaded (--plugin PATH)");
+        return ks;
+    }
     ks[0] = ug_kernel_find(name);
     if (ks[0] == NULL)
         ug_cli_die(UG_EXIT_USAGE, cmd, "unknown kernel '%s' (see ulpgate list)", name);

@@ -19,8 +19,9 @@
 #include "judge.h"
 #include "ulpgate/registry.h"
 
-/* The kernels named by --kernel: a registry name, or "all" (registry order).  Dies with
- * UG_EXIT_USAGE when name is NULL or unknown.  The array is the caller's to free. */
+/* The kernels named by --kernel: a registry name, "all" (registry order), or "plugins"
+ * (the rows --plugin libraries added).  Dies with UG_EXIT_USAGE when name is NULL or
+ * unknown, or for "plugins" when none is loaded.  The array is the caller's to free. */
 const ug_kernel **ug_select_kernels(const char *cmd, const char *name, size_t *count);
 
 /* A non-negative decimal integer >= min given to option --opt; dies with UG_EXIT_USAGE. */

@@ -17,7 +17,9 @@ extern "C" {
 typedef enum ug_role {
     UG_ROLE_PRODUCTION = 0, /* what ug_run() dispatches to for its op and dtype (on some CPU) */
     UG_ROLE_VARIANT = 1,    /* another legitimate algorithm, with its own claimed bound       */
-    UG_ROLE_CANARY = 2      /* known bad, kept so the harness proves it can see badness       */
+    UG_ROLE_CANARY = 2,     /* known bad, kept so the harness proves it can see badness       */
+    UG_ROLE_EXTERNAL = 3    /* another library's kernel (a plug-in, plugin.h): judged like a
+                               variant, never dispatched to                                   */
 } ug_role;
 
 /* The error a kernel claims, as data.  For every output element y of exact value v:
@@ -45,17 +47,48 @@ typedef struct ug_kernel {
     const char *desc;      /* one line                                          */
 } ug_kernel;
 
+/* The rows: the built-in ones (core/kernels.def, indices [0, ug_kernel_builtin_count())),
+ * then the rows appended at run time (ug_kernel_append), in the order appended. */
 size_t ug_kernel_count(void);
+size_t ug_kernel_builtin_count(void);
 const ug_kernel *ug_kernel_at(size_t i);           /* NULL past the end          */
 const ug_kernel *ug_kernel_find(const char *name); /* NULL when unknown          */
 const char *ug_role_name(ug_role r);
+
+/* UG_OK when k is a well-formed row, else UG_ERR_ARG with the broken rule in
+ * ug_last_error() ("name 'x' is not op.algorithm.dtype[.isa]"):
+ *   name      op.algorithm.dtype or op.algorithm.dtype.isa, with op = ug_op_name(k->op),
+ *             algorithm = k->algorithm, dtype = ug_dtype_name(k->dtype), isa = k->isa;
+ *             every part [a-z0-9_]+, at most 63 characters;
+ *   op, dtype in range; algorithm and isa [a-z0-9_]+; fn non-NULL; role a ug_role;
+ *   bound     every field finite and >= 0, ulp >= 0.5;
+ *   desc      non-NULL, printable ASCII, at most 200 characters.
+ * Every built-in row is well formed (props/test_plugin.c checks). */
+ug_status ug_kernel_check(const ug_kernel *k);
+
+/* Append count rows (copied; the strings and functions they point to are not, and must
+ * outlive every use of the registry) after every row so far: the plug-in loader's entry
+ * (include/ulpgate/plugin.h; core itself never loads anything).  All or nothing: UG_OK,
+ * or nothing appended and
+ *   UG_ERR_ARG    a row that ug_kernel_check refuses, a role other than UG_ROLE_EXTERNAL
+ *                 or UG_ROLE_CANARY, or a name already registered (or twice in rows);
+ *                 ug_last_error() names the row and the rule;
+ *   UG_ERR_NULL   rows is NULL and count > 0;
+ *   UG_ERR_NOMEM  no memory.
+ * Appended rows never move: pointers from ug_kernel_at/find stay valid.  Not thread-safe:
+ * append before any other thread uses the registry (the command and the fuzz targets
+ * load their plug-ins at start-up).  ug_kernel_production never returns an appended row;
+ * ug_kernel_available treats one as a built-in row when its isa is one dispatch knows
+ * ("scalar", "avx2", "avx512") and as always available otherwise. */
+ug_status ug_kernel_append(const ug_kernel *rows, size_t count);
 
 /* The production kernel for (op, dtype) that dispatch uses: among the production rows of
  * (op, dtype) that this CPU can run, the one of the highest ISA not above ug_isa()
  * (avx512 > avx2 > scalar).  ug_run() and the public entry points call it. */
 const ug_kernel *ug_kernel_production(ug_op op, ug_dtype dt);
 
-/* 1 when this CPU can run k: always for scalar rows; for a SIMD row, when the CPU and the
+/* 1 when this CPU can run k: always for scalar rows and for appended rows whose isa is
+ * not one dispatch knows (ug_kernel_append); for a SIMD row, when the CPU and the
  * OS support its ISA ("avx2": AVX2 + FMA; "avx512": AVX-512 F, DQ, BW and VL).  Tests,
  * the judge, `ulpgate check` and `bench` skip (and say so) a kernel for which this is 0;
  * calling its fn anyway returns UG_ERR_ARG ("this CPU cannot run avx512 code"), never
