@@ -22,6 +22,10 @@
  *
  * A worked example is examples/plugin/ (README: "Check your own kernel").
  *
+ * A plug-in runs inside the process that loads it: the loader checks everything it can
+ * see (below), but a kernel that crashes, hangs or writes out of bounds takes the command
+ * or the fuzzer with it (the fuzzers, under ASan, report where).
+ *
  * THE ROWS.  Each row is checked when the library is loaded; a row that breaks one of
  * these rules is refused, with the library and the row named (nothing of that library is
  * registered then):
