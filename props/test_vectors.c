@@ -268,3 +268,36 @@ Test(vectors_export, canary_caught, .timeout = 120)
     unlink(a);
     free(a);
 }
+
+/* ================================================================ report --peers */
+
+Test(vectors_peers, report_has_a_peers_section, .timeout = 120)
+{
+    files f = setup(VECTORS, outputs("\"0\": [\"0x1p-2\", \"0x1.000004p-2\", \"0x1p-2\", \"0x1p-2\"], ", V1_EXACT));
+    char *score = temp_path(".json"), *dir = temp_path("");
+    expect(RUN("vectors", "score", "--vectors", f.vectors, "--outputs", f.outputs, "--name", "Hand-made softmax",
+               "--json", score),
+           1, NULL, NULL);
+    expect(RUN("report", "--out", dir, "--quick", "--kernel", "softmax.twopass.f32", "--peers", score), 0, NULL,
+           NULL);
+    size_t len = strlen(dir) + 16;
+    char *md = malloc(len);
+    snprintf(md, len, "%s/report.md", dir);
+    char *text = read_file(md);
+    /* the summary row: max finite error 2 ULP (hand-derived above), no violation */
+    cr_expect(strstr(text, "## Peers") != NULL, "no Peers section in report.md");
+    cr_expect(strstr(text, "| op | dtype | Hand-made |") != NULL, "no column for the peer");
+    cr_expect(strstr(text, "| softmax | f32 | 2 |") != NULL, "no row softmax f32 = 2 ULP:\n%s", strstr(text, "## Peers"));
+    expect(RUN("report", "--out", dir, "--quick", "--kernel", "softmax.twopass.f32", "--peers", f.vectors), 2, NULL,
+           "not a score file");
+    expect(RUN("report", "--out", dir, "--peers", "/nonexistent/peers"), 3, NULL, "/nonexistent/peers");
+    static const char *const names[] = {"report.md", "report.html", "report.json"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(md, len, "%s/%s", dir, names[i]);
+        unlink(md);
+    }
+    rmdir(dir);
+    unlink(score);
+    teardown(&f);
+    free(text), free(md), free(score), free(dir);
+}

@@ -47,16 +47,17 @@ static const double SMOOTHING = 0x1p-2;
 static const char help_text[] =
     "usage: ulpgate vectors export --op OP --dtype DT --out FILE [--seed S] [--rows N]\n"
     "       ulpgate vectors score --vectors FILE (--outputs FILE | --kernel NAME)\n"
-    "                             [--bound B] [--name NAME] [--json FILE]\n\n"
+    "                             [--bound B] [--name NAME] [--variant V] [--json FILE]\n\n"
     "export writes test vectors: the rows of every input family of `ulpgate check` that\n"
-    "supports DT (one vector per row; --rows N rows per family), rows on the boundary axes\n"
-    "(shift+, shift-, spread, dominance at the overflow and underflow thresholds of DT,\n"
-    "length n = 4096), for losses batches of 8 rows with the mean reduction, and for\n"
-    "xent_dense label-smoothing rows; each with the oracle's correctly rounded outputs and\n"
-    "tags that say why it is there (masked, overflow_boundary, tiny_loss, tie,\n"
-    "subnormal_output, special_value, ...).  Every number is a string: C99 hex float of the\n"
-    "exact value, or inf, -inf, nan.  The same options give the same bytes; the file is\n"
-    "written to a temporary file beside it and renamed.  Format: doc/VECTORS.md.\n\n"
+    "supports DT (one vector per row; --rows N: at most N rows per family); rows of the\n"
+    "boundary axes (shift+, shift-, spread, dominance) at the overflow and underflow\n"
+    "thresholds of DT, and of length n = 4096; for losses, batches of 8 rows with the mean\n"
+    "reduction; for xent_dense, label-smoothing rows.  Each vector carries the oracle's\n"
+    "correctly rounded outputs and tags that say why it is there (masked,\n"
+    "overflow_boundary, tiny_loss, tie, subnormal_output, special_value, ...).  Every\n"
+    "number is a string: the C99 hex float of the exact value, or inf, -inf, nan.  The\n"
+    "same options give the same bytes; the file is written to a temporary file beside it\n"
+    "and renamed.  Format: doc/VECTORS.md.\n\n"
     "score judges an implementation on a vectors file: its outputs (--outputs, a JSON\n"
     "file: {\"format\": \"ulpgate-outputs\", \"version\": 1, \"implementation\": NAME, \"op\",\n"
     "\"dtype\", \"outputs\": {\"<id>\": [\"<value>\", ...], ...}, \"skipped\": {\"<id>\": \"why\"}};\n"
@@ -71,13 +72,15 @@ static const char help_text[] =
     "  --op OP, --dtype DT  what to export (ulpgate list shows ops and dtypes)\n"
     "  --out FILE           the vectors file to write\n"
     "  --seed S             seed of the input families (default 1)\n"
-    "  --rows N             rows per family instead of each family's default (N >= 1)\n"
+    "  --rows N             at most N rows per family (the family's default when smaller)\n"
     "  --vectors FILE       the vectors file to score against\n"
     "  --outputs FILE       the implementation's outputs\n"
     "  --kernel NAME        score a registered kernel instead\n"
     "  --bound B            the bound in ULP (a number >= 0) instead of the production claim\n"
     "  --name NAME          the implementation's name (default: the outputs file's\n"
     "                       \"implementation\", or the kernel's name)\n"
+    "  --variant V          what the implementation computes beyond the op, for the\n"
+    "                       report's peers table (\"ignore_index\", \"label_smoothing\")\n"
     "  --json FILE          also write the score as JSON (format ulpgate-score,\n"
     "                       doc/VECTORS.md; what `ulpgate report --peers` reads)\n"
     "  -h, --help           print this help and exit\n\n"
@@ -226,9 +229,10 @@ static ug_batch *copy_rows(const ug_batch *b, size_t r0, size_t rows)
     return c;
 }
 
+/* rows: a cap (0: none); a family with fewer rows keeps its default. */
 static void generate(const ug_family *f, ug_op op, ug_dtype dt, uint64_t seed, size_t rows, ug_batch_list *l)
 {
-    ug_status st = ug_family_generate(f, op, dt, seed, rows, 0, l);
+    ug_status st = ug_family_generate(f, op, dt, seed, rows != 0 && f->rows > rows ? rows : 0, 0, l);
     if (st != UG_OK)
         ug_cli_die(UG_EXIT_INTERNAL, CMD, "family %s (%s %s): %s", f->name, ug_op_name(op), ug_dtype_name(dt),
                    ug_status_str(st));
@@ -657,7 +661,7 @@ static json_object *stats_json(const scorer *s, const ug_judge *j, ug_inputs *in
     return o;
 }
 
-static void write_score_json(const scorer *s, const char *path, const char *bound_src)
+static void write_score_json(const scorer *s, const char *path, const char *bound_src, const char *variant)
 {
     ug_inputs in = {0};
     json_object *doc = json_object_new_object(), *groups = json_object_new_array();
@@ -665,6 +669,7 @@ static void write_score_json(const scorer *s, const char *path, const char *boun
     ug_j_add(doc, "version", json_object_new_int(UG_VECTORS_VERSION));
     ug_j_add(doc, "command", ug_j_str("vectors score"));
     ug_j_add(doc, "implementation", ug_j_str(s->k.name));
+    ug_j_add(doc, "variant", ug_j_str(variant));
     ug_j_add(doc, "source", ug_j_str(s->replay ? "outputs" : "kernel"));
     ug_j_add(doc, "op", ug_j_str(ug_op_name(s->vs->op)));
     ug_j_add(doc, "dtype", ug_j_str(ug_dtype_name(s->vs->dtype)));
@@ -694,9 +699,10 @@ static void write_score_json(const scorer *s, const char *path, const char *boun
 static int cmd_score(int argc, char **argv)
 {
     const char *vpath = NULL, *opath = NULL, *kname = NULL, *json = NULL, *bound = NULL, *name = NULL;
+    const char *variant = NULL;
     const ug_cli_option opts[] = {{"vectors", &vpath, NULL}, {"outputs", &opath, NULL}, {"kernel", &kname, NULL},
                                   {"json", &json, NULL},     {"bound", &bound, NULL},   {"name", &name, NULL},
-                                  {NULL, NULL, NULL}};
+                                  {"variant", &variant, NULL}, {NULL, NULL, NULL}};
     ug_cli_parse(CMD, help_text, argc, argv, opts, NULL, 0);
     if (vpath == NULL)
         ug_cli_die(UG_EXIT_USAGE, CMD, "score needs --vectors FILE");
@@ -778,7 +784,7 @@ static int cmd_score(int argc, char **argv)
     print_worst(&s, &s.j[0].worst);
     int failed = ug_judge_failed(&s.j[0]) && s.k.role != UG_ROLE_CANARY; /* as check: canaries never fail */
     if (json != NULL)
-        write_score_json(&s, json, bound_src);
+        write_score_json(&s, json, bound_src, variant != NULL ? variant : "");
     for (size_t g = 0; g < s.ngroups; g++) {
         ug_judge_free(&s.j[g]);
         free(s.groups[g]);

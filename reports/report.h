@@ -73,6 +73,7 @@ typedef struct ug_report {
                                                     returns inf, NaN or a wrong 0 (violations
                                                     only), on the comparison's axis           */
     size_t checked, passed, canaries, caught;
+    const struct ug_peers *peers; /* --peers: other implementations (peers.h), or NULL    */
 } ug_report;
 
 /* The boundary result of kernel i in direction d. */
