@@ -301,28 +301,16 @@ void ug_peers_md(FILE *f, const ug_peers *ps)
                "\n</details>\n\n");
 }
 
-static void esc(FILE *f, const char *s)
-{
-    for (; *s != '\0'; s++)
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-}
-
 void ug_peers_html(FILE *f, const ug_peers *ps)
 {
     if (ps == NULL)
         return;
     fprintf(f, "<section id=\"peers\"><h2>Peers</h2>\n<p>");
-    esc(f, PEERS_INTRO);
+    ug_html_esc(f, PEERS_INTRO);
     fprintf(f, "</p>\n<table><thead><tr><th>op</th><th>dtype</th>");
     for (size_t k = 0; k < ps->nnames; k++) {
         fputs("<th>", f);
-        esc(f, ps->names[k]);
+        ug_html_esc(f, ps->names[k]);
         fputs("</th>", f);
     }
     fputs("</tr></thead><tbody>\n", f);
@@ -332,15 +320,15 @@ void ug_peers_html(FILE *f, const ug_peers *ps)
         char label[128];
         row_label(label, sizeof label, &ps->p[i]);
         fputs("<tr><td>", f);
-        esc(f, label);
+        ug_html_esc(f, label);
         fputs("</td><td>", f);
-        esc(f, ps->p[i].dtype);
+        ug_html_esc(f, ps->p[i].dtype);
         fputs("</td>", f);
         for (size_t k = 0; k < ps->nnames; k++) {
             char c[64];
             cell(c, sizeof c, ps, i, end, ps->names[k]);
             fputs("<td class=\"num\">", f);
-            esc(f, c);
+            ug_html_esc(f, c);
             fputs("</td>", f);
         }
         fputs("</tr>\n", f);
@@ -355,12 +343,12 @@ void ug_peers_html(FILE *f, const ug_peers *ps)
         ug_report_num(mx, sizeof mx, p->max_ulp_finite);
         ug_report_num(p99, sizeof p99, p->p99);
         fputs("<tr><td>", f);
-        esc(f, p->impl);
+        ug_html_esc(f, p->impl);
         fprintf(f, "</td><td>%s</td><td>%s</td><td class=\"num\">%zu (%zu)</td><td class=\"num\">%s</td>"
                    "<td class=\"num\">%s</td><td class=\"num\">%.2f</td><td class=\"num\">%zu</td>"
                    "<td class=\"num\">%zu</td><td><code>",
                 p->op, p->dtype, p->scored, p->skipped, mx, p99, p->pct_correct, p->violations, p->over_bound);
-        esc(f, p->worst);
+        ug_html_esc(f, p->worst);
         fputs("</code></td></tr>\n", f);
     }
     fputs("</tbody></table></details></section>\n", f);

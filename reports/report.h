@@ -101,6 +101,9 @@ void ug_plots_free(ug_plots *p);
 /* report.html into f. */
 void ug_report_html(FILE *f, const ug_report *r, const ug_plots *p);
 
+/* s with & < > " escaped for HTML (report_html.c). */
+void ug_html_esc(FILE *f, const char *s);
+
 /* A figure as short text: %.3g, "inf", "-" for NaN. */
 void ug_report_num(char *buf, size_t size, double v);
 

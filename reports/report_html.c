@@ -48,6 +48,8 @@ static void esc(FILE *f, const char *s)
         }
 }
 
+void ug_html_esc(FILE *f, const char *s) { esc(f, s); }
+
 static void figure(FILE *f, const char *b64, const char *alt, const char *caption)
 {
     if (b64 == NULL)
