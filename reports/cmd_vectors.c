@@ -65,9 +65,10 @@ static const char help_text[] =
     "registry run here (--kernel).  The oracle is run again on every vector (and must\n"
     "agree with the file's expected values).  One line per family, as `ulpgate check`:\n"
     "  name family max_ulp p50 p99 cr% over nan ovf inf zsgn err verdict\n"
-    "then a line `all` and the worst vector (id, tags, computed and exact values).\n"
-    "The bound an implementation is held to is the claim of ulpgate's production kernel\n"
-    "for the op and dtype (ULP + per_n n + per_cond kappa), or --bound B ULP.\n\n"
+    "(the name cut to 26 characters; the first line gives it whole), then a line `all`,\n"
+    "each followed by its worst vector (id, tags, computed and exact values).  The bar\n"
+    "is the claim of ulpgate's scalar production kernel for the op and dtype (ULP +\n"
+    "per_n n + per_cond kappa), or --bound B ULP.\n\n"
     "options:\n"
     "  --op OP, --dtype DT  what to export (ulpgate list shows ops and dtypes)\n"
     "  --out FILE           the vectors file to write\n"
@@ -576,7 +577,7 @@ static void print_line(const scorer *s, const char *group, const ug_judge *j)
     ug_fmt_stat(mx, sizeof mx, st.max_ulp);
     ug_fmt_stat(p50, sizeof p50, st.p50);
     ug_fmt_stat(p99, sizeof p99, st.p99);
-    printf("%-26s %-15s %11s %11s %11s %7.2f %5zu %4zu %4zu %4zu %4zu %4zu  %s\n", s->k.name, group, mx, p50, p99,
+    printf("%-26.26s %-15s %11s %11s %11s %7.2f %5zu %4zu %4zu %4zu %4zu %4zu  %s\n", s->k.name, group, mx, p50, p99,
            st.pct_correct, j->over_bound, j->cls[UG_CMP_NAN_WRONG], j->cls[UG_CMP_OVERFLOW], j->cls[UG_CMP_INF_WRONG],
            j->cls[UG_CMP_ZERO_SIGN], j->kernel_errors, ug_verdict(&s->k, ug_judge_failed(j)));
 }
@@ -767,8 +768,8 @@ static int cmd_score(int argc, char **argv)
         judge_vector(&s, vpath, &vs.v[i]);
     }
     ug_progress_end();
-    printf("%s %s, %zu vectors (seed %llu), %zu scored, %zu skipped; bound: %s: %.6g ULP", ug_op_name(vs.op),
-           ug_dtype_name(vs.dtype), vs.count, (unsigned long long)vs.seed, s.scored, s.nskipped, bound_src,
+    printf("%s: %s %s, %zu vectors (seed %llu), %zu scored, %zu skipped; bound: %s: %.6g ULP", s.k.name,
+           ug_op_name(vs.op), ug_dtype_name(vs.dtype), vs.count, (unsigned long long)vs.seed, s.scored, s.nskipped, bound_src,
            s.k.bound.ulp);
     if (s.k.bound.per_n > 0)
         printf(" + %.3g n", s.k.bound.per_n);

@@ -327,7 +327,7 @@ void ug_peers_html(FILE *f, const ug_peers *ps)
         for (size_t k = 0; k < ps->nnames; k++) {
             char c[64];
             cell(c, sizeof c, ps, i, end, ps->names[k]);
-            fputs("<td class=\"num\">", f);
+            fputs("<td class=\"n\">", f);
             ug_html_esc(f, c);
             fputs("</td>", f);
         }
@@ -344,9 +344,9 @@ void ug_peers_html(FILE *f, const ug_peers *ps)
         ug_report_num(p99, sizeof p99, p->p99);
         fputs("<tr><td>", f);
         ug_html_esc(f, p->impl);
-        fprintf(f, "</td><td>%s</td><td>%s</td><td class=\"num\">%zu (%zu)</td><td class=\"num\">%s</td>"
-                   "<td class=\"num\">%s</td><td class=\"num\">%.2f</td><td class=\"num\">%zu</td>"
-                   "<td class=\"num\">%zu</td><td><code>",
+        fprintf(f, "</td><td>%s</td><td>%s</td><td class=\"n\">%zu (%zu)</td><td class=\"n\">%s</td>"
+                   "<td class=\"n\">%s</td><td class=\"n\">%.2f</td><td class=\"n\">%zu</td>"
+                   "<td class=\"n\">%zu</td><td><code>",
                 p->op, p->dtype, p->scored, p->skipped, mx, p99, p->pct_correct, p->violations, p->over_bound);
         ug_html_esc(f, p->worst);
         fputs("</code></td></tr>\n", f);
