@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "cmds.h"
 #include "measure.h"
+#include "peers.h"
 #include "report.h"
 
 static const char CMD[] = "report";
@@ -22,7 +23,8 @@ static const char CMD[] = "report";
 enum { DEFAULT_SEED = 1, QUICK_ROWS = 16, CMP_POINTS = 97, CMP_POINTS_QUICK = 49 };
 
 static const char help_text[] =
-    "usage: ulpgate report --out DIR [--quick] [--seed S] [--kernel NAME|all]\n\n"
+    "usage: ulpgate report --out DIR [--quick] [--seed S] [--kernel NAME|all]\n"
+    "                      [--peers FILE|DIR]\n\n"
     "Measures every kernel (or one) and writes an accuracy report to DIR (created if\n"
     "needed):\n"
     "  report.json  everything measured, versioned schema (reports/SCHEMA.md)\n"
@@ -43,6 +45,9 @@ static const char help_text[] =
     "  --quick            fewer rows and shorter sweeps (under a minute)\n"
     "  --seed S           seed of the input families (default 1)\n"
     "  --kernel NAME|all  only this kernel (default all)\n"
+    "  --peers FILE|DIR   add a Peers section: the score files (ulpgate vectors score\n"
+    "                     --json; scripts/check-torch, scripts/check-numpy) of other\n"
+    "                     implementations, in a table beside ulpgate's kernels\n"
     "  -h, --help         print this help and exit\n\n"
     "The report is information: the exit status is 0 even when a kernel breaks its claim\n"
     "(ulpgate check and ulpgate gate are the checks).\n\n" UG_CLI_HELP_EXIT;
@@ -301,6 +306,8 @@ static json_object *report_json(ug_report *r)
         json_object_array_add(cs, compare_json(r, c));
     ug_j_add(doc, "comparison", cs);
     ug_j_add(doc, "inputs", ug_inputs_json(&r->inputs));
+    if (r->peers != NULL)
+        ug_j_add(doc, "peers", ug_peers_json(r->peers));
     return doc;
 }
 
@@ -351,10 +358,10 @@ static void write_report(ug_report *r, const char *dir)
 
 int ug_cmd_report(int argc, char **argv)
 {
-    const char *out = NULL, *seed = NULL, *kernel = NULL;
+    const char *out = NULL, *seed = NULL, *kernel = NULL, *peers = NULL;
     int quick = 0;
     const ug_cli_option opts[] = {{"out", &out, NULL},   {"quick", NULL, &quick}, {"seed", &seed, NULL},
-                                  {"kernel", &kernel, NULL}, {NULL, NULL, NULL}};
+                                  {"kernel", &kernel, NULL}, {"peers", &peers, NULL}, {NULL, NULL, NULL}};
     ug_cli_parse(CMD, help_text, argc, argv, opts, NULL, 0);
     if (out == NULL)
         ug_cli_die(UG_EXIT_USAGE, CMD, "missing --out DIR");
@@ -363,6 +370,9 @@ int ug_cmd_report(int argc, char **argv)
     r.ks = ug_select_kernels(CMD, kernel != NULL ? kernel : "all", &r.nk);
     r.rows_max = quick ? QUICK_ROWS : 0;
     r.bcfg = quick ? (ug_bconfig){.length_cap = 1u << 12, .length_cap_bce = 1u << 12} : UG_BCONFIG_DEFAULT;
+    ug_peers ps;
+    if (peers != NULL) /* read first: a bad file fails before the long measurement */
+        ug_peers_load(CMD, peers, &ps), r.peers = &ps;
     make_dir(out);
     measure(&r);
     write_report(&r, out);
@@ -370,5 +380,7 @@ int ug_cmd_report(int argc, char **argv)
            "kernels within their claims; canaries caught %zu of %zu\n",
            out, out, out, r.nk, r.passed, r.checked, r.caught, r.canaries);
     report_free(&r);
+    if (peers != NULL)
+        ug_peers_free(&ps);
     return ug_cli_finish(CMD);
 }

@@ -73,6 +73,7 @@ typedef struct ug_report {
                                                     returns inf, NaN or a wrong 0 (violations
                                                     only), on the comparison's axis           */
     size_t checked, passed, canaries, caught;
+    const struct ug_peers *peers; /* --peers: other implementations (peers.h), or NULL    */
 } ug_report;
 
 /* The boundary result of kernel i in direction d. */
@@ -99,6 +100,9 @@ void ug_plots_free(ug_plots *p);
 
 /* report.html into f. */
 void ug_report_html(FILE *f, const ug_report *r, const ug_plots *p);
+
+/* s with & < > " escaped for HTML (report_html.c). */
+void ug_html_esc(FILE *f, const char *s);
 
 /* A figure as short text: %.3g, "inf", "-" for NaN. */
 void ug_report_num(char *buf, size_t size, double v);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "measure.h"
+#include "peers.h"
 #include "report.h"
 
 /* A boundary as short text: "88.72", "never", "at start", n on the length axis; a "*"
@@ -131,6 +132,7 @@ void ug_report_md(FILE *f, const ug_report *r, const char *plots_note)
     canaries(f, r);
     compare(f, r);
     boundaries(f, r);
+    ug_peers_md(f, r->peers);
     if (plots_note != NULL)
         fprintf(f, "Plots were skipped: %s.\n", plots_note);
     else

@@ -23,6 +23,7 @@ static const ug_command commands[] = {
     {"report", ug_cmd_report, "write the accuracy report: report.json, report.md, report.html with plots"},
     {"gate", ug_cmd_gate, "compare deterministic measurements with a committed baseline; exit 1 if worse"},
     {"boundary", ug_cmd_boundary, "where each kernel first fails along the shift, spread, dominance, length axes"},
+    {"vectors", ug_cmd_vectors, "export test vectors with exact results; score any implementation's outputs"},
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
