@@ -25,8 +25,23 @@ double ug__exp_shifted(double hi, double lo)
     return fma(E, lo, E);
 }
 
-void ug__row_analyse(ug__row *row, const ug_problem *p, ug_dtype dt, size_t r, double *xbuf, double *e,
-                     int with_exp)
+ug__wide ug__exp_wide(ug_dtype dt, double hi, double lo)
+{
+    if (dt != UG_F64)
+        return ug__exp_shifted(hi, lo);
+    /* As ug__exp_shifted, with E = expl(hi) (hi is exact in ug__wide): expl <= 8 u_w
+     * (ERROR-ANALYSIS.md §0), the product and the sum 2 u_w, the dropped lo^2/2 2^-96. */
+    ug__wide E = expl(hi);
+    return E + E * lo;
+}
+
+ug__wide ug__log1p_wide(ug_dtype dt, ug__wide s)
+{
+    return dt == UG_F64 ? log1pl(s) : log1p((double)s);
+}
+
+void ug__row_analyse(ug__row *row, const ug_problem *p, ug_dtype dt, size_t r, double *xbuf, ug__wide *e,
+                     ug__wide *work, int with_exp)
 {
     size_t n = p->n;
     int nan = 0;
@@ -42,6 +57,7 @@ void ug__row_analyse(ug__row *row, const ug_problem *p, ug_dtype dt, size_t r, d
     row->n = n;
     row->x = xbuf;
     row->e = e;
+    row->work = work;
     row->ninf = ninf;
     row->nfinite = n - ninf - nmasked; /* NaN rows never use it */
     if (nan) {
@@ -64,7 +80,7 @@ void ug__row_analyse(ug__row *row, const ug_problem *p, ug_dtype dt, size_t r, d
         if (xbuf[j] > xbuf[imax])
             imax = j;
     double m = xbuf[imax];
-    ug__nsum acc = {0, 0};
+    ug__wsum acc = {0, 0};
     for (size_t j = 0; j < n; j++) {
         double hi, lo;
         if (j == imax) {
@@ -72,32 +88,51 @@ void ug__row_analyse(ug__row *row, const ug_problem *p, ug_dtype dt, size_t r, d
             continue;
         }
         ug__shift(xbuf[j], m, &hi, &lo);
-        e[j] = ug__exp_shifted(hi, lo);
-        ug__nsum_add(&acc, e[j]);
+        e[j] = ug__exp_wide(dt, hi, lo);
+        ug__wsum_add(&acc, e[j]);
     }
     row->m = m;
     row->imax = imax;
-    row->sp = ug__nsum_value(&acc);
-    /* log1p: glibc's error <= 1 ulp (libm-test-ulps); sp's relative error eps changes
-     * log1p(sp) by at most eps * sp/(1+sp) <= eps * log1p(sp) (ERROR-ANALYSIS.md §2). */
-    row->L = log1p(row->sp);
+    row->sp = ug__wsum_value(&acc);
+    /* sp's relative error eps changes log1p(sp) by at most eps * sp/(1+sp) <=
+     * eps * log1p(sp) (ERROR-ANALYSIS.md §2). */
+    row->L = ug__log1p_wide(dt, row->sp);
 }
 
-double ug__row_sum_except(const ug__row *row, size_t skip)
+ug__wide ug__row_sum_except(const ug__row *row, size_t skip)
 {
-    ug__nsum acc = {0, 0};
+    ug__wsum acc = {0, 0};
     for (size_t j = 0; j < row->n; j++)
         if (j != skip)
-            ug__nsum_add(&acc, row->e[j]);
-    return ug__nsum_value(&acc);
+            ug__wsum_add(&acc, row->e[j]);
+    return ug__wsum_value(&acc);
 }
 
-double *ug__scratch(size_t n, size_t extra)
+void ug__store_wide(ug_dtype dt, void *a, size_t i, ug__wide v)
 {
-    double *s = malloc((2 * n + extra) * sizeof *s);
-    if (s == NULL)
-        ug__fail(UG_ERR_NOMEM, "cannot allocate scratch for n = %zu", n);
-    return s;
+    if (dt == UG_F32)
+        ((float *)a)[i] = (float)v; /* one rounding, not through binary64 */
+    else
+        ug__store(dt, a, i, (double)v);
+}
+
+void ug__reduce_store_wide(const ug_problem *p, ug_dtype dt, const ug__wide *loss, size_t count)
+{
+    if (p->reduction == UG_RED_NONE) {
+        for (size_t i = 0; i < count; i++)
+            ug__store_wide(dt, p->y, i, loss[i]);
+        return;
+    }
+    /* Losses are >= 0 and, from finite binary64 inputs, below 2^1026: count of them cannot
+     * overflow ug__wide, so the sum and the mean are rounded once, whether or not the
+     * binary64 sum would overflow.  A NaN or +inf loss makes the result NaN or +inf. */
+    ug__wsum acc = {0, 0};
+    for (size_t i = 0; i < count; i++)
+        ug__wsum_add(&acc, loss[i]);
+    ug__wide sum = ug__wsum_value(&acc);
+    if (p->reduction == UG_RED_MEAN)
+        sum /= (ug__wide)count;
+    ug__store_wide(dt, p->y, 0, sum);
 }
 
 ug_status ug__run_rows(const ug_problem *p, ug_op op, ug_dtype dt, ug__row_body body, int with_exp)
@@ -108,30 +143,29 @@ ug_status ug__run_rows(const ug_problem *p, ug_op op, ug_dtype dt, ug__row_body 
     size_t n = p->n;
     int reduce = ug_op_has_reduction(op);
     size_t per_row = op == UG_OP_SOFTMAX || op == UG_OP_LOG_SOFTMAX || op == UG_OP_XENT_GRAD ? n : 1;
-    /* a loss body writes out[0] = the loss and out[1] = a quarter of it computed without
-     * overflow (ug__reduce_store_quarters) */
-    size_t out_room = reduce ? 2 : per_row;
-    double *s = ug__scratch(n, out_room + (reduce ? 2 * p->rows : 0));
-    if (s == NULL)
-        return UG_ERR_NOMEM;
-    double *xbuf = s, *e = s + n, *out = s + 2 * n, *loss = out + out_room, *quarter = loss + (reduce ? p->rows : 0);
+    double *xbuf = malloc(n * sizeof *xbuf);
+    /* e, work, the outputs of one row, and the losses of every row when reducing */
+    ug__wide *w = malloc((2 * n + per_row + (reduce ? p->rows : 0)) * sizeof *w);
+    if (xbuf == NULL || w == NULL) {
+        free(xbuf);
+        free(w);
+        return ug__fail(UG_ERR_NOMEM, "cannot allocate scratch for n = %zu", n);
+    }
+    ug__wide *e = w, *work = w + n, *out = w + 2 * n, *loss = out + per_row;
     for (size_t r = 0; r < p->rows; r++) {
         ug__row row;
-        ug__row_analyse(&row, p, dt, r, xbuf, e, with_exp);
-        if (reduce)
-            out[1] = NAN;
+        ug__row_analyse(&row, p, dt, r, xbuf, e, work, with_exp);
         body(&row, p, r, out);
-        if (reduce) {
-            if (isnan(out[1])) /* the body computed no special quarter */
-                out[1] = out[0] * 0.25;
-            loss[r] = out[0], quarter[r] = out[1];
-        } else
+        if (reduce)
+            loss[r] = out[0];
+        else
             for (size_t i = 0; i < per_row; i++)
-                ug__store(dt, p->y, r * per_row + i, out[i]);
+                ug__store_wide(dt, p->y, r * per_row + i, out[i]);
     }
     if (reduce)
-        ug__reduce_store_quarters(p, dt, loss, quarter, p->rows);
-    free(s);
+        ug__reduce_store_wide(p, dt, loss, p->rows);
+    free(xbuf);
+    free(w);
     return UG_OK;
 }
 
