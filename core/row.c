@@ -1,9 +1,11 @@
 /* Row analysis shared by the production and variant kernels (see row.h). */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "internal.h"
 #include "row.h"
+#include "wide_exp_data.h"
 
 void ug__shift(double x, double m, double *hi, double *lo)
 {
@@ -25,13 +27,51 @@ double ug__exp_shifted(double hi, double lo)
     return fma(E, lo, E);
 }
 
+/* 2^e as a ug__wide, e >= -16381 (normal) */
+static ug__wide pow2_wide(int e)
+{
+#if LDBL_MANT_DIG == 64 && LDBL_MAX_EXP == 16384 && defined(__x86_64__)
+    /* x87 extended: explicit integer bit, 15-bit biased exponent; a few times faster
+     * than scalbnl, which is a library call */
+    union {
+        ug__wide f;
+        struct { uint64_t m; uint16_t se; } b;
+    } two = {0};
+    two.b.m = UINT64_C(1) << 63;
+    two.b.se = (uint16_t)(16383 + e);
+    return two.f;
+#else
+    return scalbnl(1.0L, e);
+#endif
+}
+
+ug__wide ug__exp_neg_wide(double x)
+{
+    if (!(x >= -11400)) /* -inf, NaN, or below 2^-16447: 0 (NaN stays NaN) */
+        return x == x ? 0 : x;
+    /* k = round(x 64/ln2) by the 1.5*2^63 shifter (|x 64/ln2| < 2^21: exact integer) */
+    ug__wide kf = (x * ug__wexp_inv + 0x1.8p63L) - 0x1.8p63L;
+    long k = (long)(double)kf;
+    /* r = x - k ln2/64: k*C1 exact, the subtraction exact by Sterbenz (or one rounding
+     * of u_w |r|), k*C2 < 2^-29: |r| <= ln2/128 (1 + 2^-40), absolute error <= 0.011 u_w */
+    ug__wide r = ((ug__wide)x - kf * ug__wexp_c1) - kf * ug__wexp_c2;
+    /* exp(r) - 1 = r + r^2 (1/2 + r/6 + ...), Taylor to degree 7: truncation |r|^8/8! <=
+     * 2^-75; the tail r^2(...) <= 1.5e-5 with relative error <= 4.1 u_w */
+    ug__wide p = r + r * r * (0.5L + r * (1.0L / 6 + r * (1.0L / 24 + r * (1.0L / 120 + r * (1.0L / 720 + r * (1.0L / 5040))))));
+    ug__wide t = ug__wexp_table[k & 63];
+    int e = (int)((k - (k & 63)) / 64); /* floor(k / 64), in [-16447, 0] */
+    if (e < -16381) /* a result below 2^-16381: scale in two steps (x87 subnormal, harmless) */
+        return (t + t * p) * pow2_wide(e + 128) * 0x1p-128L;
+    return (t + t * p) * pow2_wide(e);
+}
+
 ug__wide ug__exp_wide(ug_dtype dt, double hi, double lo)
 {
     if (dt != UG_F64)
         return ug__exp_shifted(hi, lo);
-    /* As ug__exp_shifted, with E = expl(hi) (hi is exact in ug__wide): expl <= 8 u_w
-     * (ERROR-ANALYSIS.md §0), the product and the sum 2 u_w, the dropped lo^2/2 2^-96. */
-    ug__wide E = expl(hi);
+    /* As ug__exp_shifted, with E = ug__exp_neg_wide(hi) (<= 2.03 u_w), the product and the
+     * sum 2 u_w, the dropped lo^2/2 <= 2^-78 (ERROR-ANALYSIS.md §0, §1). */
+    ug__wide E = ug__exp_neg_wide(hi);
     return E + E * lo;
 }
 

@@ -27,7 +27,7 @@ static int softmax_special(const ug__row *row, ug__wide *out)
 /* softmax.twopass.*: contract
  *   computes  exp(x_i - m) / (1 + sum_{j != imax} exp(x_j - m)), m the row max, with the
  *             exact shift of row.h and a compensated sum, in the working format of row.h
- *             (64-bit significand; exponentials by expl in f64); one rounding to the
+ *             (64-bit significand; exponentials by ug__exp_neg_wide in f64); one rounding to the
  *             dtype on store.
  *   bound     f32, bf16: relative error < 2^-50 before the rounding (ERROR-ANALYSIS.md
  *             §1): within 0.5 + 2^-25 ULP, claimed 1 ULP.

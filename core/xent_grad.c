@@ -51,7 +51,7 @@ static ug__wide dense_expm1_sum(const ug__row *row)
  * forms has the smaller error bound (ERROR-ANALYSIS.md §5):
  *   A  (e_i - p_i) - p_i sp            error <= cE e_i [i != imax] + cS p_i sp
  *                                      + 3 u_w (e_i + p_i S) <= cA (e_i + p_i S): in f64
- *                                      (e_j by expl) cE = 10.1 u_w, cS = 11.1 u_w, cA = 14.1
+ *                                      (e_j in ug__wide) cE = 10.1 u_w, cS = 11.1 u_w, cA = 14.1
  *                                      u_w; otherwise (by exp) cE = cS = 4200 u_w = 2.06u;
  *   B  (1 - p_i k) + E_i - p_i sum E   error <= 21 u_w (|1 - p_i k| + |E_i| + p_i |sum E|
  *                                      + 2^-52 p_i k), k the number of finite entries,
