@@ -6,6 +6,7 @@
  * Never overflows for finite x: the loss is at most |x| + log 2.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -52,7 +53,7 @@ static ug_status bce_run(const ug_problem *p, ug_dtype dt)
             ug__store_wide(dt, p->y, i, bce_stable(dt, ug__load(dt, p->x, i), ug__load(dt, p->aux, i)));
         return UG_OK;
     }
-    ug__wide *loss = malloc(count * sizeof *loss);
+    ug__wide *loss = count <= SIZE_MAX / sizeof *loss ? malloc(count * sizeof *loss) : NULL;
     if (loss == NULL)
         return ug__fail(UG_ERR_NOMEM, "cannot allocate %zu losses", count);
     for (size_t i = 0; i < count; i++)

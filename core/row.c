@@ -183,9 +183,13 @@ ug_status ug__run_rows(const ug_problem *p, ug_op op, ug_dtype dt, ug__row_body 
     size_t n = p->n;
     int reduce = ug_op_has_reduction(op);
     size_t per_row = op == UG_OP_SOFTMAX || op == UG_OP_LOG_SOFTMAX || op == UG_OP_XENT_GRAD ? n : 1;
+    /* e, work, the outputs of one row, and the losses of every row when reducing; n and
+     * rows are each below SIZE_MAX / 8 (ug__validate), so the count itself cannot wrap */
+    size_t count = 2 * n + per_row + (reduce ? p->rows : 0);
+    if (count > SIZE_MAX / sizeof(ug__wide))
+        return ug__fail(UG_ERR_NOMEM, "cannot allocate scratch for n = %zu", n);
     double *xbuf = malloc(n * sizeof *xbuf);
-    /* e, work, the outputs of one row, and the losses of every row when reducing */
-    ug__wide *w = malloc((2 * n + per_row + (reduce ? p->rows : 0)) * sizeof *w);
+    ug__wide *w = malloc(count * sizeof *w);
     if (xbuf == NULL || w == NULL) {
         free(xbuf);
         free(w);
