@@ -21,7 +21,8 @@ ug_status ug__fail(ug_status s, const char *fmt, ...) __attribute__((format(prin
 
 /* Write a finished loss vector (one binary64 value per row, each already the kernel's best
  * value) to p->y with p->reduction applied: none stores each row, sum and mean add the rows
- * with Neumaier compensation in binary64 and round once.  Used by every loss kernel. */
+ * with Neumaier compensation in binary64 and round once.  Used by the SIMD loss kernels;
+ * the scalar ones keep their losses wider (ug__reduce_store_wide, row.h). */
 void ug__reduce_store(const ug_problem *p, ug_dtype dt, const double *loss, size_t count);
 
 /* The same, where quarter[i] (may be NULL) holds loss i divided by 4 computed without

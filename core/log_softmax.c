@@ -13,13 +13,14 @@
 
 /* log_softmax.twopass.*: contract
  *   computes  (x_i - m) - L, L = log1p(sp) (Blanchard, Higham & Higham 2021), with the
- *             exact shift d_hi + d_lo of row.h: t + te = d_hi - L exactly (two-sum), then
- *             y = t + (te + d_lo).  d <= 0 and L >= 0: the subtraction never cancels.
+ *             exact shift d_hi + d_lo of row.h: y = (d_hi - L) + d_lo in the working
+ *             format of row.h, one rounding on store.  d <= 0 and L >= 0: the
+ *             subtraction never cancels.
  *   bound     f32, bf16: relative error < 2^-50 before the final rounding: 1 ULP.
- *             f64: 0.5 + 5.1 ULP, as |L| <= |y| and L's relative error is <= 5.1u:
- *             claimed 6 ULP (ERROR-ANALYSIS.md §2).
+ *             f64: |L| <= |y| and L's relative error is <= 19.1 u_w, the two roundings
+ *             2 u_w: 21.1 u_w = 0.0103u, 0.511 ULP: claimed 1 ULP (ERROR-ANALYSIS.md §2).
  */
-static void log_softmax_twopass(const ug__row *row, const ug_problem *p, size_t r, double *out)
+static void log_softmax_twopass(const ug__row *row, const ug_problem *p, size_t r, ug__wide *out)
 {
     (void)p, (void)r;
     for (size_t i = 0; i < row->n; i++) {
@@ -30,14 +31,13 @@ static void log_softmax_twopass(const ug__row *row, const ug_problem *p, size_t 
         case UG__ROW_POSINF: out[i] = xi != INFINITY ? -INFINITY : row->ninf == 1 ? 0.0 : NAN; continue;
         case UG__ROW_FINITE: break;
         }
-        double hi, lo, t, te;
+        double hi, lo;
         ug__shift(xi, row->m, &hi, &lo);
         if (isinf(hi)) {
             out[i] = -INFINITY;
             continue;
         }
-        ug__two_sum(hi, -row->L, &t, &te);
-        out[i] = t + (te + lo);
+        out[i] = ((ug__wide)hi - row->L) + lo;
         /* y = d - L is exactly 0 only when no other entry is finite (L = 0 exactly); with
          * another finite entry L > 0, and an L that underflowed leaves y = -0. */
         if (out[i] == 0 && row->nfinite > 1)

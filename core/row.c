@@ -1,9 +1,11 @@
 /* Row analysis shared by the production and variant kernels (see row.h). */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "internal.h"
 #include "row.h"
+#include "wide_exp_data.h"
 
 void ug__shift(double x, double m, double *hi, double *lo)
 {
@@ -25,8 +27,61 @@ double ug__exp_shifted(double hi, double lo)
     return fma(E, lo, E);
 }
 
-void ug__row_analyse(ug__row *row, const ug_problem *p, ug_dtype dt, size_t r, double *xbuf, double *e,
-                     int with_exp)
+/* 2^e as a ug__wide, e >= -16381 (normal) */
+static ug__wide pow2_wide(int e)
+{
+#if LDBL_MANT_DIG == 64 && LDBL_MAX_EXP == 16384 && defined(__x86_64__)
+    /* x87 extended: explicit integer bit, 15-bit biased exponent; a few times faster
+     * than scalbnl, which is a library call */
+    union {
+        ug__wide f;
+        struct { uint64_t m; uint16_t se; } b;
+    } two = {0};
+    two.b.m = UINT64_C(1) << 63;
+    two.b.se = (uint16_t)(16383 + e);
+    return two.f;
+#else
+    return scalbnl(1.0L, e);
+#endif
+}
+
+ug__wide ug__exp_neg_wide(double x)
+{
+    if (!(x >= -11400)) /* -inf, NaN, or below 2^-16447: 0 (NaN stays NaN) */
+        return x == x ? 0 : x;
+    /* k = round(x 64/ln2) by the 1.5*2^63 shifter (|x 64/ln2| < 2^21: exact integer) */
+    ug__wide kf = (x * ug__wexp_inv + 0x1.8p63L) - 0x1.8p63L;
+    long k = (long)(double)kf;
+    /* r = x - k ln2/64: k*C1 exact, the subtraction exact by Sterbenz (or one rounding
+     * of u_w |r|), k*C2 < 2^-29: |r| <= ln2/128 (1 + 2^-40), absolute error <= 0.011 u_w */
+    ug__wide r = ((ug__wide)x - kf * ug__wexp_c1) - kf * ug__wexp_c2;
+    /* exp(r) - 1 = r + r^2 (1/2 + r/6 + ...), Taylor to degree 7: truncation |r|^8/8! <=
+     * 2^-75; the tail r^2(...) <= 1.5e-5 with relative error <= 4.1 u_w */
+    ug__wide p = r + r * r * (0.5L + r * (1.0L / 6 + r * (1.0L / 24 + r * (1.0L / 120 + r * (1.0L / 720 + r * (1.0L / 5040))))));
+    ug__wide t = ug__wexp_table[k & 63];
+    int e = (int)((k - (k & 63)) / 64); /* floor(k / 64), in [-16447, 0] */
+    if (e < -16381) /* a result below 2^-16381: scale in two steps (x87 subnormal, harmless) */
+        return (t + t * p) * pow2_wide(e + 128) * 0x1p-128L;
+    return (t + t * p) * pow2_wide(e);
+}
+
+ug__wide ug__exp_wide(ug_dtype dt, double hi, double lo)
+{
+    if (dt != UG_F64)
+        return ug__exp_shifted(hi, lo);
+    /* As ug__exp_shifted, with E = ug__exp_neg_wide(hi) (<= 2.03 u_w), the product and the
+     * sum 2 u_w, the dropped lo^2/2 <= 2^-78 (ERROR-ANALYSIS.md §0, §1). */
+    ug__wide E = ug__exp_neg_wide(hi);
+    return E + E * lo;
+}
+
+ug__wide ug__log1p_wide(ug_dtype dt, ug__wide s)
+{
+    return dt == UG_F64 ? log1pl(s) : log1p((double)s);
+}
+
+void ug__row_analyse(ug__row *row, const ug_problem *p, ug_dtype dt, size_t r, double *xbuf, ug__wide *e,
+                     ug__wide *work, int with_exp)
 {
     size_t n = p->n;
     int nan = 0;
@@ -42,6 +97,7 @@ void ug__row_analyse(ug__row *row, const ug_problem *p, ug_dtype dt, size_t r, d
     row->n = n;
     row->x = xbuf;
     row->e = e;
+    row->work = work;
     row->ninf = ninf;
     row->nfinite = n - ninf - nmasked; /* NaN rows never use it */
     if (nan) {
@@ -64,7 +120,7 @@ void ug__row_analyse(ug__row *row, const ug_problem *p, ug_dtype dt, size_t r, d
         if (xbuf[j] > xbuf[imax])
             imax = j;
     double m = xbuf[imax];
-    ug__nsum acc = {0, 0};
+    ug__wsum acc = {0, 0};
     for (size_t j = 0; j < n; j++) {
         double hi, lo;
         if (j == imax) {
@@ -72,32 +128,51 @@ void ug__row_analyse(ug__row *row, const ug_problem *p, ug_dtype dt, size_t r, d
             continue;
         }
         ug__shift(xbuf[j], m, &hi, &lo);
-        e[j] = ug__exp_shifted(hi, lo);
-        ug__nsum_add(&acc, e[j]);
+        e[j] = ug__exp_wide(dt, hi, lo);
+        ug__wsum_add(&acc, e[j]);
     }
     row->m = m;
     row->imax = imax;
-    row->sp = ug__nsum_value(&acc);
-    /* log1p: glibc's error <= 1 ulp (libm-test-ulps); sp's relative error eps changes
-     * log1p(sp) by at most eps * sp/(1+sp) <= eps * log1p(sp) (ERROR-ANALYSIS.md §2). */
-    row->L = log1p(row->sp);
+    row->sp = ug__wsum_value(&acc);
+    /* sp's relative error eps changes log1p(sp) by at most eps * sp/(1+sp) <=
+     * eps * log1p(sp) (ERROR-ANALYSIS.md §2). */
+    row->L = ug__log1p_wide(dt, row->sp);
 }
 
-double ug__row_sum_except(const ug__row *row, size_t skip)
+ug__wide ug__row_sum_except(const ug__row *row, size_t skip)
 {
-    ug__nsum acc = {0, 0};
+    ug__wsum acc = {0, 0};
     for (size_t j = 0; j < row->n; j++)
         if (j != skip)
-            ug__nsum_add(&acc, row->e[j]);
-    return ug__nsum_value(&acc);
+            ug__wsum_add(&acc, row->e[j]);
+    return ug__wsum_value(&acc);
 }
 
-double *ug__scratch(size_t n, size_t extra)
+void ug__store_wide(ug_dtype dt, void *a, size_t i, ug__wide v)
 {
-    double *s = malloc((2 * n + extra) * sizeof *s);
-    if (s == NULL)
-        ug__fail(UG_ERR_NOMEM, "cannot allocate scratch for n = %zu", n);
-    return s;
+    if (dt == UG_F32)
+        ((float *)a)[i] = (float)v; /* one rounding, not through binary64 */
+    else
+        ug__store(dt, a, i, (double)v);
+}
+
+void ug__reduce_store_wide(const ug_problem *p, ug_dtype dt, const ug__wide *loss, size_t count)
+{
+    if (p->reduction == UG_RED_NONE) {
+        for (size_t i = 0; i < count; i++)
+            ug__store_wide(dt, p->y, i, loss[i]);
+        return;
+    }
+    /* Losses are >= 0 and, from finite binary64 inputs, below 2^1026: count of them cannot
+     * overflow ug__wide, so the sum and the mean are rounded once, whether or not the
+     * binary64 sum would overflow.  A NaN or +inf loss makes the result NaN or +inf. */
+    ug__wsum acc = {0, 0};
+    for (size_t i = 0; i < count; i++)
+        ug__wsum_add(&acc, loss[i]);
+    ug__wide sum = ug__wsum_value(&acc);
+    if (p->reduction == UG_RED_MEAN)
+        sum /= (ug__wide)count;
+    ug__store_wide(dt, p->y, 0, sum);
 }
 
 ug_status ug__run_rows(const ug_problem *p, ug_op op, ug_dtype dt, ug__row_body body, int with_exp)
@@ -108,30 +183,33 @@ ug_status ug__run_rows(const ug_problem *p, ug_op op, ug_dtype dt, ug__row_body 
     size_t n = p->n;
     int reduce = ug_op_has_reduction(op);
     size_t per_row = op == UG_OP_SOFTMAX || op == UG_OP_LOG_SOFTMAX || op == UG_OP_XENT_GRAD ? n : 1;
-    /* a loss body writes out[0] = the loss and out[1] = a quarter of it computed without
-     * overflow (ug__reduce_store_quarters) */
-    size_t out_room = reduce ? 2 : per_row;
-    double *s = ug__scratch(n, out_room + (reduce ? 2 * p->rows : 0));
-    if (s == NULL)
-        return UG_ERR_NOMEM;
-    double *xbuf = s, *e = s + n, *out = s + 2 * n, *loss = out + out_room, *quarter = loss + (reduce ? p->rows : 0);
+    /* e, work, the outputs of one row, and the losses of every row when reducing; n and
+     * rows are each below SIZE_MAX / 8 (ug__validate), so the count itself cannot wrap */
+    size_t count = 2 * n + per_row + (reduce ? p->rows : 0);
+    if (count > SIZE_MAX / sizeof(ug__wide))
+        return ug__fail(UG_ERR_NOMEM, "cannot allocate scratch for n = %zu", n);
+    double *xbuf = malloc(n * sizeof *xbuf);
+    ug__wide *w = malloc(count * sizeof *w);
+    if (xbuf == NULL || w == NULL) {
+        free(xbuf);
+        free(w);
+        return ug__fail(UG_ERR_NOMEM, "cannot allocate scratch for n = %zu", n);
+    }
+    ug__wide *e = w, *work = w + n, *out = w + 2 * n, *loss = out + per_row;
     for (size_t r = 0; r < p->rows; r++) {
         ug__row row;
-        ug__row_analyse(&row, p, dt, r, xbuf, e, with_exp);
-        if (reduce)
-            out[1] = NAN;
+        ug__row_analyse(&row, p, dt, r, xbuf, e, work, with_exp);
         body(&row, p, r, out);
-        if (reduce) {
-            if (isnan(out[1])) /* the body computed no special quarter */
-                out[1] = out[0] * 0.25;
-            loss[r] = out[0], quarter[r] = out[1];
-        } else
+        if (reduce)
+            loss[r] = out[0];
+        else
             for (size_t i = 0; i < per_row; i++)
-                ug__store(dt, p->y, r * per_row + i, out[i]);
+                ug__store_wide(dt, p->y, r * per_row + i, out[i]);
     }
     if (reduce)
-        ug__reduce_store_quarters(p, dt, loss, quarter, p->rows);
-    free(s);
+        ug__reduce_store_wide(p, dt, loss, p->rows);
+    free(xbuf);
+    free(w);
     return UG_OK;
 }
 

@@ -13,12 +13,14 @@
 
 /* xent.fused.*: contract
  *   computes  (m - x_t) + log1p(sp): with the exact shift d = x_t - m = d_hi + d_lo <= 0,
- *             t + te = L - d_hi exactly, loss = t + (te - d_lo).  Both parts are >= 0: no
- *             cancellation, so a loss near 1e-30 (one dominant logit) keeps every digit.
- *   bound     f32, bf16: 1 ULP.  f64: 0.5 + 5.1 ULP per row; with a reduction 0.5 + 7.1:
- *             claimed 8 ULP (ERROR-ANALYSIS.md §4).
+ *             loss = (L - d_hi) - d_lo in the working format of row.h.  Both parts are
+ *             >= 0: no cancellation, so a loss near 1e-30 (one dominant logit) keeps every
+ *             digit, and a subnormal loss is rounded once, from a normal working value.
+ *   bound     f32, bf16: 1 ULP.  f64: 21.1 u_w per row, 23.2 u_w with a reduction
+ *             (summed and divided in the working format): 0.512 ULP, claimed 1 ULP
+ *             (ERROR-ANALYSIS.md §4).
  */
-static void xent_fused(const ug__row *row, const ug_problem *p, size_t r, double *out)
+static void xent_fused(const ug__row *row, const ug_problem *p, size_t r, ug__wide *out)
 {
     size_t t = (size_t)p->target[r];
     double xt = row->x[t];
@@ -28,17 +30,15 @@ static void xent_fused(const ug__row *row, const ug_problem *p, size_t r, double
     case UG__ROW_POSINF: *out = xt != INFINITY ? INFINITY : row->ninf == 1 ? 0.0 : NAN; return;
     case UG__ROW_FINITE: break;
     }
-    double hi, lo, s, e;
+    double hi, lo;
     ug__shift(xt, row->m, &hi, &lo);
     if (isinf(hi)) {
-        /* m - x_t > DBL_MAX: the loss overflows, but its quarter (for a mean over rows,
-         * ug__reduce_store_quarters) does not; the scalings by 1/4 are exact here. */
-        out[0] = INFINITY;
-        out[1] = (0.25 * row->m - 0.25 * xt) + 0.25 * row->L;
+        /* m - x_t > DBL_MAX: a finite ug__wide (a mean over rows may be finite in the dtype);
+         * L is far below an ulp of it here. */
+        *out = ((ug__wide)row->m - xt) + row->L;
         return;
     }
-    ug__two_sum(row->L, -hi, &s, &e);
-    *out = s + (e - lo);
+    *out = (row->L - hi) - lo;
 }
 
 UG__ROW_KERNELS(ug_k_xent_fused, UG_OP_XENT, xent_fused, 1)
