@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "known.h"
 
@@ -42,14 +43,33 @@ static void mark_line(failures *f, const char *kernel, char *line)
         f->listed[i] |= strcmp(f->kind[i], kind) == 0;
 }
 
+/* known-findings.txt beside the running binary: where OSS-Fuzz and ClusterFuzzLite find
+ * it ($OUT, .clusterfuzzlite/build.sh), the source tree being absent where they fuzz. */
+static FILE *open_beside_binary(void)
+{
+    char path[4096];
+    ssize_t len = readlink("/proc/self/exe", path, sizeof path - sizeof "known-findings.txt");
+    if (len <= 0)
+        return NULL;
+    path[len] = '\0';
+    char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        return NULL;
+    strcpy(slash + 1, "known-findings.txt");
+    return fopen(path, "r");
+}
+
 int ug_fuzz_known(const ug_judge *j)
 {
     const char *path = getenv("UG_FUZZ_KNOWN");
-    if (path == NULL || path[0] == '\0')
+    int given = path != NULL && path[0] != '\0';
+    if (!given)
         path = UG_FUZZ_KNOWN_PATH;
     if (strcmp(path, "none") == 0)
         return 0;
     FILE *in = fopen(path, "r");
+    if (in == NULL && !given)
+        in = open_beside_binary();
     if (in == NULL)
         return 0;
     failures f = failures_of(j);

@@ -295,7 +295,7 @@ static int diff_order(const void *a, const void *b)
     return key_cmp(x->old ? x->old : x->now, y->old ? y->old : y->now);
 }
 
-ug_diff *ug_baseline_compare(const ug_baseline *old, const ug_baseline *now, int (*keep)(const char *kernel, void *ctx),
+ug_diff *ug_baseline_compare(const ug_baseline *old, const ug_baseline *now, int (*keep)(const ug_bline *l, void *ctx),
                              void *ctx, size_t *count)
 {
     diffs d = {0};
@@ -305,7 +305,7 @@ ug_diff *ug_baseline_compare(const ug_baseline *old, const ug_baseline *now, int
         const ug_bline *o = i < old->count ? &old->v[i] : NULL, *n = j < now->count ? &now->v[j] : NULL;
         int c = o == NULL ? 1 : n == NULL ? -1 : key_cmp(o, n);
         if (c < 0) {
-            if (keep(o->kernel, ctx) || ug_kernel_find(o->kernel) == NULL)
+            if (keep(o, ctx) || ug_kernel_find(o->kernel) == NULL)
                 push_missing(&d, o, &gone);
             i++;
         } else if (c > 0) {

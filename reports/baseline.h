@@ -82,8 +82,9 @@ typedef struct ug_diff {
 } ug_diff;
 
 /* The differences between old and now (both sorted), worse first; *count set.  Lines of
- * kernels for which keep(kernel) is 0 are ignored (not measured this time). */
-ug_diff *ug_baseline_compare(const ug_baseline *old, const ug_baseline *now, int (*keep)(const char *kernel, void *ctx),
+ * old for which keep(line) is 0 are ignored (not measured this time: another kernel, or
+ * another shard's share). */
+ug_diff *ug_baseline_compare(const ug_baseline *old, const ug_baseline *now, int (*keep)(const ug_bline *l, void *ctx),
                              void *ctx, size_t *count);
 
 /* Whether a change fails the gate. */

@@ -409,30 +409,62 @@ static void run_line(line *l, const ug_kernel *const *ks, const size_t *idx, siz
     free(pr);
 }
 
+/* The units of a run: (op and dtype group, direction). */
+typedef struct brun {
+    const char *cmd;
+    const ug_kernel *const *ks;
+    const ug_bconfig *cfg;
+    ug_bresult *out;
+    size_t *idx;      /* the groups' kernels, group after group                   */
+    size_t *first;    /* unit u: its group's kernels are idx[first[u] .. + count[u]) */
+    size_t *count;
+    size_t *dir;
+    size_t nunits;
+} brun;
+
+static void line_unit(void *ctx, size_t u)
+{
+    brun *b = ctx;
+    const ug_kernel *k0 = b->ks[b->idx[b->first[u]]];
+    line l;
+    line_init(&l, b->cmd, k0->op, k0->dtype, &dirs[b->dir[u]], b->cfg);
+    run_line(&l, b->ks, b->idx + b->first[u], b->count[u], b->dir[u], b->out);
+}
+
 void ug_boundary_run(const char *cmd, const ug_kernel *const *ks, size_t nk, const ug_bconfig *cfg,
                      const ug_bdir *only, ug_bresult *out)
 {
-    size_t *idx = ug_cli_alloc(cmd, nk, sizeof *idx);
+    size_t nd = ug_bdir_count(), all = 0, used = 0;
+    brun b = {.cmd = cmd, .ks = ks, .cfg = cfg, .out = out};
+    b.idx = ug_cli_alloc(cmd, nk, sizeof *b.idx);
+    b.first = ug_cli_alloc(cmd, nk * nd, sizeof *b.first);
+    b.count = ug_cli_alloc(cmd, nk * nd, sizeof *b.count);
+    b.dir = ug_cli_alloc(cmd, nk * nd, sizeof *b.dir);
     unsigned char *done = ug_cli_alloc(cmd, nk, 1);
     memset(done, 0, nk);
     for (size_t i = 0; i < nk; i++) {
         if (done[i])
             continue;
-        size_t count = 0;
+        size_t start = used;
         for (size_t j = i; j < nk; j++)
             if (!done[j] && ks[j]->op == ks[i]->op && ks[j]->dtype == ks[i]->dtype)
-                idx[count++] = j, done[j] = 1;
-        for (size_t d = 0; d < ug_bdir_count(); d++) {
+                b.idx[used++] = j, done[j] = 1;
+        for (size_t d = 0; d < nd; d++) {
             if (only != NULL && only != &dirs[d])
                 continue;
-            line l;
-            line_init(&l, cmd, ks[i]->op, ks[i]->dtype, &dirs[d], cfg);
-            run_line(&l, ks, idx, count, d, out);
+            if (ug_split_owns(&cfg->split, all++)) {
+                b.first[b.nunits] = start, b.count[b.nunits] = used - start, b.dir[b.nunits] = d;
+                b.nunits++;
+            }
         }
     }
+    ug_par_run(cmd, cfg->split.threads, b.nunits, line_unit, &b);
     ug_progress_end();
     free(done);
-    free(idx);
+    free(b.idx);
+    free(b.first);
+    free(b.count);
+    free(b.dir);
 }
 
 /* ---------------------------------------------------------------- text */

@@ -59,6 +59,7 @@
 #include <json-c/json.h>
 
 #include "families.h"
+#include "parallel.h"
 #include "ulp.h"
 #include "ulpgate/registry.h"
 
@@ -86,9 +87,10 @@ typedef struct ug_bconfig {
     uint64_t length_cap;
     uint64_t length_cap_bce;
     int violations_only;
+    ug_split split;       /* threads and shard (parallel.h); zero: one thread, no shard */
 } ug_bconfig;
 
-#define UG_BCONFIG_DEFAULT ((ug_bconfig){1u << 20, 1u << 16, 0})
+#define UG_BCONFIG_DEFAULT ((ug_bconfig){1u << 20, 1u << 16, 0, {0, 0, 0}})
 
 typedef enum ug_bkind {
     UG_B_NEVER = 0, /* no failure anywhere on the axis (every probe passed)        */
@@ -126,8 +128,12 @@ typedef struct ug_bresult {
 
 /* The boundaries of every kernel of ks on every direction (only that one when `only` is
  * not NULL): out[i * ug_bdir_count() + d]; lines not searched keep k = NULL.
- * Kernels of one op and dtype share the oracle's answers at the probes.  Progress on
- * stderr when it is a terminal.  Dies with UG_EXIT_INTERNAL when the oracle fails. */
+ * Kernels of one op and dtype share the oracle's answers at the probes.  The units of
+ * cfg->split (parallel.h) are (op and dtype, direction), ordered by the first kernel of
+ * the op and dtype, then direction: each is searched on some thread, and with a shard
+ * only the shard's units are (the others keep k = NULL).  A result does not depend on
+ * the other kernels of its unit, the thread count or the shard.  Progress on stderr when
+ * it is a terminal.  Dies with UG_EXIT_INTERNAL when the oracle fails. */
 void ug_boundary_run(const char *cmd, const ug_kernel *const *ks, size_t nk, const ug_bconfig *cfg,
                      const ug_bdir *only, ug_bresult *out);
 

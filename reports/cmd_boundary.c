@@ -18,7 +18,8 @@
 static const char CMD[] = "boundary";
 
 static const char help_text[] =
-    "usage: ulpgate boundary --kernel NAME|all [--axis A] [--violations] [--json FILE]\n\n"
+    "usage: ulpgate boundary --kernel NAME|all [--axis A] [--violations] [--json FILE]\n"
+    "                        [--threads T]\n\n"
     "For each kernel (registry order) and each axis, the first input at which the kernel\n"
     "fails: an output inf or NaN where the exact result is finite, finite where it is not,\n"
     "0 where the correctly rounded result is not, or over the kernel's claimed bound (the\n"
@@ -50,6 +51,8 @@ static const char help_text[] =
     "                      where the exact result is normal); p = 24, 53, 8\n"
     "  --json FILE         also write the results as JSON to FILE (atomically: a\n"
     "                      temporary file beside it, then renamed); see reports/SCHEMA.md\n"
+    "  --threads T         search on T threads, one (op, dtype, axis) at a time each\n"
+    "                      (default: every online CPU); the output is the same bytes\n"
     "  -h, --help          print this help and exit\n\n"
     "Boundaries are information: the exit status is 0 unless an error occurs.\n\n" UG_CLI_HELP_EXIT;
 
@@ -66,12 +69,13 @@ static json_object *results_json(const ug_bresult *res, size_t count)
 
 int ug_cmd_boundary(int argc, char **argv)
 {
-    const char *kernel = NULL, *axis = NULL, *json = NULL;
+    const char *kernel = NULL, *axis = NULL, *json = NULL, *threads = NULL;
     int violations = 0;
     const ug_cli_option opts[] = {{"kernel", &kernel, NULL},
                                   {"axis", &axis, NULL},
                                   {"violations", NULL, &violations},
                                   {"json", &json, NULL},
+                                  {"threads", &threads, NULL},
                                   {NULL, NULL, NULL}};
     ug_cli_parse(CMD, help_text, argc, argv, opts, NULL, 0);
     size_t nk;
@@ -84,6 +88,7 @@ int ug_cmd_boundary(int argc, char **argv)
     memset(res, 0, count * sizeof *res);
     ug_bconfig cfg = UG_BCONFIG_DEFAULT;
     cfg.violations_only = violations;
+    ug_split_parse(&cfg.split, CMD, threads, NULL);
     ug_boundary_run(CMD, ks, nk, &cfg, only, res);
     ug_boundary_print_header(stdout);
     for (size_t i = 0; i < count; i++)

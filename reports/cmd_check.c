@@ -27,7 +27,7 @@ enum { DEFAULT_SEED = 1, ROW_SHOWN = 8 };
 
 static const char help_head[] =
     "usage: ulpgate check --kernel NAME|all [--family F] [--seed S] [--rows N]\n"
-    "                     [--json FILE]\n\n"
+    "                     [--json FILE] [--threads T] [--shard I/N]\n\n"
     "Run kernels of the registry and the MPFR oracle on the input families and measure\n"
     "every output's error in ULP (reduction none).  For each kernel (registry order) and\n"
     "family (table order, listed below) one line:\n"
@@ -51,6 +51,12 @@ static const char help_head[] =
     "                      its complete input row in `inputs` (each row once); values\n"
     "                      are hex-float strings (a run of 4 or more equal values is\n"
     "                      one element [value, count]), statistics numbers or inf, nan\n"
+    "  --threads T         judge on T threads (default: every online CPU; 1: none);\n"
+    "                      the output is the same bytes whatever T\n"
+    "  --shard I/N         only shard I of N (1 <= I <= N): the (kernel, family) pairs\n"
+    "                      whose inputs (op, dtype, family) are the shard's, every\n"
+    "                      N-th in order of first use, so N runs with I = 1..N check\n"
+    "                      every pair once; the summary counts this shard's pairs\n"
     "  -h, --help          print this help and exit\n\n"
     "The check fails (exit 1) when a kernel that is not a canary has an output over its\n"
     "claimed bound, a special-value or overflow violation, or a kernel error.\n\n";
@@ -90,6 +96,7 @@ typedef struct config {
     uint64_t seed;
     size_t rows;             /* 0: the families' defaults */
     const char *json;
+    ug_split split;          /* --threads, --shard */
 } config;
 
 static void die_family(const char *name)
@@ -104,10 +111,11 @@ static void die_family(const char *name)
 
 static void configure(config *c, int argc, char **argv)
 {
-    const char *kernel = NULL, *family = NULL, *seed = NULL, *rows = NULL;
+    const char *kernel = NULL, *family = NULL, *seed = NULL, *rows = NULL, *threads = NULL, *shard = NULL;
     memset(c, 0, sizeof *c);
     const ug_cli_option opts[] = {{"kernel", &kernel, NULL}, {"family", &family, NULL}, {"seed", &seed, NULL},
-                                  {"rows", &rows, NULL},     {"json", &c->json, NULL},    {NULL, NULL, NULL}};
+                                  {"rows", &rows, NULL},     {"json", &c->json, NULL},    {"threads", &threads, NULL},
+                                  {"shard", &shard, NULL},   {NULL, NULL, NULL}};
     char *help = help_text();
     ug_cli_parse(CMD, help, argc, argv, opts, NULL, 0);
     free(help);
@@ -119,6 +127,7 @@ static void configure(config *c, int argc, char **argv)
                    ug_dtype_name(c->kernels[0]->dtype), c->kernels[0]->name);
     c->seed = seed != NULL ? ug_parse_count(CMD, "seed", seed, 0) : DEFAULT_SEED;
     c->rows = rows != NULL ? (size_t)ug_parse_count(CMD, "rows", rows, 1) : 0;
+    ug_split_parse(&c->split, CMD, threads, shard);
 }
 
 /* ---------------------------------------------------------------- text output */
@@ -200,64 +209,67 @@ typedef struct tally {
     json_object *missed;    /* names: canaries never caught                  */
 } tally;
 
+/* The judging, spread over threads (parallel.h): unit u judges pair u into judges[u] and
+ * summarises it; the main thread prints and records the pairs in order, then frees them. */
+typedef struct check_run {
+    const config *c;
+    ug_cells *cs;
+    ug_pairs pairs;
+    ug_judge *judges;
+    ug_judge_stats *stats;
+    ug_par *par;
+    size_t next;            /* the next pair to print                       */
+} check_run;
+
+static void judge_unit(void *ctx, size_t u)
+{
+    check_run *r = ctx;
+    ug_cells_judge(r->cs, r->c->kernels[r->pairs.kernel[u]], r->pairs.family[u], &r->judges[u]);
+    r->stats[u] = ug_judge_summary(&r->judges[u]);
+}
+
 static void progress(size_t done, size_t total, const ug_kernel *k, const ug_family *f)
 {
     ug_progress(CMD, "[%zu/%zu] %s %s", done + 1, total, k->name, f->name);
 }
 
-/* One (kernel, family): judge, print, record; returns whether the kernel failed. */
-static int check_pair(ug_cells *cs, const ug_kernel *k, size_t fam, tally *t)
+/* Pair u, judged: print, record; returns whether the kernel failed. */
+static int check_pair(check_run *r, size_t u, tally *t)
 {
-    const ug_family *f = ug_family_at(fam);
-    ug_judge j;
-    ug_cells_judge(cs, k, fam, &j);
-    ug_judge_stats s = ug_judge_summary(&j);
-    int failed = ug_judge_failed(&j);
-    print_line(k, f, &j, &s);
-    print_sample("worst", &j.worst);
-    if (j.excess.input != NULL && (j.worst.input == NULL || (failed && k->role != UG_ROLE_CANARY)))
-        print_sample(j.excess.status != UG_OK ? "kernel error" : "most over bound", &j.excess);
+    const ug_kernel *k = r->c->kernels[r->pairs.kernel[u]];
+    const ug_family *f = ug_family_at(r->pairs.family[u]);
+    progress(u, r->pairs.count, k, f);
+    ug_par_wait(r->par, u);
+    ug_judge *j = &r->judges[u];
+    const ug_judge_stats *s = &r->stats[u];
+    int failed = ug_judge_failed(j);
+    print_line(k, f, j, s);
+    print_sample("worst", &j->worst);
+    if (j->excess.input != NULL && (j->worst.input == NULL || (failed && k->role != UG_ROLE_CANARY)))
+        print_sample(j->excess.status != UG_OK ? "kernel error" : "most over bound", &j->excess);
     ug_cli_check_stdout(CMD);
     if (t->results != NULL)
-        json_object_array_add(t->results, ug_result_json(k, f, &j, &s, &t->in));
+        json_object_array_add(t->results, ug_result_json(k, f, j, s, &t->in));
     t->pairs++;
-    ug_judge_free(&j);
+    ug_judge_free(j);
     return failed;
 }
 
-static int family_selected(const config *c, const ug_family *f, const ug_kernel *k)
+static void check_kernel(check_run *r, size_t i, tally *t)
 {
-    return (c->family == NULL || c->family == f) && ug_family_supports(f, k->dtype);
-}
-
-static size_t count_pairs(const config *c)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < c->nkernels; i++)
-        for (size_t f = 0; f < ug_family_count(); f++)
-            total += family_selected(c, ug_family_at(f), c->kernels[i]);
-    return total;
-}
-
-static void check_kernel(ug_cells *cs, const config *c, size_t i, tally *t, size_t total)
-{
-    const ug_kernel *k = c->kernels[i];
+    const ug_kernel *k = r->c->kernels[i];
     size_t before = t->pairs;
     int failed = 0;
     if (!ug_kernel_available(k)) { /* a SIMD row this CPU cannot run */
         printf("%-26s SKIP: this CPU cannot run %s code\n", k->name, k->isa);
-        ug_cells_release(cs, k, i);
+        ug_cells_release(r->cs, k, i);
         return;
     }
-    for (size_t f = 0; f < ug_family_count(); f++) {
-        if (!family_selected(c, ug_family_at(f), k))
-            continue;
-        progress(t->pairs, total, k, ug_family_at(f));
-        failed |= check_pair(cs, k, f, t);
-    }
-    ug_cells_release(cs, k, i);
+    for (; r->next < r->pairs.count && r->pairs.kernel[r->next] == i; r->next++)
+        failed |= check_pair(r, r->next, t);
+    ug_cells_release(r->cs, k, i);
     if (t->pairs == before)
-        return; /* no family supports its dtype (--family) */
+        return; /* no family supports its dtype (--family), or none is this shard's */
     json_object *list = NULL;
     if (k->role == UG_ROLE_CANARY) {
         t->canaries++;
@@ -286,9 +298,12 @@ static void print_names(const char *label, json_object *names)
 
 static void print_summary(const config *c, const tally *t)
 {
-    printf("summary: %zu kernels, %zu (kernel, family) pairs, seed %llu: %zu of %zu production/variant kernels "
+    char shard[48] = "";
+    if (c->split.shards > 1)
+        snprintf(shard, sizeof shard, " (shard %u/%u)", c->split.shard + 1, c->split.shards);
+    printf("summary: %zu kernels, %zu (kernel, family) pairs%s, seed %llu: %zu of %zu production/variant kernels "
            "within their claims, %zu failing; canaries caught %zu of %zu\n",
-           c->nkernels, t->pairs, (unsigned long long)c->seed, t->passed, t->checked, t->checked - t->passed,
+           c->nkernels, t->pairs, shard, (unsigned long long)c->seed, t->passed, t->checked, t->checked - t->passed,
            t->caught, t->canaries);
     print_names("failing", t->failed);
     print_names("canaries missed", t->missed);
@@ -316,6 +331,10 @@ static void finish_json(const config *c, tally *t)
     ug_j_add(doc, "seed", json_object_new_int64((int64_t)c->seed));
     ug_j_add(doc, "rows", c->rows ? ug_j_size(c->rows) : NULL);
     ug_j_add(doc, "family", c->family ? json_object_new_string(c->family->name) : NULL);
+    if (c->split.shards > 1) {
+        ug_j_add(doc, "shard", ug_j_size(c->split.shard + 1));
+        ug_j_add(doc, "shards", ug_j_size(c->split.shards));
+    }
     ug_j_add(doc, "results", t->results);
     ug_j_add(doc, "summary", summary_json(c, t));
     ug_j_add(doc, "inputs", ug_inputs_json(&t->in));
@@ -332,15 +351,23 @@ int ug_cmd_check(int argc, char **argv)
     ug_cells_init(&cs, CMD, c.kernels, c.nkernels, c.seed, c.rows, 0);
     tally t = {.failed = json_object_new_array(), .missed = json_object_new_array()};
     t.results = c.json != NULL ? json_object_new_array() : NULL;
-    size_t total = count_pairs(&c);
+    check_run r = {.c = &c, .cs = &cs};
+    ug_pairs_init(&r.pairs, CMD, c.kernels, c.nkernels, c.family, 1, &c.split);
+    r.judges = ug_cli_alloc(CMD, r.pairs.count, sizeof *r.judges);
+    r.stats = ug_cli_alloc(CMD, r.pairs.count, sizeof *r.stats);
+    r.par = ug_par_start(CMD, c.split.threads, r.pairs.count, judge_unit, &r);
     print_header();
     for (size_t i = 0; i < c.nkernels; i++)
-        check_kernel(&cs, &c, i, &t, total);
+        check_kernel(&r, i, &t);
+    ug_par_end(r.par);
     ug_progress_end();
     print_summary(&c, &t);
     if (c.json != NULL)
         finish_json(&c, &t);
     ug_cells_free(&cs);
+    ug_pairs_free(&r.pairs);
+    free(r.judges);
+    free(r.stats);
     json_object_put(t.failed);
     json_object_put(t.missed);
     free(c.kernels);

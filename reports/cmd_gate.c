@@ -27,7 +27,8 @@ static const char CMD[] = "gate";
 enum { SEED = 1, LENGTH_CAP = 1 << 16, TABLE_MAX = 200 };
 
 static const char help_text[] =
-    "usage: ulpgate gate --baseline FILE [--update] [--kernel NAME|all]\n\n"
+    "usage: ulpgate gate --baseline FILE [--update] [--kernel NAME|all] [--threads T]\n"
+    "                    [--shard I/N]\n\n"
     "Measures every kernel deterministically and compares with the baseline FILE\n"
     "(reports/baseline.txt): one sorted line per kernel x family x metric, and one per\n"
     "kernel x boundary axis, values as C99 hex floats (exact) or counts.\n\n"
@@ -49,6 +50,16 @@ static const char help_text[] =
     "                     --kernel, only that kernel's lines are replaced.  Exit 0\n"
     "  --kernel NAME|all  measure only this kernel (default all); baseline lines of\n"
     "                     other registered kernels are not compared\n"
+    "  --threads T        measure on T threads (default: every online CPU; 1: none);\n"
+    "                     the same bytes whatever T\n"
+    "  --shard I/N        measure and compare only shard I of N (1 <= I <= N): the\n"
+    "                     kernel x family lines whose inputs (op, dtype, family) are\n"
+    "                     the shard's and the boundary lines of its (op, dtype, axis)\n"
+    "                     units, every N-th in order; baseline lines of a measurement\n"
+    "                     that no longer exists go to shard 1, a kernel gone from the\n"
+    "                     registry fails every shard.  N jobs (a CI matrix)\n"
+    "                     with I = 1..N compare every line once; the gate passes when\n"
+    "                     every job passes.  Not with --update\n"
     "  -h, --help         print this help and exit\n\n"
     "exit status:\n"
     "  0  no change, or only improvements and new measurements (or --update)\n"
@@ -68,38 +79,67 @@ static const char baseline_comment[] =
 
 /* ---------------------------------------------------------------- measuring */
 
-static void measure_families(const ug_kernel **ks, size_t nk, ug_baseline *now)
-{
+/* The pairs over threads (parallel.h): unit u judges pair u; the main thread adds the
+ * lines in pair order and frees the cells of a kernel's op and dtype after their last
+ * user. */
+typedef struct fam_run {
+    const ug_kernel **ks;
     ug_cells cs;
-    ug_cells_init(&cs, CMD, ks, nk, SEED, 0, 0);
-    for (size_t i = 0; i < nk; i++) {
-        for (size_t f = 0; f < ug_family_count(); f++) {
-            const ug_family *fam = ug_family_at(f);
-            if (!ug_family_supports(fam, ks[i]->dtype))
-                continue;
-            ug_progress(CMD, "[%zu/%zu] %s %s", i + 1, nk, ks[i]->name, fam->name);
-            ug_judge j;
-            ug_cells_judge(&cs, ks[i], f, &j);
-            ug_judge_stats s = ug_judge_summary(&j);
-            ug_baseline_add_ulp(now, ks[i]->name, fam->name, UG_M_MAX_ULP, s.max_ulp);
-            ug_baseline_add_ulp(now, ks[i]->name, fam->name, UG_M_P99, s.p99);
-            ug_baseline_add_count(now, ks[i]->name, fam->name, ug_judge_violations(&j) + j.kernel_errors);
-            ug_judge_free(&j);
-        }
-        ug_cells_release(&cs, ks[i], i);
-    }
-    ug_cells_free(&cs);
+    const ug_pairs *pairs;
+    ug_judge *judges;
+    ug_judge_stats *stats;
+} fam_run;
+
+static void judge_pair(void *ctx, size_t u)
+{
+    fam_run *f = ctx;
+    ug_cells_judge(&f->cs, f->ks[f->pairs->kernel[u]], f->pairs->family[u], &f->judges[u]);
+    f->stats[u] = ug_judge_summary(&f->judges[u]);
 }
 
-static void measure_boundaries(const ug_kernel **ks, size_t nk, ug_baseline *now)
+static void measure_families(const ug_kernel **ks, size_t nk, const ug_pairs *pairs, const ug_split *split,
+                             ug_baseline *now)
+{
+    fam_run f = {.ks = ks, .pairs = pairs};
+    size_t np = pairs->count, u = 0;
+    ug_cells_init(&f.cs, CMD, ks, nk, SEED, 0, 0);
+    f.judges = ug_cli_alloc(CMD, np, sizeof *f.judges);
+    f.stats = ug_cli_alloc(CMD, np, sizeof *f.stats);
+    ug_par *par = ug_par_start(CMD, split->threads, np, judge_pair, &f);
+    for (size_t i = 0; i < nk; i++) {
+        for (; u < np && pairs->kernel[u] == i; u++) {
+            const ug_family *fam = ug_family_at(pairs->family[u]);
+            ug_progress(CMD, "[%zu/%zu] %s %s", i + 1, nk, ks[i]->name, fam->name);
+            ug_par_wait(par, u);
+            const ug_judge *j = &f.judges[u];
+            ug_baseline_add_ulp(now, ks[i]->name, fam->name, UG_M_MAX_ULP, f.stats[u].max_ulp);
+            ug_baseline_add_ulp(now, ks[i]->name, fam->name, UG_M_P99, f.stats[u].p99);
+            ug_baseline_add_count(now, ks[i]->name, fam->name, ug_judge_violations(j) + j->kernel_errors);
+            ug_judge_free(&f.judges[u]);
+        }
+        ug_cells_release(&f.cs, ks[i], i);
+    }
+    ug_par_end(par);
+    ug_cells_free(&f.cs);
+    free(f.judges);
+    free(f.stats);
+}
+
+/* The boundary lines; searched[i * ug_bdir_count() + d] set for the lines searched (this
+ * shard's). */
+static void measure_boundaries(const ug_kernel **ks, size_t nk, const ug_split *split, ug_baseline *now,
+                               unsigned char *searched)
 {
     size_t nd = ug_bdir_count();
     ug_bresult *res = ug_cli_alloc(CMD, nk * nd, sizeof *res);
     memset(res, 0, nk * nd * sizeof *res);
-    ug_bconfig cfg = {.length_cap = LENGTH_CAP, .length_cap_bce = LENGTH_CAP};
+    ug_bconfig cfg = {.length_cap = LENGTH_CAP, .length_cap_bce = LENGTH_CAP, .split = *split};
     ug_boundary_run(CMD, ks, nk, &cfg, NULL, res);
     for (size_t i = 0; i < nk * nd; i++) {
         const ug_bresult *r = &res[i];
+        searched[i] = r->k != NULL;
+        if (r->k == NULL)
+            continue; /* another shard's */
         char text[64];
         if (r->kind == UG_B_NEVER)
             snprintf(text, sizeof text, "none");
@@ -157,16 +197,41 @@ static void print_table(const ug_diff *d, size_t count)
 typedef struct selection {
     const ug_kernel **ks;
     size_t nk;
+    int sharded;
+    unsigned char *own_family; /* nk x families: the shard measured the pair          */
+    unsigned char *own_axis;   /* nk x directions: the shard searched the line        */
+    int own_first;             /* shard 1 of N                                         */
 } selection;
 
-static int selected(const char *kernel, void *ctx)
+static size_t kernel_index(const selection *s, const char *kernel)
 {
-    const selection *s = ctx;
     for (size_t i = 0; i < s->nk; i++)
         if (strcmp(s->ks[i]->name, kernel) == 0)
-            return 1;
-    return 0;
+            return i;
+    return SIZE_MAX;
 }
+
+/* Whether a line of the baseline is this run's to compare: its kernel is measured and,
+ * with a shard, its measurement is the shard's; a measurement that is not made any more
+ * (unknown family or axis) belongs to shard 1. */
+static int selected_line(const ug_bline *l, void *ctx)
+{
+    const selection *s = ctx;
+    size_t i = kernel_index(s, l->kernel);
+    if (i == SIZE_MAX)
+        return 0;
+    if (!s->sharded)
+        return 1;
+    const ug_family *f = ug_family_find(l->measure);
+    const ug_bdir *d = ug_bdir_find(l->measure);
+    if (f != NULL && l->metric != UG_M_BOUNDARY && ug_family_supports(f, s->ks[i]->dtype))
+        return s->own_family[i * ug_family_count() + (size_t)(f - ug_family_at(0))];
+    if (d != NULL && l->metric == UG_M_BOUNDARY)
+        return s->own_axis[i * ug_bdir_count() + (size_t)(d - ug_bdir_at(0))];
+    return s->own_first;
+}
+
+static int selected(const char *kernel, void *ctx) { return kernel_index(ctx, kernel) != SIZE_MAX; }
 
 /* The new baseline for --update: the measurement, plus the old lines of registered
  * kernels that were not measured (--kernel). */
@@ -209,30 +274,46 @@ static int file_exists(const char *path)
 
 int ug_cmd_gate(int argc, char **argv)
 {
-    const char *path = NULL, *kernel = NULL;
+    const char *path = NULL, *kernel = NULL, *threads = NULL, *shard = NULL;
     int update = 0;
-    const ug_cli_option opts[] = {
-        {"baseline", &path, NULL}, {"update", NULL, &update}, {"kernel", &kernel, NULL}, {NULL, NULL, NULL}};
+    const ug_cli_option opts[] = {{"baseline", &path, NULL}, {"update", NULL, &update}, {"kernel", &kernel, NULL},
+                                  {"threads", &threads, NULL}, {"shard", &shard, NULL},  {NULL, NULL, NULL}};
     ug_cli_parse(CMD, help_text, argc, argv, opts, NULL, 0);
     if (path == NULL)
         ug_cli_die(UG_EXIT_USAGE, CMD, "missing --baseline FILE (reports/baseline.txt)");
-    selection sel;
+    ug_split split;
+    ug_split_parse(&split, CMD, threads, shard);
+    if (update && split.shards > 1)
+        ug_cli_die(UG_EXIT_USAGE, CMD, "--update measures every line: it cannot be combined with --shard");
+    selection sel = {.sharded = split.shards > 1, .own_first = split.shard == 0};
     sel.ks = ug_select_kernels(CMD, kernel != NULL ? kernel : "all", &sel.nk);
+    size_t nf = ug_family_count(), nd = ug_bdir_count();
+    sel.own_family = ug_cli_alloc(CMD, sel.nk * nf, 1);
+    sel.own_axis = ug_cli_alloc(CMD, sel.nk * nd, 1);
+    memset(sel.own_family, 0, sel.nk * nf);
     ug_baseline old = {0}, now = {0};
     int had_old = !update || file_exists(path);
     if (had_old)
         ug_baseline_read(CMD, path, &old); /* before measuring: a bad baseline fails fast */
-    measure_families(sel.ks, sel.nk, &now);
-    measure_boundaries(sel.ks, sel.nk, &now);
+    ug_pairs pairs;
+    ug_pairs_init(&pairs, CMD, sel.ks, sel.nk, NULL, 0, &split);
+    for (size_t u = 0; u < pairs.count; u++)
+        sel.own_family[pairs.kernel[u] * nf + pairs.family[u]] = 1;
+    measure_families(sel.ks, sel.nk, &pairs, &split, &now);
+    measure_boundaries(sel.ks, sel.nk, &split, &now, sel.own_axis);
+    ug_pairs_free(&pairs);
     ug_progress_end();
     const ug_bline *dup;
     if (ug_baseline_sort(&now, &dup) != 0)
         ug_cli_die(UG_EXIT_INTERNAL, CMD, "two measurements of %s %s", dup->kernel, dup->measure);
     size_t count;
-    ug_diff *d = ug_baseline_compare(&old, &now, selected, &sel, &count);
+    ug_diff *d = ug_baseline_compare(&old, &now, selected_line, &sel, &count);
     size_t failing = count_failing(d, count);
+    char share[48] = "";
+    if (split.shards > 1)
+        snprintf(share, sizeof share, " (shard %u/%u)", split.shard + 1, split.shards);
     if (count == 0)
-        printf("no change: %zu measurements match %s\n", now.count, path);
+        printf("no change: %zu measurements match %s%s\n", now.count, path, share);
     else if (had_old)
         print_table(d, count);
     if (update) {
@@ -240,13 +321,15 @@ int ug_cmd_gate(int argc, char **argv)
         write_baseline(path, &now);
         printf("\nupdated %s: %zu measurements\n", path, now.count);
     } else if (count > 0) {
-        printf("\ngate: %s: %zu of %zu changes fail the gate (%zu measurements, baseline %s)\n",
-               failing ? "FAIL" : "PASS", failing, count, now.count, path);
+        printf("\ngate: %s: %zu of %zu changes fail the gate (%zu measurements, baseline %s)%s\n",
+               failing ? "FAIL" : "PASS", failing, count, now.count, path, share);
     }
     free(d);
     ug_baseline_free(&old);
     ug_baseline_free(&now);
     free(sel.ks);
+    free(sel.own_family);
+    free(sel.own_axis);
     int rc = ug_cli_finish(CMD);
     return rc != UG_EXIT_OK ? rc : failing && !update ? UG_EXIT_FAIL : UG_EXIT_OK;
 }

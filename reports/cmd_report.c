@@ -17,6 +17,7 @@
 #include "measure.h"
 #include "peers.h"
 #include "report.h"
+#include "shard.h"
 
 static const char CMD[] = "report";
 
@@ -24,7 +25,7 @@ enum { DEFAULT_SEED = 1, QUICK_ROWS = 16, CMP_POINTS = 97, CMP_POINTS_QUICK = 49
 
 static const char help_text[] =
     "usage: ulpgate report --out DIR [--quick] [--seed S] [--kernel NAME|all]\n"
-    "                      [--peers FILE|DIR]\n\n"
+    "                      [--threads T] [--shard I/N] [--peers FILE|DIR]\n\n"
     "Measures every kernel (or one) and writes an accuracy report to DIR (created if\n"
     "needed):\n"
     "  report.json  everything measured, versioned schema (reports/SCHEMA.md)\n"
@@ -48,6 +49,14 @@ static const char help_text[] =
     "  --peers FILE|DIR   add a Peers section: the score files (ulpgate vectors score\n"
     "                     --json; scripts/check-torch, scripts/check-numpy) of other\n"
     "                     implementations, in a table beside ulpgate's kernels\n"
+    "  --threads T        measure on T threads (default: every online CPU; 1: none);\n"
+    "                     the same bytes whatever T\n"
+    "  --shard I/N        measure only shard I of N (1 <= I <= N) and write DIR/\n"
+    "                     report-shard.json instead of the report; `ulpgate merge --out\n"
+    "                     DIR SHARD_DIR...` combines the N shards into the report, the\n"
+    "                     same bytes as one unsharded run.  Each stage's units (kernel x\n"
+    "                     family inputs, op x dtype x axis, op x dtype x sweep point) go\n"
+    "                     to the shards in turn\n"
     "  -h, --help         print this help and exit\n\n"
     "The report is information: the exit status is 0 even when a kernel breaks its claim\n"
     "(ulpgate check and ulpgate gate are the checks).\n\n" UG_CLI_HELP_EXIT;
@@ -103,50 +112,91 @@ void ug_report_num(char *buf, size_t size, double v)
 
 /* ---------------------------------------------------------------- measuring */
 
-static void add_family(ug_kreport *kr, const ug_family *f, const ug_judge *j, const ug_judge_stats *s)
+static void add_family(ug_kreport *kr, const ug_family *f, const ug_famfig *g)
 {
-    if (s->max_ulp > kr->max_ulp || kr->worst_family == NULL)
-        kr->max_ulp = s->max_ulp, kr->worst_family = f->name;
-    kr->p99 = s->p99 > kr->p99 ? s->p99 : kr->p99;
-    kr->outputs += j->outputs;
-    kr->correct += j->correct;
-    kr->violations += ug_judge_violations(j);
-    kr->over_bound += j->over_bound;
-    kr->kernel_errors += j->kernel_errors;
-    for (size_t i = 0; i < j->nerrs; i++)
-        kr->hist[ug_hist_bin(j->errs[i])]++;
-    if (!ug_judge_failed(j))
+    if (g->max_ulp > kr->max_ulp || kr->worst_family == NULL)
+        kr->max_ulp = g->max_ulp, kr->worst_family = f->name;
+    kr->p99 = g->p99 > kr->p99 ? g->p99 : kr->p99;
+    kr->outputs += g->outputs;
+    kr->correct += g->correct;
+    kr->violations += g->violations;
+    kr->over_bound += g->over_bound;
+    kr->kernel_errors += g->kernel_errors;
+    for (size_t b = 0; b < UG_HIST_BINS; b++)
+        kr->hist[b] += g->hist[b];
+    if (!g->failed)
         return;
     kr->failed = 1;
     size_t len = strlen(kr->caught_by);
     snprintf(kr->caught_by + len, sizeof kr->caught_by - len, "%s%s", len ? ", " : "", f->name);
 }
 
+static void famfig_of(ug_famfig *g, const ug_judge *j, const ug_judge_stats *s)
+{
+    *g = (ug_famfig){.max_ulp = s->max_ulp, .p99 = s->p99, .outputs = j->outputs, .correct = j->correct,
+                     .violations = ug_judge_violations(j), .over_bound = j->over_bound,
+                     .kernel_errors = j->kernel_errors, .failed = ug_judge_failed(j)};
+    for (size_t i = 0; i < j->nerrs; i++)
+        g->hist[ug_hist_bin(j->errs[i])]++;
+}
+
+void ug_report_tally(ug_report *r)
+{
+    memset(r->kr, 0, r->nk * sizeof *r->kr);
+    for (size_t i = 0; i < r->nk; i++)
+        r->kr[i].k = r->ks[i];
+    for (size_t u = 0; u < r->pairs.count; u++)
+        add_family(&r->kr[r->pairs.kernel[u]], ug_family_at(r->pairs.family[u]), &r->figs[u]);
+    r->canaries = r->caught = r->checked = r->passed = 0;
+    for (size_t i = 0; i < r->nk; i++) {
+        int canary = r->ks[i]->role == UG_ROLE_CANARY;
+        r->canaries += canary, r->caught += canary && r->kr[i].failed;
+        r->checked += !canary, r->passed += !canary && !r->kr[i].failed;
+    }
+}
+
+/* The family pairs, over threads (parallel.h): unit u judges pair u; the main thread
+ * writes the results in pair order (the input table numbers rows in that order). */
+typedef struct fam_run {
+    ug_report *r;
+    ug_cells cs;
+    ug_judge *judges;
+    ug_judge_stats *stats;
+} fam_run;
+
+static void judge_pair(void *ctx, size_t u)
+{
+    fam_run *f = ctx;
+    const ug_kernel *k = f->r->ks[f->r->pairs.kernel[u]];
+    ug_cells_judge(&f->cs, k, f->r->pairs.family[u], &f->judges[u]);
+    f->stats[u] = ug_judge_summary(&f->judges[u]);
+    famfig_of(&f->r->figs[u], &f->judges[u], &f->stats[u]);
+}
+
 static void measure_families(ug_report *r)
 {
-    ug_cells cs;
-    ug_cells_init(&cs, CMD, r->ks, r->nk, r->seed, 0, r->rows_max);
+    fam_run f = {.r = r};
+    size_t np = r->pairs.count, u = 0;
+    ug_cells_init(&f.cs, CMD, r->ks, r->nk, r->seed, 0, r->rows_max);
+    f.judges = ug_cli_alloc(CMD, np, sizeof *f.judges);
+    f.stats = ug_cli_alloc(CMD, np, sizeof *f.stats);
+    r->figs = ug_cli_alloc(CMD, np, sizeof *r->figs);
+    ug_par *par = ug_par_start(CMD, r->split.threads, np, judge_pair, &f);
     for (size_t i = 0; i < r->nk; i++) {
-        ug_kreport *kr = &r->kr[i];
-        kr->k = r->ks[i];
-        for (size_t f = 0; f < ug_family_count(); f++) {
-            const ug_family *fam = ug_family_at(f);
-            if (!ug_family_supports(fam, kr->k->dtype))
-                continue;
-            ug_progress(CMD, "check [%zu/%zu] %s %s", i + 1, r->nk, kr->k->name, fam->name);
-            ug_judge j;
-            ug_cells_judge(&cs, kr->k, f, &j);
-            ug_judge_stats s = ug_judge_summary(&j);
-            add_family(kr, fam, &j, &s);
-            json_object_array_add(r->results, ug_result_json(kr->k, fam, &j, &s, &r->inputs));
-            ug_judge_free(&j);
+        for (; u < np && r->pairs.kernel[u] == i; u++) {
+            const ug_family *fam = ug_family_at(r->pairs.family[u]);
+            ug_progress(CMD, "check [%zu/%zu] %s %s", i + 1, r->nk, r->ks[i]->name, fam->name);
+            ug_par_wait(par, u);
+            json_object_array_add(r->results, ug_result_json(r->ks[i], fam, &f.judges[u], &f.stats[u], &r->inputs));
+            ug_judge_free(&f.judges[u]);
         }
-        ug_cells_release(&cs, kr->k, i);
-        int canary = kr->k->role == UG_ROLE_CANARY;
-        r->canaries += canary, r->caught += canary && kr->failed;
-        r->checked += !canary, r->passed += !canary && !kr->failed;
+        ug_cells_release(&f.cs, r->ks[i], i);
     }
-    ug_cells_free(&cs);
+    ug_par_end(par);
+    ug_cells_free(&f.cs);
+    free(f.judges);
+    free(f.stats);
+    ug_report_tally(r);
 }
 
 const ug_bresult *ug_report_violation(const ug_report *r, size_t c, const ug_kernel *k)
@@ -158,56 +208,70 @@ const ug_bresult *ug_report_violation(const ug_report *r, size_t c, const ug_ker
     return NULL;
 }
 
-/* Where every kernel of comparison c's op first returns inf, NaN or a wrong zero. */
-static void measure_violations(ug_report *r, size_t c)
+/* Every kernel of comparison c's op (cmp_all), and its f32 ones (cmp_ks). */
+static void compare_kernels(ug_report *r, size_t c)
 {
-    size_t n = 0, nd = ug_bdir_count();
+    size_t n = 0, nf = 0, nd = ug_bdir_count();
     r->cmp_all[c] = ug_cli_alloc(CMD, r->nk, sizeof *r->cmp_all[c]);
+    r->cmp_ks[c] = ug_cli_alloc(CMD, r->nk, sizeof *r->cmp_ks[c]);
     for (size_t i = 0; i < r->nk; i++)
-        if (r->ks[i]->op == compares[c].op)
+        if (r->ks[i]->op == compares[c].op) {
             r->cmp_all[c][n++] = r->ks[i];
+            if (r->ks[i]->dtype == UG_F32)
+                r->cmp_ks[c][nf++] = r->ks[i];
+        }
     r->cmp_nall[c] = n;
+    r->cmp_nf32[c] = nf;
     r->cmp_viol[c] = ug_cli_alloc(CMD, n * nd + 1, sizeof *r->cmp_viol[c]);
     memset(r->cmp_viol[c], 0, (n * nd + 1) * sizeof *r->cmp_viol[c]);
-    ug_bconfig cfg = r->bcfg;
-    cfg.violations_only = 1;
-    ug_boundary_run(CMD, r->cmp_all[c], n, &cfg, ug_bdir_find(compares[c].axis), r->cmp_viol[c]);
 }
 
-/* The f32 kernels of each comparison's op. */
-static void measure_compares(ug_report *r)
+void ug_report_setup(ug_report *r, uint64_t seed, int quick)
 {
-    for (size_t c = 0; c < UG_COMPARE_COUNT; c++) {
-        size_t n = 0;
-        measure_violations(r, c);
-        r->cmp_ks[c] = ug_cli_alloc(CMD, r->nk, sizeof *r->cmp_ks[c]);
-        for (size_t i = 0; i < r->nk; i++)
-            if (r->ks[i]->op == compares[c].op && r->ks[i]->dtype == UG_F32)
-                r->cmp_ks[c][n++] = r->ks[i];
-        ug_sweep_axis(&r->cmp[c], CMD, r->cmp_ks[c], n, ug_bdir_find(compares[c].axis), compares[c].lo, compares[c].hi,
-                      r->quick ? CMP_POINTS_QUICK : CMP_POINTS);
-    }
+    r->seed = seed;
+    r->quick = quick;
+    r->rows_max = quick ? QUICK_ROWS : 0;
+    r->bcfg = quick ? (ug_bconfig){.length_cap = 1u << 12, .length_cap_bce = 1u << 12} : UG_BCONFIG_DEFAULT;
+    r->bcfg.split = r->split;
+    r->kr = ug_cli_alloc(CMD, r->nk, sizeof *r->kr);
+    memset(r->kr, 0, r->nk * sizeof *r->kr);
+    r->results = json_object_new_array();
+    size_t nb = r->nk * ug_bdir_count();
+    r->bres = ug_cli_alloc(CMD, nb, sizeof *r->bres);
+    memset(r->bres, 0, nb * sizeof *r->bres);
+    for (size_t c = 0; c < UG_COMPARE_COUNT; c++)
+        compare_kernels(r, c);
+}
+
+/* Where every kernel of comparison c's op first returns inf, NaN or a wrong zero, and the
+ * f32 kernels' sweep along the axis. */
+static void measure_compare(ug_report *r, size_t c)
+{
+    ug_bconfig cfg = r->bcfg;
+    cfg.violations_only = 1;
+    const ug_bdir *d = ug_bdir_find(compares[c].axis);
+    ug_boundary_run(CMD, r->cmp_all[c], r->cmp_nall[c], &cfg, d, r->cmp_viol[c]);
+    ug_sweep_axis(&r->cmp[c], CMD, r->cmp_ks[c], r->cmp_nf32[c], d, compares[c].lo, compares[c].hi,
+                  r->quick ? CMP_POINTS_QUICK : CMP_POINTS, &r->split);
 }
 
 static void measure(ug_report *r)
 {
-    r->kr = ug_cli_alloc(CMD, r->nk, sizeof *r->kr);
-    memset(r->kr, 0, r->nk * sizeof *r->kr);
-    r->results = json_object_new_array();
+    ug_pairs_init(&r->pairs, CMD, r->ks, r->nk, NULL, 0, &r->split);
     measure_families(r);
-    size_t nb = r->nk * ug_bdir_count();
-    r->bres = ug_cli_alloc(CMD, nb, sizeof *r->bres);
-    memset(r->bres, 0, nb * sizeof *r->bres);
     ug_boundary_run(CMD, r->ks, r->nk, &r->bcfg, NULL, r->bres);
-    ug_sweep_spread(&r->spread, CMD, r->ks, r->nk, r->seed, r->quick);
-    ug_sweep_length(&r->length, CMD, r->ks, r->nk, r->seed, r->quick);
-    measure_compares(r);
+    ug_sweep_spread(&r->spread, CMD, r->ks, r->nk, r->seed, r->quick, &r->split);
+    ug_sweep_length(&r->length, CMD, r->ks, r->nk, r->seed, r->quick, &r->split);
+    for (size_t c = 0; c < UG_COMPARE_COUNT; c++)
+        measure_compare(r, c);
     ug_progress_end();
 }
 
-static void report_free(ug_report *r)
+void ug_report_free(ug_report *r)
 {
     json_object_put(r->results);
+    ug_pairs_free(&r->pairs);
+    free(r->figs);
     free(r->kr);
     free(r->bres);
     ug_sweep_free(&r->spread);
@@ -313,42 +377,43 @@ static json_object *report_json(ug_report *r)
 
 /* ---------------------------------------------------------------- writing */
 
-static void make_dir(const char *dir)
+static void make_dir(const char *cmd, const char *dir)
 {
     struct stat st;
     if (stat(dir, &st) == 0) {
         if (!S_ISDIR(st.st_mode))
-            ug_cli_die(UG_EXIT_IO, CMD, "--out %s: not a directory", dir);
+            ug_cli_die(UG_EXIT_IO, cmd, "--out %s: not a directory", dir);
         return;
     }
     if (mkdir(dir, 0777) != 0)
-        ug_cli_die(UG_EXIT_IO, CMD, "cannot create %s: %s", dir, strerror(errno));
+        ug_cli_die(UG_EXIT_IO, cmd, "cannot create %s: %s", dir, strerror(errno));
 }
 
-static FILE *open_out(ug_atomic *a, const char *dir, const char *name)
+static FILE *open_out(ug_atomic *a, const char *cmd, const char *dir, const char *name)
 {
     size_t len = strlen(dir) + strlen(name) + 2;
-    char *path = ug_cli_alloc(CMD, len, 1);
+    char *path = ug_cli_alloc(cmd, len, 1);
     snprintf(path, len, "%s/%s", dir, name);
-    FILE *f = ug_atomic_open(a, CMD, path);
+    FILE *f = ug_atomic_open(a, cmd, path);
     free(path);
     return f;
 }
 
-static void write_report(ug_report *r, const char *dir)
+void ug_report_write(ug_report *r, const char *dir)
 {
+    make_dir(r->cmd, dir);
     ug_atomic a[3];
     json_object *doc = report_json(r);
-    FILE *f = open_out(&a[0], dir, "report.json");
+    FILE *f = open_out(&a[0], r->cmd, dir, "report.json");
     fputs(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                   JSON_C_TO_STRING_NOSLASHESCAPE),
           f);
     fputc('\n', f);
     json_object_put(doc);
     ug_plots plots;
-    ug_report_plots(&plots, r, CMD);
-    ug_report_md(open_out(&a[1], dir, "report.md"), r, plots.skipped ? plots.why : NULL);
-    ug_report_html(open_out(&a[2], dir, "report.html"), r, &plots);
+    ug_report_plots(&plots, r, r->cmd);
+    ug_report_md(open_out(&a[1], r->cmd, dir, "report.md"), r, plots.skipped ? plots.why : NULL);
+    ug_report_html(open_out(&a[2], r->cmd, dir, "report.html"), r, &plots);
     ug_plots_free(&plots);
     for (int i = 0; i < 3; i++)
         ug_atomic_close(&a[i]);
@@ -358,28 +423,37 @@ static void write_report(ug_report *r, const char *dir)
 
 int ug_cmd_report(int argc, char **argv)
 {
-    const char *out = NULL, *seed = NULL, *kernel = NULL, *peers = NULL;
+    const char *out = NULL, *seed = NULL, *kernel = NULL, *threads = NULL, *shard = NULL, *peers = NULL;
     int quick = 0;
-    const ug_cli_option opts[] = {{"out", &out, NULL},   {"quick", NULL, &quick}, {"seed", &seed, NULL},
-                                  {"kernel", &kernel, NULL}, {"peers", &peers, NULL}, {NULL, NULL, NULL}};
+    const ug_cli_option opts[] = {{"out", &out, NULL},         {"quick", NULL, &quick}, {"seed", &seed, NULL},
+                                  {"kernel", &kernel, NULL},   {"threads", &threads, NULL},
+                                  {"shard", &shard, NULL},     {"peers", &peers, NULL},
+                                  {NULL, NULL, NULL}};
     ug_cli_parse(CMD, help_text, argc, argv, opts, NULL, 0);
     if (out == NULL)
         ug_cli_die(UG_EXIT_USAGE, CMD, "missing --out DIR");
-    ug_report r = {.cmd = CMD, .quick = quick};
-    r.seed = seed != NULL ? ug_parse_count(CMD, "seed", seed, 0) : DEFAULT_SEED;
+    ug_report r = {.cmd = CMD};
+    ug_split_parse(&r.split, CMD, threads, shard);
     r.ks = ug_select_kernels(CMD, kernel != NULL ? kernel : "all", &r.nk);
-    r.rows_max = quick ? QUICK_ROWS : 0;
-    r.bcfg = quick ? (ug_bconfig){.length_cap = 1u << 12, .length_cap_bce = 1u << 12} : UG_BCONFIG_DEFAULT;
+    ug_report_setup(&r, seed != NULL ? ug_parse_count(CMD, "seed", seed, 0) : DEFAULT_SEED, quick);
+    if (peers != NULL && r.split.shards > 1)
+        ug_cli_die(UG_EXIT_USAGE, CMD, "--peers goes with the unsharded report (or ulpgate merge --peers), not --shard");
     ug_peers ps;
     if (peers != NULL) /* read first: a bad file fails before the long measurement */
         ug_peers_load(CMD, peers, &ps), r.peers = &ps;
-    make_dir(out);
+    make_dir(CMD, out);
     measure(&r);
-    write_report(&r, out);
-    printf("wrote %s/report.json, %s/report.md, %s/report.html: %zu kernels; %zu of %zu production and variant "
-           "kernels within their claims; canaries caught %zu of %zu\n",
-           out, out, out, r.nk, r.passed, r.checked, r.caught, r.canaries);
-    report_free(&r);
+    if (r.split.shards > 1) {
+        ug_shard_write(&r, out);
+        printf("wrote %s/%s: shard %u of %u, %zu kernels; combine the shards with ulpgate merge\n", out,
+               UG_SHARD_FILE, r.split.shard + 1, r.split.shards, r.nk);
+    } else {
+        ug_report_write(&r, out);
+        printf("wrote %s/report.json, %s/report.md, %s/report.html: %zu kernels; %zu of %zu production and variant "
+               "kernels within their claims; canaries caught %zu of %zu\n",
+               out, out, out, r.nk, r.passed, r.checked, r.caught, r.canaries);
+    }
+    ug_report_free(&r);
     if (peers != NULL)
         ug_peers_free(&ps);
     return ug_cli_finish(CMD);

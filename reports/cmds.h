@@ -19,5 +19,6 @@ int ug_cmd_boundary(int argc, char **argv); /* cmd_boundary.c */
 int ug_cmd_gate(int argc, char **argv);     /* cmd_gate.c */
 int ug_cmd_report(int argc, char **argv);   /* cmd_report.c */
 int ug_cmd_vectors(int argc, char **argv);  /* cmd_vectors.c */
+int ug_cmd_merge(int argc, char **argv);    /* cmd_merge.c */
 
 #endif

@@ -3,6 +3,7 @@
 #include "measure.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,10 @@ void ug_cells_init(ug_cells *cs, const char *cmd, const ug_kernel *const *kernel
     *cs = (ug_cells){.cmd = cmd, .seed = seed, .rows = rows, .rows_max = rows_max};
     cs->c = ug_cli_alloc(cmd, count, sizeof *cs->c);
     memset(cs->c, 0, count * sizeof *cs->c);
+    pthread_mutex_t *locks = ug_cli_alloc(cmd, count, sizeof *locks);
+    for (size_t i = 0; i < count; i++)
+        pthread_mutex_init(&locks[i], NULL);
+    cs->locks = locks;
     cs->last_use = ug_cli_alloc(cmd, UG_OP_COUNT * UG_DTYPE_COUNT, sizeof *cs->last_use);
     memset(cs->last_use, 0, UG_OP_COUNT * UG_DTYPE_COUNT * sizeof *cs->last_use);
     for (size_t i = 0; i < nkernels; i++)
@@ -99,11 +104,8 @@ static size_t family_rows(const ug_cells *cs, const ug_family *f)
     return cs->rows_max != 0 && f->rows > cs->rows_max ? cs->rows_max : 0;
 }
 
-const ug_cell *ug_cells_get(ug_cells *cs, const ug_kernel *k, size_t fam)
+static void cell_make(ug_cells *cs, ug_cell *e, const ug_kernel *k, size_t fam)
 {
-    ug_cell *e = &cs->c[cell_index(k->op, k->dtype, fam)];
-    if (e->ready)
-        return e;
     const ug_family *f = ug_family_at(fam);
     ug_status st = ug_family_generate(f, k->op, k->dtype, cs->seed, family_rows(cs, f), 0, &e->list);
     if (st != UG_OK)
@@ -117,7 +119,17 @@ const ug_cell *ug_cells_get(ug_cells *cs, const ug_kernel *k, size_t fam)
                        f->name, ug_op_name(k->op), ug_dtype_name(k->dtype), ug_status_str(st), ug_last_error());
     }
     e->ready = 1;
-    return e;
+}
+
+const ug_cell *ug_cells_get(ug_cells *cs, const ug_kernel *k, size_t fam)
+{
+    size_t i = cell_index(k->op, k->dtype, fam);
+    pthread_mutex_t *lock = &((pthread_mutex_t *)cs->locks)[i];
+    pthread_mutex_lock(lock);
+    if (!cs->c[i].ready)
+        cell_make(cs, &cs->c[i], k, fam);
+    pthread_mutex_unlock(lock);
+    return &cs->c[i];
 }
 
 void ug_cells_judge(ug_cells *cs, const ug_kernel *k, size_t fam, ug_judge *j)
@@ -140,11 +152,52 @@ void ug_cells_release(ug_cells *cs, const ug_kernel *k, size_t i)
 
 void ug_cells_free(ug_cells *cs)
 {
-    for (size_t i = 0; i < cell_index(UG_OP_COUNT, 0, 0); i++)
+    for (size_t i = 0; i < cell_index(UG_OP_COUNT, 0, 0); i++) {
         cell_free(&cs->c[i]);
+        pthread_mutex_destroy(&((pthread_mutex_t *)cs->locks)[i]);
+    }
+    free(cs->locks);
     free(cs->c);
     free(cs->last_use);
     memset(cs, 0, sizeof *cs);
+}
+
+/* ---------------------------------------------------------------- pairs */
+
+void ug_pairs_init(ug_pairs *p, const char *cmd, const ug_kernel *const *ks, size_t nk, const ug_family *only,
+                   int skip_unavailable, const ug_split *split)
+{
+    size_t ncells = cell_index(UG_OP_COUNT, 0, 0), nf = ug_family_count(), next = 0;
+    size_t *ordinal = ug_cli_alloc(cmd, ncells, sizeof *ordinal);
+    for (size_t c = 0; c < ncells; c++)
+        ordinal[c] = SIZE_MAX;
+    *p = (ug_pairs){0};
+    p->kernel = ug_cli_alloc(cmd, nk * nf, sizeof *p->kernel);
+    p->family = ug_cli_alloc(cmd, nk * nf, sizeof *p->family);
+    for (size_t i = 0; i < nk; i++) {
+        if (skip_unavailable && !ug_kernel_available(ks[i]))
+            continue;
+        for (size_t f = 0; f < nf; f++) {
+            const ug_family *fam = ug_family_at(f);
+            if ((only != NULL && only != fam) || !ug_family_supports(fam, ks[i]->dtype))
+                continue;
+            size_t c = cell_index(ks[i]->op, ks[i]->dtype, f);
+            if (ordinal[c] == SIZE_MAX)
+                ordinal[c] = next++;
+            if (!ug_split_owns(split, ordinal[c]))
+                continue;
+            p->kernel[p->count] = i;
+            p->family[p->count++] = f;
+        }
+    }
+    free(ordinal);
+}
+
+void ug_pairs_free(ug_pairs *p)
+{
+    free(p->kernel);
+    free(p->family);
+    memset(p, 0, sizeof *p);
 }
 
 /* ---------------------------------------------------------------- progress */
@@ -153,11 +206,12 @@ void ug_progress(const char *cmd, const char *fmt, ...)
 {
     if (!isatty(STDERR_FILENO))
         return;
-    fprintf(stderr, "\r\033[K%s: ", cmd);
+    char msg[256];
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fprintf(stderr, "\r\033[K%s: %s", cmd, msg); /* one call: whole lines from any thread */
     fflush(stderr);
 }
 

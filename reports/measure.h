@@ -17,6 +17,7 @@
 
 #include "families.h"
 #include "judge.h"
+#include "parallel.h"
 #include "ulpgate/registry.h"
 
 /* The kernels named by --kernel: a registry name, "all" (registry order), or "plugins"
@@ -44,6 +45,7 @@ typedef struct ug_cell {
 
 typedef struct ug_cells {
     const char *cmd;
+    void *locks;       /* a mutex per cell: ug_cells_get may run on several threads  */
     uint64_t seed;
     size_t rows;       /* rows per family: 0 the family's default                   */
     size_t rows_max;   /* 0, or at most this many rows (the default when smaller)    */
@@ -55,17 +57,38 @@ typedef struct ug_cells {
 void ug_cells_init(ug_cells *cs, const char *cmd, const ug_kernel *const *kernels, size_t nkernels, uint64_t seed,
                    size_t rows, size_t rows_max);
 
-/* The cell of (k's op and dtype, family fam), generated and evaluated on first use.
- * Dies with UG_EXIT_INTERNAL when the family or the oracle fails. */
+/* The cell of (k's op and dtype, family fam), generated and evaluated on first use (by
+ * one thread; others asking for it meanwhile wait).  Dies with UG_EXIT_INTERNAL when the
+ * family or the oracle fails. */
 const ug_cell *ug_cells_get(ug_cells *cs, const ug_kernel *k, size_t fam);
 
 /* Judge k on family fam into j (initialised here; the caller frees it). */
 void ug_cells_judge(ug_cells *cs, const ug_kernel *k, size_t fam, ug_judge *j);
 
-/* Free the cells of k's op and dtype when kernel index i is their last user. */
+/* Free the cells of k's op and dtype when kernel index i is their last user (call it
+ * once no unit that uses them is running). */
 void ug_cells_release(ug_cells *cs, const ug_kernel *k, size_t i);
 
 void ug_cells_free(ug_cells *cs);
+
+/* ---------------------------------------------------------------- pairs */
+
+/* The (kernel, family) pairs of check, report and gate: kernel-major (registry order, then
+ * the family table's order), the families that support the kernel's dtype (only `only`
+ * when not NULL), kernels this CPU cannot run left out when skip_unavailable.  These are
+ * the units of ug_par_* (parallel.h).  A shard keeps the pairs of the cells it owns: the
+ * cells (op, dtype, family) are numbered in the order of their first pair, and cell c
+ * belongs to the shard when ug_split_owns(split, c), so that no two shards evaluate the
+ * oracle on the same inputs. */
+typedef struct ug_pairs {
+    size_t count;
+    size_t *kernel; /* index into the kernel array            */
+    size_t *family; /* index into the family table            */
+} ug_pairs;
+
+void ug_pairs_init(ug_pairs *p, const char *cmd, const ug_kernel *const *ks, size_t nk, const ug_family *only,
+                   int skip_unavailable, const ug_split *split);
+void ug_pairs_free(ug_pairs *p);
 
 /* ---------------------------------------------------------------- progress */
 

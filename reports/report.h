@@ -15,6 +15,7 @@
 
 #include "boundary.h"
 #include "jsonout.h"
+#include "measure.h"
 #include "plot.h"
 #include "sweep.h"
 #include "ulpgate/registry.h"
@@ -26,6 +27,15 @@
  * b = 1 .. 31, [32] above 2^30 and finite, [33] +inf (a violation). */
 enum { UG_HIST_BINS = 34, UG_HIST_INF = 33, UG_HIST_BIG = 32 };
 size_t ug_hist_bin(double ulp);
+
+/* What one (kernel, family) pair adds to its kernel's summary (ug_kreport): measured, or
+ * read back from a shard file (shard.h). */
+typedef struct ug_famfig {
+    double max_ulp, p99;
+    size_t outputs, correct, violations, over_bound, kernel_errors;
+    int failed;
+    size_t hist[UG_HIST_BINS];
+} ug_famfig;
 
 /* One kernel over every input family. */
 typedef struct ug_kreport {
@@ -62,6 +72,9 @@ typedef struct ug_report {
     ug_kreport *kr;            /* nk                                                      */
     json_object *results;      /* check results, as `ulpgate check --json`                */
     ug_inputs inputs;
+    ug_pairs pairs;            /* the (kernel, family) pairs measured (measure.h)         */
+    ug_famfig *figs;           /* pairs.count: results[u] and figs[u] are pair u's        */
+    ug_split split;            /* --threads, --shard                                      */
     ug_bconfig bcfg;
     ug_bresult *bres;          /* nk * ug_bdir_count()                                    */
     ug_sweep spread, length;
@@ -69,12 +82,26 @@ typedef struct ug_report {
     const ug_kernel **cmp_ks[UG_COMPARE_COUNT];  /* the f32 kernels of the op               */
     const ug_kernel **cmp_all[UG_COMPARE_COUNT]; /* every kernel of the op                   */
     size_t cmp_nall[UG_COMPARE_COUNT];
+    size_t cmp_nf32[UG_COMPARE_COUNT];
     ug_bresult *cmp_viol[UG_COMPARE_COUNT];      /* cmp_all x directions: where each first
                                                     returns inf, NaN or a wrong 0 (violations
                                                     only), on the comparison's axis           */
     size_t checked, passed, canaries, caught;
     const struct ug_peers *peers; /* --peers: other implementations (peers.h), or NULL    */
 } ug_report;
+
+/* The measuring options of (seed, quick) into r (rows, boundary caps), and the arrays
+ * for r->nk kernels: what `report` and `merge` (cmd_merge.c) share. */
+void ug_report_setup(ug_report *r, uint64_t seed, int quick);
+
+/* The kernels' summaries (kr, checked, passed, canaries, caught) from figs, pair by pair
+ * in order. */
+void ug_report_tally(ug_report *r);
+
+/* Write DIR/report.json, report.md and report.html (atomically, all three renamed at the
+ * end); DIR is created if needed. */
+void ug_report_write(ug_report *r, const char *dir);
+void ug_report_free(ug_report *r);
 
 /* The boundary result of kernel i in direction d. */
 const ug_bresult *ug_report_boundary(const ug_report *r, size_t i, size_t d);

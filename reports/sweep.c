@@ -86,33 +86,64 @@ static void run_point(ug_sweep *s, const maker *m, const size_t *idx, size_t cou
     if (st != UG_OK)
         ug_cli_die(UG_EXIT_INTERNAL, m->cmd, "the oracle failed on the %s sweep (%s %s, %s = %g): %s", s->name,
                    ug_op_name(k0->op), ug_dtype_name(k0->dtype), s->param, s->at[p], ug_status_str(st));
-    for (size_t g = 0; g < count; g++)
+    for (size_t g = 0; g < count; g++) {
         s->worst[idx[g] * s->np + p] = worst_of(m->cmd, s->ks[idx[g]], b, &e);
+        s->have[idx[g] * s->np + p] = 1;
+    }
     ug_expect_free(&e);
     ug_batch_free(b);
 }
 
-static void run(ug_sweep *s, const maker *m)
+/* The units of a sweep: (op and dtype group, point). */
+typedef struct srun {
+    ug_sweep *s;
+    const maker *m;
+    size_t *idx;               /* the groups' kernels, group after group           */
+    size_t *first, *count, *p; /* unit u: idx[first[u] .. + count[u]) at point p[u] */
+    size_t nunits;
+} srun;
+
+static void point_unit(void *ctx, size_t u)
 {
-    size_t *idx = ug_cli_alloc(m->cmd, s->nk, sizeof *idx);
+    srun *r = ctx;
+    run_point(r->s, r->m, r->idx + r->first[u], r->count[u], r->p[u]);
+}
+
+static void run(ug_sweep *s, const maker *m, const ug_split *split)
+{
+    size_t all = 0, used = 0, nu = s->nk * s->np;
+    srun r = {.s = s, .m = m};
+    r.idx = ug_cli_alloc(m->cmd, s->nk, sizeof *r.idx);
+    r.first = ug_cli_alloc(m->cmd, nu, sizeof *r.first);
+    r.count = ug_cli_alloc(m->cmd, nu, sizeof *r.count);
+    r.p = ug_cli_alloc(m->cmd, nu, sizeof *r.p);
     unsigned char *done = ug_cli_alloc(m->cmd, s->nk, 1);
     memset(done, 0, s->nk);
-    s->worst = ug_cli_alloc(m->cmd, s->nk * s->np, sizeof *s->worst);
-    for (size_t i = 0; i < s->nk * s->np; i++)
+    s->worst = ug_cli_alloc(m->cmd, nu, sizeof *s->worst);
+    s->have = ug_cli_alloc(m->cmd, nu, 1);
+    memset(s->have, 0, nu);
+    for (size_t i = 0; i < nu; i++)
         s->worst[i] = NAN;
     for (size_t i = 0; i < s->nk; i++) {
         if (done[i])
             continue;
-        size_t count = 0;
+        size_t start = used;
         for (size_t j = i; j < s->nk; j++)
             if (!done[j] && s->ks[j]->op == s->ks[i]->op && s->ks[j]->dtype == s->ks[i]->dtype)
-                idx[count++] = j, done[j] = 1;
-        ug_progress(m->cmd, "%s sweep: %s %s", s->name, ug_op_name(s->ks[i]->op), ug_dtype_name(s->ks[i]->dtype));
+                r.idx[used++] = j, done[j] = 1;
         for (size_t p = 0; p < s->np; p++)
-            run_point(s, m, idx, count, p);
+            if (ug_split_owns(split, all++)) {
+                r.first[r.nunits] = start, r.count[r.nunits] = used - start, r.p[r.nunits] = p;
+                r.nunits++;
+            }
     }
+    ug_progress(m->cmd, "%s sweep", s->name);
+    ug_par_run(m->cmd, split != NULL ? split->threads : 1, r.nunits, point_unit, &r);
     free(done);
-    free(idx);
+    free(r.idx);
+    free(r.first);
+    free(r.count);
+    free(r.p);
 }
 
 static void init(ug_sweep *s, const char *name, const char *param, const ug_kernel *const *ks, size_t nk, size_t np)
@@ -121,32 +152,34 @@ static void init(ug_sweep *s, const char *name, const char *param, const ug_kern
     s->at = ug_cli_alloc(NULL, np, sizeof *s->at);
 }
 
-void ug_sweep_spread(ug_sweep *s, const char *cmd, const ug_kernel *const *ks, size_t nk, uint64_t seed, int quick)
+void ug_sweep_spread(ug_sweep *s, const char *cmd, const ug_kernel *const *ks, size_t nk, uint64_t seed, int quick,
+                     const ug_split *split)
 {
     init(s, "spread", "s", ks, nk, SPREAD_HI - SPREAD_LO + 1);
     for (size_t p = 0; p < s->np; p++)
         s->at[p] = ldexp(1.0, SPREAD_LO + (int)p);
     maker m = {cmd, K_SPREAD, seed, quick ? SPREAD_ROWS_QUICK : SPREAD_ROWS, NULL};
-    run(s, &m);
+    run(s, &m, split);
 }
 
-void ug_sweep_length(ug_sweep *s, const char *cmd, const ug_kernel *const *ks, size_t nk, uint64_t seed, int quick)
+void ug_sweep_length(ug_sweep *s, const char *cmd, const ug_kernel *const *ks, size_t nk, uint64_t seed, int quick,
+                     const ug_split *split)
 {
     init(s, "length", "n", ks, nk, (quick ? LENGTH_HI_QUICK : LENGTH_HI) + 1);
     for (size_t p = 0; p < s->np; p++)
         s->at[p] = ldexp(1.0, (int)p);
     maker m = {cmd, K_LENGTH, seed, 1, NULL};
-    run(s, &m);
+    run(s, &m, split);
 }
 
 void ug_sweep_axis(ug_sweep *s, const char *cmd, const ug_kernel *const *ks, size_t nk, const ug_bdir *d, double lo,
-                   double hi, size_t np)
+                   double hi, size_t np, const ug_split *split)
 {
     init(s, d->name, d->param, ks, nk, np);
     for (size_t p = 0; p < np; p++)
         s->at[p] = ug_dtype_round(UG_F32, lo * pow(hi / lo, np > 1 ? (double)p / (double)(np - 1) : 0.0));
     maker m = {cmd, K_AXIS, 0, 1, d};
-    run(s, &m);
+    run(s, &m, split);
 }
 
 json_object *ug_sweep_json(const ug_sweep *s)
@@ -171,5 +204,6 @@ void ug_sweep_free(ug_sweep *s)
 {
     free(s->at);
     free(s->worst);
+    free(s->have);
     memset(s, 0, sizeof *s);
 }

@@ -11,6 +11,10 @@
  * target, 0 elsewhere.  Every point is judged with the judge (reduction none): the figure
  * is the largest ULP error over the point's outputs, +inf when an output is in violation
  * (NaN, inf, a wrong zero) or the kernel failed, NaN where the kernel was not swept.
+ *
+ * The units of `split` (parallel.h) are (op and dtype, point), ordered by the first kernel
+ * of the op and dtype, then point: each is measured on some thread; with a shard only the
+ * shard's units are, and have[] marks what was measured.
  */
 #ifndef ULPGATE_REPORTS_SWEEP_H
 #define ULPGATE_REPORTS_SWEEP_H
@@ -21,6 +25,7 @@
 #include <json-c/json.h>
 
 #include "boundary.h"
+#include "parallel.h"
 #include "ulpgate/registry.h"
 
 typedef struct ug_sweep {
@@ -31,13 +36,16 @@ typedef struct ug_sweep {
     size_t nk;
     const ug_kernel *const *ks;/* the kernels (borrowed)                            */
     double *worst;             /* nk * np: worst[k * np + p]                         */
+    unsigned char *have;       /* nk * np: 1 where measured (this shard's units)     */
 } ug_sweep;
 
-void ug_sweep_spread(ug_sweep *s, const char *cmd, const ug_kernel *const *ks, size_t nk, uint64_t seed, int quick);
-void ug_sweep_length(ug_sweep *s, const char *cmd, const ug_kernel *const *ks, size_t nk, uint64_t seed, int quick);
+void ug_sweep_spread(ug_sweep *s, const char *cmd, const ug_kernel *const *ks, size_t nk, uint64_t seed, int quick,
+                     const ug_split *split);
+void ug_sweep_length(ug_sweep *s, const char *cmd, const ug_kernel *const *ks, size_t nk, uint64_t seed, int quick,
+                     const ug_split *split);
 /* np points log-spaced in [lo, hi] along direction d. */
 void ug_sweep_axis(ug_sweep *s, const char *cmd, const ug_kernel *const *ks, size_t nk, const ug_bdir *d, double lo,
-                   double hi, size_t np);
+                   double hi, size_t np, const ug_split *split);
 
 /* {name, param, at: [...], worst: {kernel: [...]}} (values as in jsonout.h). */
 json_object *ug_sweep_json(const ug_sweep *s);

@@ -21,6 +21,7 @@ static const ug_command commands[] = {
     {"bench", ug_cmd_bench, "time kernels (or the oracle, --oracle): ns per element and GB/s"},
     {"check", ug_cmd_check, "judge kernels against the oracle on the input families: ULP statistics"},
     {"report", ug_cmd_report, "write the accuracy report: report.json, report.md, report.html with plots"},
+    {"merge", ug_cmd_merge, "combine the shards of `report --shard I/N` into the report of the whole run"},
     {"gate", ug_cmd_gate, "compare deterministic measurements with a committed baseline; exit 1 if worse"},
     {"boundary", ug_cmd_boundary, "where each kernel first fails along the shift, spread, dominance, length axes"},
     {"vectors", ug_cmd_vectors, "export test vectors with exact results; score any implementation's outputs"},
