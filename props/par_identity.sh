@@ -13,12 +13,16 @@
 #   par_identity.sh ULPGATE BASELINE gate    gate with --threads 1 and 3: the same bytes;
 #                                            3 shards each pass and measure, together, every
 #                                            line once
+# A fourth argument KERNEL (default all) runs check, report and gate on that kernel only:
+# the quick ctests use one kernel (every family, axis and sweep of it still splits into
+# units over threads and shards); the `slow` ones run every kernel.
 # Nothing here is compared with a figure taken from the code under test: every check is
 # one run of ulpgate against another run with other --threads / --shard.
 set -eu
 U=$1
 BASELINE=$2
 WHAT=$3
+KSEL=${4:-all}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
@@ -41,7 +45,7 @@ expect_rc() {
 case $WHAT in
 check)
     for t in 1 2 3; do
-        "$U" check --kernel all --rows 2 --threads $t --json "$T/c$t.json" >"$T/c$t.txt" || [ $? -eq 1 ]
+        "$U" check --kernel "$KSEL" --rows 2 --threads $t --json "$T/c$t.json" >"$T/c$t.txt" || [ $? -eq 1 ]
     done
     [ -s "$T/c1.txt" ] || fail "check printed nothing"
     grep -q '^summary: ' "$T/c1.txt" || fail "check printed no summary"
@@ -60,11 +64,11 @@ check)
     [ ! -e "$T/bad" ] || fail "a report with a bad --shard created its directory"
     ;;
 report)
-    "$U" report --quick --out "$T/one" --threads 1 >/dev/null
-    "$U" report --quick --out "$T/two" --threads 2 >/dev/null
-    "$U" report --quick --out "$T/s1" --shard 1/3 --threads 3 >/dev/null
-    "$U" report --quick --out "$T/s2" --shard 2/3 --threads 2 >/dev/null
-    "$U" report --quick --out "$T/s3" --shard 3/3 --threads 1 >/dev/null
+    "$U" report --quick --kernel "$KSEL" --out "$T/one" --threads 1 >/dev/null
+    "$U" report --quick --kernel "$KSEL" --out "$T/two" --threads 2 >/dev/null
+    "$U" report --quick --kernel "$KSEL" --out "$T/s1" --shard 1/3 --threads 3 >/dev/null
+    "$U" report --quick --kernel "$KSEL" --out "$T/s2" --shard 2/3 --threads 2 >/dev/null
+    "$U" report --quick --kernel "$KSEL" --out "$T/s3" --shard 3/3 --threads 1 >/dev/null
     [ ! -e "$T/s1/report.json" ] || fail "a shard wrote a report.json"
     "$U" merge --out "$T/merged" "$T/s3" "$T/s1" "$T/s2" >/dev/null
     for f in report.json report.md report.html; do
@@ -91,8 +95,8 @@ gate)
     # The baseline may hold a failure of its own (that is gate_baseline's business): the
     # shards must then fail too, and pass when it passes.
     rc1=0 rc3=0 worst=0
-    "$U" gate --baseline "$BASELINE" --threads 1 >"$T/g1.txt" || rc1=$?
-    "$U" gate --baseline "$BASELINE" --threads 3 >"$T/g3.txt" || rc3=$?
+    "$U" gate --baseline "$BASELINE" --kernel "$KSEL" --threads 1 >"$T/g1.txt" || rc1=$?
+    "$U" gate --baseline "$BASELINE" --kernel "$KSEL" --threads 3 >"$T/g3.txt" || rc3=$?
     [ $rc1 -le 1 ] && [ $rc1 -eq $rc3 ] || fail "gate exited $rc1 with --threads 1, $rc3 with --threads 3"
     same "$T/g1.txt" "$T/g3.txt"
     total=$(sed -n 's/.*[(:] *\([0-9][0-9]*\) measurements.*/\1/p' "$T/g1.txt" | head -1)
@@ -100,7 +104,7 @@ gate)
     sum=0
     for i in 1 2 3; do
         rc=0
-        "$U" gate --baseline "$BASELINE" --shard $i/3 --threads 2 >"$T/s$i.txt" || rc=$?
+        "$U" gate --baseline "$BASELINE" --kernel "$KSEL" --shard $i/3 --threads 2 >"$T/s$i.txt" || rc=$?
         [ $rc -le 1 ] || fail "shard $i/3 of the gate exited $rc"
         [ $rc -le $worst ] || worst=$rc
         n=$(sed -n 's/.*[(:] *\([0-9][0-9]*\) measurements.*/\1/p' "$T/s$i.txt" | head -1)
