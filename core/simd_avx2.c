@@ -23,7 +23,7 @@
 #include "simd.h"
 #include "simd_exp_data.h"
 
-UG__SIMD_TARGET_BEGIN("avx2,fma")
+UG__SIMD_TARGET_BEGIN("avx2,fma,popcnt")
 
 typedef __m256d vd;
 enum { VL = 4 };
@@ -58,8 +58,7 @@ static inline vd vd_acc_lt0(vd acc, vd d, vd e, size_t *neq)
 {
     vd lt = _mm256_cmp_pd(d, _mm256_setzero_pd(), _CMP_NGE_UQ);
     int k = _mm256_movemask_pd(lt);
-    if (k != 0xf)
-        *neq += VL - (size_t)__builtin_popcount((unsigned)k);
+    *neq += VL - (size_t)__builtin_popcount((unsigned)k); /* branchless: the max's lane is data */
     return _mm256_add_pd(acc, _mm256_and_pd(lt, e));
 }
 
@@ -117,7 +116,21 @@ static inline vf vf_load_bf16(const ug_bf16 *p)
     return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
 }
 
+static inline vd vd_div(vd a, vd b) { return _mm256_div_pd(a, b); }
+
+/* s = 2^k f, f in [sqrt(1/2), sqrt(2)), for s >= 1 normal; k and 2^-k as binary64 (simd_vlog.h). */
+static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
+{
+    __m256i b = _mm256_castpd_si256(s);
+    __m256i e = _mm256_srli_epi64(_mm256_sub_epi64(b, _mm256_set1_epi64x(0x3fe6a09e667f3bcdLL)), 52);
+    *f = _mm256_castsi256_pd(_mm256_sub_epi64(b, _mm256_slli_epi64(e, 52)));
+    *k = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_add_epi64(e, _mm256_set1_epi64x(0x4330000000000000LL))),
+                       _mm256_set1_pd(0x1p52));
+    *sc = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_sub_epi64(_mm256_set1_epi64x(1023), e), 52));
+}
+
 #include "simd_vexp.h"
+#include "simd_vlog.h"
 
 #define ET float
 #define DT UG_F32
@@ -137,18 +150,22 @@ static inline vf vf_load_bf16(const ug_bf16 *p)
 #define vf_load_et vf_load_bf16
 #include "simd_tmpl.h"
 
-static void vexp_array(const double *x, double *y, size_t n)
+/* y[i] = f(x[i]) for n doubles (n any), f a vector function of this file. */
+static inline void map_array(vd (*f)(vd), const double *x, double *y, size_t n)
 {
     size_t i = 0;
     for (; i + VL <= n; i += VL)
-        vd_storeu(y + i, vexp(vd_loadu(x + i)));
+        vd_storeu(y + i, f(vd_loadu(x + i)));
     if (i < n) {
         double b[VL] = {0};
         memcpy(b, x + i, (n - i) * sizeof *b);
-        vd_storeu(b, vexp(vd_loadu(b)));
+        vd_storeu(b, f(vd_loadu(b)));
         memcpy(y + i, b, (n - i) * sizeof *b);
     }
 }
+
+static void vexp_array(const double *x, double *y, size_t n) { map_array(vexp, x, y, n); }
+static void vlog1p_array(const double *x, double *y, size_t n) { map_array(vlog1p, x, y, n); }
 
 static void round_bf16_array(const double *x, ug_bf16 *y, size_t n)
 {
@@ -185,6 +202,14 @@ int ug__vexp_avx2(const double *x, double *y, size_t n)
     if (!ug__cpu_has(UG__ISA_AVX2))
         return -1;
     vexp_array(x, y, n);
+    return 0;
+}
+
+int ug__vlog1p_avx2(const double *x, double *y, size_t n)
+{
+    if (!ug__cpu_has(UG__ISA_AVX2))
+        return -1;
+    vlog1p_array(x, y, n);
     return 0;
 }
 

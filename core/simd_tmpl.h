@@ -70,74 +70,7 @@ static double T_(row_max)(const ET *x, size_t n)
     return vf_hmax(vf_max(vf_max(m0, m1), vf_max(m2, m3)));
 }
 
-/* ------------------------------------------------------------------ pass 2: the sum */
-
-/* e = exp(x - m) for one vector; e is stored to e_out (VL doubles) when it is not NULL;
- * the lanes with x < m are added to acc, the others (x = m) counted in *neq. */
-static inline vd T_(step)(vd x, vd vm, vd acc, size_t *neq, double *e_out)
-{
-    vd d = vd_sub(x, vm);
-    vd e = vexp(d);
-    if (e_out != NULL)
-        vd_storeu(e_out, e);
-    return vd_acc_lt0(acc, d, e, neq);
-}
-
-/* One block of at most UG__SIMD_BLOCK entries into four accumulators (4 VL lanes), added
- * lane by lane into *tot. */
-static inline void T_(block_sum)(const ET *x, size_t b, size_t end, vd vm, vd *tot, size_t *neq, double *e)
-{
-    vd a0 = vd_zero(), a1 = a0, a2 = a0, a3 = a0;
-    size_t i = b;
-    for (; i + 4 * VL <= end; i += 4 * VL) {
-        a0 = T_(step)(vd_load_et(x + i), vm, a0, neq, e != NULL ? e + i : NULL);
-        a1 = T_(step)(vd_load_et(x + i + VL), vm, a1, neq, e != NULL ? e + i + VL : NULL);
-        a2 = T_(step)(vd_load_et(x + i + 2 * VL), vm, a2, neq, e != NULL ? e + i + 2 * VL : NULL);
-        a3 = T_(step)(vd_load_et(x + i + 3 * VL), vm, a3, neq, e != NULL ? e + i + 3 * VL : NULL);
-    }
-    for (; i + VL <= end; i += VL)
-        a0 = T_(step)(vd_load_et(x + i), vm, a0, neq, e != NULL ? e + i : NULL);
-    if (i < end)
-        a1 = T_(step)(T_(load_part)(x + i, end - i), vm, a1, neq, e != NULL ? e + i : NULL);
-    *tot = vd_add(*tot, vd_add(vd_add(a0, a1), vd_add(a2, a3)));
-}
-
-/* sp = sum_{j : x_j < m} exp(x_j - m) + (#{j : x_j = m} - 1) for a row whose max m is
- * finite; e (room for n + VL doubles, or NULL) receives every exp(x_j - m).  Returns 0
- * when the row is special after all (a NaN or +inf entry makes the sum NaN).
- * Each term passes through at most UG__SIMD_BLOCK/(4 VL) + 4 additions in its lane's
- * accumulator, 2 combining the four, ceil(n/UG__SIMD_BLOCK) in tot, log2 VL in the
- * horizontal sum and 1 for the count: K <= 265 + ceil(n/4096) (SIMD-ERROR-ANALYSIS.md §2). */
-static inline int T_(row_sum)(const ET *x, size_t n, double m, double *e, double *sp)
-{
-    vd vm = vd_set1(m), tot = vd_zero();
-    size_t neq = 0;
-    for (size_t b = 0; b < n; b += UG__SIMD_BLOCK)
-        T_(block_sum)(x, b, n - b < UG__SIMD_BLOCK ? n : b + UG__SIMD_BLOCK, vm, &tot, &neq, e);
-    if (neq == 0) /* m is not an entry: only a NaN can do that */
-        return 0;
-    *sp = vd_hsum(tot) + (double)(neq - 1);
-    return !isnan(*sp);
-}
-
-/* m and sp of row x; 0 when the row is special (NaN, +inf, every entry -inf). */
-static inline int T_(row_analyse)(const ET *x, size_t n, double *e, double *m, double *sp)
-{
-    *m = T_(row_max)(x, n);
-    return isfinite(*m) && T_(row_sum)(x, n, *m, e, sp);
-}
-
 /* ------------------------------------------------------------------ pass 3: outputs */
-
-/* L = log(1 + sp) = log(s_hi) + s_lo/s_hi, s_hi + s_lo = 1 + sp exactly (two-sum): glibc's
- * log (0.52 ULP) is twice as fast as its log1p, and the quotient restores what s_hi lost:
- * relative error <= 4 2^-53 (SIMD-ERROR-ANALYSIS.md §3).  One call per row. */
-static inline double T_(log1p_sum)(double sp)
-{
-    double s_hi, s_lo;
-    ug__two_sum(1.0, sp, &s_hi, &s_lo);
-    return log(s_hi) + s_lo / s_hi;
-}
 
 /* y_i = e_i * s, rounded once. */
 static void T_(scale_store)(const double *e, size_t n, double s, ET *y)
@@ -161,6 +94,129 @@ static void T_(shift_store)(const ET *x, size_t n, double m, double L, ET *y)
         T_(store_part)(y + i, vd_sub(vd_sub(T_(load_part)(x + i, n - i), vm), vl), n - i);
 }
 
+/* The outputs of the previous row, written while the next row is analysed (long rows):
+ * its stores drain to memory while the next row's exps are computed, instead of after.
+ * Each output is the same arithmetic as scale_store / shift_store: only the order in which
+ * the two rows' instructions run changes. */
+typedef struct T_(pend) {
+    int kind;       /* 0 nothing, 1 y = e s (softmax), 2 y = (x - m) - L (log_softmax) */
+    const double *e; /* kind 1                                                       */
+    const ET *x;     /* kind 2                                                       */
+    double a, b;     /* kind 1: s; kind 2: m, L                                      */
+    ET *y;
+} T_(pend);
+
+/* The pending outputs [i, end). */
+static inline void T_(pend_range)(const T_(pend) *pd, size_t i, size_t end)
+{
+    if (pd->kind == 1)
+        T_(scale_store)(pd->e + i, end - i, pd->a, pd->y + i);
+    else if (pd->kind == 2)
+        T_(shift_store)(pd->x + i, end - i, pd->a, pd->b, pd->y + i);
+}
+
+/* The pending outputs [i, i + 4 VL). */
+static inline void T_(pend_4)(const T_(pend) *pd, size_t i)
+{
+    if (pd->kind == 1) {
+        vd vs = vd_set1(pd->a);
+        for (size_t j = 0; j < 4 * VL; j += VL)
+            vd_store_et(pd->y + i + j, vd_mul(vd_loadu(pd->e + i + j), vs));
+    } else if (pd->kind == 2) {
+        vd vm = vd_set1(pd->a), vl = vd_set1(pd->b);
+        for (size_t j = 0; j < 4 * VL; j += VL)
+            vd_store_et(pd->y + i + j, vd_sub(vd_sub(vd_load_et(pd->x + i + j), vm), vl));
+    }
+}
+
+/* ------------------------------------------------------------------ pass 2: the sum */
+
+/* Prefetch the 4 VL elements at x (into L2 and L1): one or two cache lines. */
+static inline void T_(prefetch)(const ET *x)
+{
+    for (size_t b = 0; b < 4 * VL * sizeof(ET); b += 64)
+        _mm_prefetch((const char *)x + b, _MM_HINT_T0);
+}
+
+/* e = exp(x - m) for one vector; e is stored to e_out (VL doubles) when it is not NULL.
+ * full = 0: the lanes with x < m are added to acc, the others (x = m) counted in *neq;
+ * full = 1 (softmax): every lane is added (e = 1 exactly where x = m).  full is a constant
+ * at every call: the compiler drops the other branch. */
+static inline vd T_(step)(vd x, vd vm, vd acc, size_t *neq, double *e_out, int full)
+{
+    vd d = vd_sub(x, vm);
+    vd e = vexp(d);
+    if (e_out != NULL)
+        vd_storeu(e_out, e);
+    return full ? vd_add(acc, e) : vd_acc_lt0(acc, d, e, neq);
+}
+
+/* One block of at most UG__SIMD_BLOCK entries into four accumulators (4 VL lanes), added
+ * lane by lane into *tot.  pf: the same block of the next row (or NULL), prefetched while
+ * this one is computed, so that pass 1 of the next row reads from cache. */
+static inline void T_(block_sum)(const ET *x, size_t b, size_t end, vd vm, vd *tot, size_t *neq, double *e, int full,
+                                 const ET *pf, const T_(pend) *pd)
+{
+    vd a0 = vd_zero(), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = b;
+    for (; i + 4 * VL <= end; i += 4 * VL) {
+        if (pf != NULL)
+            T_(prefetch)(pf + i);
+        T_(pend_4)(pd, i);
+        a0 = T_(step)(vd_load_et(x + i), vm, a0, neq, e != NULL ? e + i : NULL, full);
+        a1 = T_(step)(vd_load_et(x + i + VL), vm, a1, neq, e != NULL ? e + i + VL : NULL, full);
+        a2 = T_(step)(vd_load_et(x + i + 2 * VL), vm, a2, neq, e != NULL ? e + i + 2 * VL : NULL, full);
+        a3 = T_(step)(vd_load_et(x + i + 3 * VL), vm, a3, neq, e != NULL ? e + i + 3 * VL : NULL, full);
+    }
+    T_(pend_range)(pd, i, end);
+    for (; i + VL <= end; i += VL)
+        a0 = T_(step)(vd_load_et(x + i), vm, a0, neq, e != NULL ? e + i : NULL, full);
+    if (i < end)
+        a1 = T_(step)(T_(load_part)(x + i, end - i), vm, a1, neq, e != NULL ? e + i : NULL, full);
+    *tot = vd_add(*tot, vd_add(vd_add(a0, a1), vd_add(a2, a3)));
+}
+
+/* full = 0: sp = sum_{j : x_j < m} exp(x_j - m) + (#{j : x_j = m} - 1); full = 1: the whole
+ * sum S = sum_j exp(x_j - m) (= 1 + sp, computed without singling out the max), for a row
+ * whose max m is finite; e (room for n + VL doubles, or NULL) receives every exp(x_j - m);
+ * pf: the next row or NULL (prefetch only); pd: the previous row's outputs, written on the
+ * way (then pd->kind = 0).  Returns 0 when the row is special after all
+ * (a NaN or +inf entry makes the sum NaN).
+ * Each term passes through at most UG__SIMD_BLOCK/(4 VL) + 4 additions in its lane's
+ * accumulator, 2 combining the four, ceil(n/UG__SIMD_BLOCK) in tot, log2 VL in the
+ * horizontal sum and 1 for the count: K <= 265 + ceil(n/4096) (SIMD-ERROR-ANALYSIS.md §2). */
+static inline int T_(row_sum)(const ET *x, size_t n, double m, double *e, double *sp, int full, const ET *pf,
+                              T_(pend) *pd)
+{
+    vd vm = vd_set1(m), tot = vd_zero();
+    size_t neq = 0;
+    for (size_t b = 0; b < n; b += UG__SIMD_BLOCK)
+        T_(block_sum)(x, b, n - b < UG__SIMD_BLOCK ? n : b + UG__SIMD_BLOCK, vm, &tot, &neq, e, full, pf, pd);
+    pd->kind = 0;
+    if (full) {
+        *sp = vd_hsum(tot);
+        return !isnan(*sp);
+    }
+    if (neq == 0) /* m is not an entry: only a NaN can do that */
+        return 0;
+    *sp = vd_hsum(tot) + (double)(neq - 1);
+    return !isnan(*sp);
+}
+
+/* m and sp (full = 0) or S (full = 1) of row x; 0 when the row is special (NaN, +inf,
+ * every entry -inf). */
+static inline int T_(row_analyse)(const ET *x, size_t n, double *e, double *m, double *sp, int full, const ET *pf,
+                                  T_(pend) *pd)
+{
+    *m = T_(row_max)(x, n);
+    int ok = isfinite(*m) && T_(row_sum)(x, n, *m, e, sp, full, pf, pd);
+    if (pd->kind != 0) { /* the row was special before its sum: write them now */
+        T_(pend_range)(pd, 0, n);
+        pd->kind = 0;
+    }
+    return ok;
+}
+
 /* ------------------------------------------------------------------ the kernels */
 
 /* Row r of p: its logits and its outputs (per_row of them). */
@@ -174,28 +230,48 @@ static void T_(shift_store)(const ET *x, size_t n, double m, double L, ET *y)
 typedef struct T_(group) {
     size_t r0, g;             /* rows [r0, r0 + g)                          */
     double m[UG__SIMD_GROUP];  /* their max                                 */
-    double sp[UG__SIMD_GROUP]; /* their sum without the max term            */
+    double sp[UG__SIMD_GROUP]; /* their sum without the max term (full: S)   */
     int ok[UG__SIMD_GROUP];    /* 0: special, through the scalar kernel      */
 } T_(group);
 
-/* The next group of p's rows from r0 on, analysed; e (stride doubles per row) or NULL. */
-static void T_(group_analyse)(const ug_problem *p, size_t r0, double *e, size_t stride, T_(group) *gr)
+/* The next group of p's rows from r0 on, analysed (full: see row_sum); e (stride doubles
+ * per row) or NULL.  Long rows prefetch the next row during pass 2. */
+static inline void T_(group_analyse)(const ug_problem *p, size_t r0, double *e, size_t stride, T_(group) *gr, int full)
 {
     size_t group = p->n <= UG__SIMD_GROUP_MAX_N ? UG__SIMD_GROUP : 1;
     gr->r0 = r0;
     gr->g = p->rows - r0 < group ? p->rows - r0 : group;
-    for (size_t k = 0; k < gr->g; k++)
-        gr->ok[k] = T_(row_analyse)(ROW_X(p, r0 + k), p->n, e != NULL ? e + k * stride : NULL, &gr->m[k], &gr->sp[k]);
+    for (size_t k = 0; k < gr->g; k++) {
+        size_t r = r0 + k;
+        const ET *pf = group == 1 && r + 1 < p->rows ? ROW_X(p, r + 1) : NULL;
+        T_(pend) none = {0};
+        gr->ok[k] = T_(row_analyse)(ROW_X(p, r), p->n, e != NULL ? e + k * stride : NULL, &gr->m[k], &gr->sp[k], full, pf,
+                                    &none);
+    }
+}
+
+/* L[k] = log1p(sp[k]) for the group's rows (vlog1p, core/simd_vlog.h: relative error
+ * <= 2^-49.96, SIMD-ERROR-ANALYSIS.md §3); 0 for its special rows.  Lane-wise: a row's L
+ * does not depend on its place in the group. */
+static inline void T_(group_log1p)(const T_(group) *gr, double L[UG__SIMD_GROUP])
+{
+    double sp[UG__SIMD_GROUP];
+    for (size_t k = 0; k < UG__SIMD_GROUP; k++)
+        sp[k] = k < gr->g && gr->ok[k] ? gr->sp[k] : 0.0;
+    for (size_t k = 0; k < gr->g; k += VL)
+        vd_storeu(L + k, vlog1p(vd_loadu(sp + k)));
 }
 
 /* softmax.twopass.TAG.ISA: contract
- *   computes  e_i / (1 + sp) as e_i * fl(1/fl(1 + sp)) in binary64, e_i = vexp(x_i - m)
- *             kept from pass 2, one rounding on store.
- *   bound     relative error of the binary64 value <= 2^-42.2 (SIMD-ERROR-ANALYSIS.md §3):
+ *   computes  e_i / S as e_i * fl(1/S) in binary64, e_i = vexp(x_i - m) kept from pass 2,
+ *             S = sum_j e_j (the whole sum), one rounding on store.
+ *   bound     relative error of the binary64 value <= 2^-42.2 (SIMD-ERROR-ANALYSIS.md §4):
  *             0.5 + 2^-18 ULP (f32), 0.5 + 2^-34 ULP (bf16): claimed 1 ULP.
  *   special   rows with NaN, +inf or only -inf: softmax.twopass.TAG (same outputs); -inf
  *             entries of other rows give exp = +0: +0.  Outputs in [0, 1], never overflow;
  *             below the dtype's smallest subnormal they round to +0.  n = 1: exactly 1. */
+static ug_status T_(softmax_long)(const ug_problem *p, double *e, size_t stride);
+
 static ug_status T_(softmax_twopass)(const ug_problem *p)
 {
     ug_status st = ug__validate(p, UG_OP_SOFTMAX, DT);
@@ -203,12 +279,17 @@ static ug_status T_(softmax_twopass)(const ug_problem *p)
     double *e = st == UG_OK ? ug__simd_scratch(stride * UG__SIMD_GROUP) : NULL;
     if (e == NULL)
         return st != UG_OK ? st : UG_ERR_NOMEM;
+    if (p->n > UG__SIMD_GROUP_MAX_N) {
+        st = T_(softmax_long)(p, e, stride);
+        free(e);
+        return st;
+    }
     T_(group) gr;
     for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
-        T_(group_analyse)(p, r0, e, stride, &gr);
+        T_(group_analyse)(p, r0, e, stride, &gr, 1);
         for (size_t k = 0; st == UG_OK && k < gr.g; k++) {
             if (gr.ok[k])
-                T_(scale_store)(e + k * stride, p->n, 1.0 / (1.0 + gr.sp[k]), ROW_Y(p, r0 + k, p->n));
+                T_(scale_store)(e + k * stride, p->n, 1.0 / gr.sp[k], ROW_Y(p, r0 + k, p->n));
             else
                 st = ug__simd_fallback_row(SCALAR(softmax, twopass), UG_OP_SOFTMAX, DT, p, r0 + k, NULL);
         }
@@ -217,9 +298,65 @@ static ug_status T_(softmax_twopass)(const ug_problem *p)
     return st;
 }
 
+/* softmax of rows longer than UG__SIMD_GROUP_MAX_N, one at a time, row r's outputs written
+ * during row r + 1's pass 2 (pend); e holds two rows (stride doubles each). */
+static ug_status T_(softmax_long)(const ug_problem *p, double *e, size_t stride)
+{
+    ug_status st = UG_OK;
+    T_(pend) pd = {0};
+    for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
+        double m, S, *er = e + (r & 1) * stride;
+        const ET *pf = r + 1 < p->rows ? ROW_X(p, r + 1) : NULL;
+        if (T_(row_analyse)(ROW_X(p, r), p->n, er, &m, &S, 1, pf, &pd))
+            pd = (T_(pend)){.kind = 1, .e = er, .a = 1.0 / S, .y = ROW_Y(p, r, p->n)};
+        else
+            st = ug__simd_fallback_row(SCALAR(softmax, twopass), UG_OP_SOFTMAX, DT, p, r, NULL);
+    }
+    T_(pend_range)(&pd, 0, p->n);
+    return st;
+}
+
+/* log1p(sp) of one row (lane 0 of vlog1p). */
+static inline double T_(log1p_one)(double sp)
+{
+    double L[VL];
+    vd_storeu(L, vlog1p(vd_set1(sp)));
+    return L[0];
+}
+
+/* log_softmax of rows longer than UG__SIMD_GROUP_MAX_N, as softmax_long; the sign of a zero
+ * at the max (L = 0) is set once the row's outputs are written. */
+static ug_status T_(log_softmax_long)(const ug_problem *p)
+{
+    ug_status st = UG_OK;
+    T_(pend) pd = {0};
+    size_t fix = p->rows; /* a row whose zero at the max needs its sign, or rows */
+    double fix_m = 0;
+    for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
+        double m, sp;
+        const ET *pf = r + 1 < p->rows ? ROW_X(p, r + 1) : NULL;
+        int ok = T_(row_analyse)(ROW_X(p, r), p->n, NULL, &m, &sp, 0, pf, &pd);
+        if (fix < p->rows)
+            ug__simd_signed_zero_at_max(DT, ROW_X(p, fix), ROW_Y(p, fix, p->n), p->n, fix_m);
+        fix = p->rows;
+        if (ok) {
+            double L = T_(log1p_one)(sp);
+            pd = (T_(pend)){.kind = 2, .x = ROW_X(p, r), .a = m, .b = L, .y = ROW_Y(p, r, p->n)};
+            if (L == 0)
+                fix = r, fix_m = m;
+        } else {
+            st = ug__simd_fallback_row(SCALAR(log_softmax, twopass), UG_OP_LOG_SOFTMAX, DT, p, r, NULL);
+        }
+    }
+    T_(pend_range)(&pd, 0, p->n);
+    if (fix < p->rows)
+        ug__simd_signed_zero_at_max(DT, ROW_X(p, fix), ROW_Y(p, fix, p->n), p->n, fix_m);
+    return st;
+}
+
 /* log_softmax.twopass.TAG.ISA: contract
- *   computes  (x_i - m) - L, L = log1p(sp) = log(s_hi) + s_lo/s_hi, in binary64 (two
- *             roundings and L's error), one rounding on store.  x_i - m <= 0 <= L: nothing
+ *   computes  (x_i - m) - L, L = vlog1p(sp) (simd_vlog.h), in binary64 (two roundings and
+ *             L's error), one rounding on store.  x_i - m <= 0 <= L: nothing
  *             cancels.
  *   bound     relative error <= 2^-42.3 (SIMD-ERROR-ANALYSIS.md §4): claimed 1 ULP.
  *   special   NaN, +inf, all -inf rows: log_softmax.twopass.TAG; -inf entries give -inf.
@@ -229,12 +366,13 @@ static ug_status T_(softmax_twopass)(const ug_problem *p)
 static ug_status T_(log_softmax_twopass)(const ug_problem *p)
 {
     ug_status st = ug__validate(p, UG_OP_LOG_SOFTMAX, DT);
+    if (st == UG_OK && p->n > UG__SIMD_GROUP_MAX_N)
+        return T_(log_softmax_long)(p);
     T_(group) gr = {.g = 1};
     for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
-        T_(group_analyse)(p, r0, NULL, 0, &gr);
+        T_(group_analyse)(p, r0, NULL, 0, &gr, 0);
         double L[UG__SIMD_GROUP];
-        for (size_t k = 0; k < gr.g; k++)
-            L[k] = gr.ok[k] ? T_(log1p_sum)(gr.sp[k]) : 0;
+        T_(group_log1p)(&gr, L);
         for (size_t k = 0; st == UG_OK && k < gr.g; k++) {
             size_t r = r0 + k;
             if (!gr.ok[k]) {
@@ -263,10 +401,12 @@ static ug_status T_(logsumexp_twopass)(const ug_problem *p)
     ug_status st = ug__validate(p, UG_OP_LOGSUMEXP, DT);
     T_(group) gr = {.g = 1};
     for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
-        T_(group_analyse)(p, r0, NULL, 0, &gr);
+        T_(group_analyse)(p, r0, NULL, 0, &gr, 0);
+        double L[UG__SIMD_GROUP];
+        T_(group_log1p)(&gr, L);
         for (size_t k = 0; st == UG_OK && k < gr.g; k++) {
             if (gr.ok[k])
-                ug_store(DT, p->y, r0 + k, gr.m[k] + T_(log1p_sum)(gr.sp[k]));
+                ug_store(DT, p->y, r0 + k, gr.m[k] + L[k]);
             else
                 st = ug__simd_fallback_row(SCALAR(logsumexp, twopass), UG_OP_LOGSUMEXP, DT, p, r0 + k, NULL);
         }
@@ -292,11 +432,13 @@ static ug_status T_(xent_fused)(const ug_problem *p)
         return st != UG_OK ? st : UG_ERR_NOMEM;
     T_(group) gr;
     for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
-        T_(group_analyse)(p, r0, NULL, 0, &gr);
+        T_(group_analyse)(p, r0, NULL, 0, &gr, 0);
+        double L[UG__SIMD_GROUP];
+        T_(group_log1p)(&gr, L);
         for (size_t k = 0; st == UG_OK && k < gr.g; k++) {
             size_t r = r0 + k;
             if (gr.ok[k])
-                loss[r] = (gr.m[k] - ug_load(DT, ROW_X(p, r), (size_t)p->target[r])) + T_(log1p_sum)(gr.sp[k]);
+                loss[r] = (gr.m[k] - ug_load(DT, ROW_X(p, r), (size_t)p->target[r])) + L[k];
             else
                 st = ug__simd_fallback_row(SCALAR(xent, fused), UG_OP_XENT, DT, p, r, &loss[r]);
         }
@@ -346,7 +488,7 @@ static ug_status T_(xent_grad_fused)(const ug_problem *p)
         return st != UG_OK ? st : UG_ERR_NOMEM;
     T_(group) gr;
     for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
-        T_(group_analyse)(p, r0, e, stride, &gr);
+        T_(group_analyse)(p, r0, e, stride, &gr, 0);
         for (size_t k = 0; st == UG_OK && k < gr.g; k++) {
             size_t r = r0 + k, t = (size_t)p->target[r];
             if (!gr.ok[k]) {

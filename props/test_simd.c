@@ -16,6 +16,8 @@
  *   vexp_*                   the vector exp against MPFR on random binary64 arguments (the
  *                            exhaustive f32 sweep is props/slow_exp_exhaustive.c), its
  *                            special values, and AVX2 = AVX-512 bit for bit
+ *   vlog1p_*                 the vector log1p against MPFR (claim 2^-49.96), special values,
+ *                            AVX2 = AVX-512 bit for bit
  *   bf16_store               the kernels' binary64 -> bf16 store = ug_bf16_from_f64
  * Each test prints what it measured (outputs compared, differing bits, largest errors).
  */
@@ -334,13 +336,13 @@ static const struct { const char *isa; vexp_fn fn; } vexps[] = {{"avx2", ug__vex
 /* The claim of core/simd_vexp.h. */
 static double vexp_bound(double x) { return 0x1.bep-48 /* 2^-47.2 */ + 0x1.3cp-55 /* 2^-54.7 */ * fabs(x); }
 
-/* |y/exp(x) - 1| in MPFR at 256 bits. */
-static double rel_error(double x, double y)
+/* |y/f(x) - 1| in MPFR at 256 bits, f = mpfr_exp or mpfr_log1p. */
+static double rel_error_of(int (*f)(mpfr_ptr, mpfr_srcptr, mpfr_rnd_t), double x, double y)
 {
     mpfr_t v, w;
     mpfr_inits2(256, v, w, (mpfr_ptr)0);
     mpfr_set_d(v, x, MPFR_RNDN);
-    mpfr_exp(v, v, MPFR_RNDN);
+    f(v, v, MPFR_RNDN);
     mpfr_set_d(w, y, MPFR_RNDN);
     mpfr_div(w, w, v, MPFR_RNDN);
     mpfr_sub_ui(w, w, 1, MPFR_RNDN);
@@ -369,7 +371,7 @@ Test(simd, vexp_accuracy)
         }
         double worst = 0, worst_x = 0, worst_ratio = 0;
         for (size_t i = 0; i < NEXP; i++) {
-            double e = rel_error(x[i], y[i]);
+            double e = rel_error_of(mpfr_exp, x[i], y[i]);
             cr_expect(e <= vexp_bound(x[i]), "%s exp(%a) = %a: relative error %a above %a", vexps[v].isa, x[i], y[i],
                       e, vexp_bound(x[i]));
             if (e > worst)
@@ -422,6 +424,62 @@ Test(simd, vexp_special_values_and_isa_agreement)
         ug__vexp_avx512(r, b, NEXP);
         cr_expect(memcmp(a, b, sizeof a) == 0, "avx2 and avx512 exps differ on random arguments");
     }
+}
+
+/* ---------------------------------------------------------------- the vector log1p */
+
+static const struct { const char *isa; vexp_fn fn; } vlogs[] = {{"avx2", ug__vlog1p_avx2},
+                                                                {"avx512", ug__vlog1p_avx512}};
+
+/* |y/log1p(x) - 1| (0 when both are 0). */
+static double rel_error_log1p(double x, double y)
+{
+    if (x == 0)
+        return y == 0 ? 0 : INFINITY;
+    return rel_error_of(mpfr_log1p, x, y);
+}
+
+Test(simd, vlog1p_accuracy_and_isa_agreement)
+{
+    static double x[NEXP], y[2][NEXP];
+    ug_prng g;
+    ug_prng_seed(&g, 13);
+    for (size_t i = 0; i < NEXP; i++) /* the kernels' sums: tiny to n, around sqrt2 - 1, and huge */
+        x[i] = i % 4 == 0 ? ldexp(1 + ug_prng_uniform(&g), (int)ug_prng_below(&g, 1100) - 1074)
+             : i % 4 == 1 ? 0x1.a827999fcef32p-2 * (1 + (ug_prng_uniform(&g) - 0.5) * 0x1p-20)
+             : i % 4 == 2 ? ug_prng_uniform_in(&g, 0, 3)
+                          : exp(ug_prng_uniform_in(&g, -40, 700));
+    x[0] = 0, x[1] = 0x1p-1074, x[2] = 0x1p-53, x[3] = 0x1.6a09e667f3bcdp+0 - 1, x[4] = 1, x[5] = 0x1.fffffffffffffp1022;
+    x[6] = 1e5, x[7] = 0x1p-52;
+    int have[2];
+    for (size_t v = 0; v < 2; v++) {
+        have[v] = vlogs[v].fn(x, y[v], NEXP) == 0;
+        if (!have[v]) {
+            fprintf(stderr, "test_simd: skip the %s log1p: this CPU cannot run %s code\n", vlogs[v].isa, vlogs[v].isa);
+            continue;
+        }
+        double worst = 0, worst_x = 0;
+        for (size_t i = 0; i < NEXP; i++) {
+            double e = rel_error_log1p(x[i], y[v][i]);
+            cr_expect(e <= 0x1.07p-50 /* 8.2 u = 2^-49.96 */, "%s log1p(%a) = %a: relative error %a above 2^-49.96",
+                      vlogs[v].isa, x[i], y[v][i], e);
+            if (e > worst)
+                worst = e, worst_x = x[i];
+        }
+        cr_expect(y[v][0] == 0 && !signbit(y[v][0]), "%s: log1p(0) = %a", vlogs[v].isa, y[v][0]);
+        cr_expect(y[v][1] == 0x1p-1074 && y[v][2] == 0x1p-53, "%s: log1p(tiny) = %a, %a", vlogs[v].isa, y[v][1],
+                  y[v][2]);
+        fprintf(stderr, "test_simd: %s log1p, %d arguments: largest relative error 2^%.2f (%.2f u) at x = %a\n",
+                vlogs[v].isa, NEXP, log2(worst), worst * 0x1p53, worst_x);
+    }
+    if (!have[0] && !have[1])
+        cr_skip_test("this CPU runs no vector log1p");
+    if (have[0] && have[1])
+        cr_expect(memcmp(y[0], y[1], sizeof y[0]) == 0, "avx2 and avx512 log1p differ");
+    double nan_in = NAN, nan_out = 0;
+    for (size_t v = 0; v < 2; v++)
+        if (have[v] && vlogs[v].fn(&nan_in, &nan_out, 1) == 0)
+            cr_expect(isnan(nan_out), "%s: log1p(NaN) = %a", vlogs[v].isa, nan_out);
 }
 
 /* ---------------------------------------------------------------- the bf16 store */
