@@ -108,6 +108,10 @@ ug_status ug__simd_fallback_row(ug_kernel_fn scalar, ug_op op, ug_dtype dt, cons
  * another entry is finite, for then the exact value is negative (SPECIAL.md: zeros). */
 void ug__simd_signed_zero_at_max(ug_dtype dt, const void *x, void *y, size_t n, double m);
 
+/* The kernels' inner functions: inlined whatever the compiler's size heuristics say (a
+ * call per row costs more than the row when rows are short). */
+#define UG__SIMD_INLINE static inline __attribute__((always_inline))
+
 #define UG__CAT_(a, b) a##b
 #define UG__CAT(a, b) UG__CAT_(a, b)
 

@@ -68,6 +68,12 @@ static inline double vd_hsum(vd v)
     return _mm_cvtsd_f64(_mm_add_sd(b, _mm_unpackhi_pd(b, b)));
 }
 
+static inline void vd_hsum8(const vd v[8], double out[8])
+{
+    for (int k = 0; k < 8; k++)
+        out[k] = vd_hsum(v[k]);
+}
+
 static inline vd vd_load_f32(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
 static inline void vd_store_f32(float *p, vd v) { _mm_storeu_ps(p, _mm256_cvtpd_ps(v)); }
 
@@ -109,6 +115,11 @@ static inline double vf_hmax(vf v)
     b = _mm_max_ps(b, _mm_movehl_ps(b, b));
     return _mm_cvtss_f32(_mm_max_ss(b, _mm_shuffle_ps(b, b, 1)));
 }
+static inline void vf_hmax8(const vf v[8], double out[8])
+{
+    for (int k = 0; k < 8; k++)
+        out[k] = vf_hmax(v[k]);
+}
 static inline vf vf_load_f32(const float *p) { return _mm256_loadu_ps(p); }
 static inline vf vf_load_bf16(const ug_bf16 *p)
 {
@@ -129,6 +140,14 @@ static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
     *sc = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_sub_epi64(_mm256_set1_epi64x(1023), e), 52));
 }
 
+static inline double bf16_widen(ug_bf16 h)
+{
+    uint32_t b = (uint32_t)h.bits << 16;
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
 #include "simd_vexp.h"
 #include "simd_vlog.h"
 
@@ -139,6 +158,7 @@ static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
 #define vd_load_et vd_load_f32
 #define vd_store_et vd_store_f32
 #define vf_load_et vf_load_f32
+#define et_widen(v) ((double)(v))
 #include "simd_tmpl.h"
 
 #define ET ug_bf16
@@ -148,6 +168,7 @@ static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
 #define vd_load_et vd_load_bf16
 #define vd_store_et vd_store_bf16
 #define vf_load_et vf_load_bf16
+#define et_widen bf16_widen
 #include "simd_tmpl.h"
 
 /* y[i] = f(x[i]) for n doubles (n any), f a vector function of this file. */

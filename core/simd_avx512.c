@@ -72,6 +72,27 @@ static inline double vd_hsum(vd v)
     return _mm_cvtsd_f64(_mm_add_sd(b, _mm_unpackhi_pd(b, b)));
 }
 
+/* vd_hsum of v[0..8), the same tree for every vector (so the same bits as vd_hsum), with
+ * the vectors transposed on the way: 21 operations for 8 rows instead of 48. */
+static inline void vd_hsum8(const vd v[8], double out[8])
+{
+    vd t[2];
+    for (int h = 0; h < 2; h++) {
+        vd s[2];
+        for (int j = 0; j < 2; j++) {
+            vd a = v[4 * h + 2 * j], b = v[4 * h + 2 * j + 1];
+            /* [a lanes 0..3, b lanes 0..3] + [a lanes 4..7, b lanes 4..7] */
+            s[j] = _mm512_add_pd(_mm512_shuffle_f64x2(a, b, 0x44), _mm512_shuffle_f64x2(a, b, 0xee));
+        }
+        /* lanes 0,1 + lanes 2,3 of each row's four */
+        t[h] = _mm512_add_pd(_mm512_shuffle_f64x2(s[0], s[1], 0x88), _mm512_shuffle_f64x2(s[0], s[1], 0xdd));
+    }
+    double r[8];
+    _mm512_storeu_pd(r, _mm512_add_pd(_mm512_unpacklo_pd(t[0], t[1]), _mm512_unpackhi_pd(t[0], t[1])));
+    for (int q = 0; q < 4; q++)
+        out[q] = r[2 * q], out[q + 4] = r[2 * q + 1];
+}
+
 static inline vd vd_load_f32(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
 static inline void vd_store_f32(float *p, vd v) { _mm256_storeu_ps(p, _mm512_cvtpd_ps(v)); }
 
@@ -105,6 +126,26 @@ static inline double vf_hmax(vf v)
     b = _mm_max_ps(b, _mm_movehl_ps(b, b));
     return _mm_cvtss_f32(_mm_max_ss(b, _mm_shuffle_ps(b, b, 1)));
 }
+/* vf_hmax of v[0..8) (the max of each vector), transposed on the way. */
+static inline void vf_hmax8(const vf v[8], double out[8])
+{
+    vf t[2];
+    for (int h = 0; h < 2; h++) {
+        vf s[2];
+        for (int j = 0; j < 2; j++) {
+            vf a = v[4 * h + 2 * j], b = v[4 * h + 2 * j + 1];
+            s[j] = _mm512_max_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xee));
+        }
+        t[h] = _mm512_max_ps(_mm512_shuffle_f32x4(s[0], s[1], 0x88), _mm512_shuffle_f32x4(s[0], s[1], 0xdd));
+    }
+    vf w = _mm512_max_ps(_mm512_shuffle_ps(t[0], t[1], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_ps(t[0], t[1], _MM_SHUFFLE(3, 2, 3, 2)));
+    w = _mm512_max_ps(w, _mm512_permute_ps(w, _MM_SHUFFLE(2, 3, 0, 1)));
+    float r[16];
+    _mm512_storeu_ps(r, w);
+    for (int q = 0; q < 4; q++)
+        out[q] = r[4 * q], out[q + 4] = r[4 * q + 2];
+}
 static inline vf vf_load_f32(const float *p) { return _mm512_loadu_ps(p); }
 static inline vf vf_load_bf16(const ug_bf16 *p)
 {
@@ -125,6 +166,14 @@ static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
     *sc = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_sub_epi64(_mm512_set1_epi64(1023), e), 52));
 }
 
+static inline double bf16_widen(ug_bf16 h)
+{
+    uint32_t b = (uint32_t)h.bits << 16;
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
 #include "simd_vexp.h"
 #include "simd_vlog.h"
 
@@ -135,6 +184,7 @@ static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
 #define vd_load_et vd_load_f32
 #define vd_store_et vd_store_f32
 #define vf_load_et vf_load_f32
+#define et_widen(v) ((double)(v))
 #include "simd_tmpl.h"
 
 #define ET ug_bf16
@@ -144,6 +194,7 @@ static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
 #define vd_load_et vd_load_bf16
 #define vd_store_et vd_store_bf16
 #define vf_load_et vf_load_bf16
+#define et_widen bf16_widen
 #include "simd_tmpl.h"
 
 /* y[i] = f(x[i]) for n doubles (n any), f a vector function of this file. */

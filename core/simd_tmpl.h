@@ -11,6 +11,7 @@
  *   vd_load_et    VL elements widened exactly to binary64 lanes
  *   vd_store_et   VL binary64 lanes rounded once (RNE) to ET
  *   vf_load_et    VF = 2 VL elements as binary32 lanes (exact; for the max)
+ *   et_widen      one ET to double (exact)
  * and the primitives of the ISA (vd, VL, vd_* of simd_vexp.h and vd_hsum,
  * vd_zero, vd_loadu, vd_storeu, vd_acc_lt0; vf, VF, vf_set1, vf_max, vf_hmax).
  *
@@ -24,7 +25,7 @@
 /* ------------------------------------------------------------------ partial vectors */
 
 /* The k < VL elements x[0..k) in a vector, padded with -inf (exp gives 0, max ignores it). */
-static inline vd T_(load_part)(const ET *x, size_t k)
+UG__SIMD_INLINE vd T_(load_part)(const ET *x, size_t k)
 {
     ET buf[VL];
     for (size_t j = 0; j < VL; j++)
@@ -32,7 +33,7 @@ static inline vd T_(load_part)(const ET *x, size_t k)
     return vd_load_et(buf);
 }
 
-static inline void T_(store_part)(ET *y, vd v, size_t k)
+UG__SIMD_INLINE void T_(store_part)(ET *y, vd v, size_t k)
 {
     ET buf[VL];
     vd_store_et(buf, v);
@@ -42,7 +43,7 @@ static inline void T_(store_part)(ET *y, vd v, size_t k)
 /* ------------------------------------------------------------------ pass 1: the max */
 
 /* The k < VF elements x[0..k) in a binary32 vector, padded with -inf. */
-static inline vf T_(load_part_f)(const ET *x, size_t k)
+UG__SIMD_INLINE vf T_(load_part_f)(const ET *x, size_t k)
 {
     ET buf[VF];
     for (size_t j = 0; j < VF; j++)
@@ -50,10 +51,10 @@ static inline vf T_(load_part_f)(const ET *x, size_t k)
     return vf_load_et(buf);
 }
 
-/* max_j x_j, exact, in binary32 lanes (every f32 and bf16 value is one): twice the lanes
+/* row_vmax: the lane maxima; row_max: max_j x_j, exact, in binary32 lanes (every f32 and bf16 value is one): twice the lanes
  * of binary64.  A NaN entry may or may not show (VMAXPS drops NaN operands); pass 2
  * catches it either way. */
-static double T_(row_max)(const ET *x, size_t n)
+UG__SIMD_INLINE vf T_(row_vmax)(const ET *x, size_t n)
 {
     vf m0 = vf_set1(-INFINITY), m1 = m0, m2 = m0, m3 = m0;
     size_t i = 0;
@@ -67,13 +68,15 @@ static double T_(row_max)(const ET *x, size_t n)
         m0 = vf_max(m0, vf_load_et(x + i));
     if (i < n)
         m1 = vf_max(m1, T_(load_part_f)(x + i, n - i));
-    return vf_hmax(vf_max(vf_max(m0, m1), vf_max(m2, m3)));
+    return vf_max(vf_max(m0, m1), vf_max(m2, m3));
 }
+
+static inline double T_(row_max)(const ET *x, size_t n) { return vf_hmax(T_(row_vmax)(x, n)); }
 
 /* ------------------------------------------------------------------ pass 3: outputs */
 
 /* y_i = e_i * s, rounded once. */
-static void T_(scale_store)(const double *e, size_t n, double s, ET *y)
+UG__SIMD_INLINE void T_(scale_store)(const double *e, size_t n, double s, ET *y)
 {
     vd vs = vd_set1(s);
     size_t i = 0;
@@ -84,7 +87,7 @@ static void T_(scale_store)(const double *e, size_t n, double s, ET *y)
 }
 
 /* y_i = (x_i - m) - L, rounded once. */
-static void T_(shift_store)(const ET *x, size_t n, double m, double L, ET *y)
+UG__SIMD_INLINE void T_(shift_store)(const ET *x, size_t n, double m, double L, ET *y)
 {
     vd vm = vd_set1(m), vl = vd_set1(L);
     size_t i = 0;
@@ -107,7 +110,7 @@ typedef struct T_(pend) {
 } T_(pend);
 
 /* The pending outputs [i, end). */
-static inline void T_(pend_range)(const T_(pend) *pd, size_t i, size_t end)
+UG__SIMD_INLINE void T_(pend_range)(const T_(pend) *pd, size_t i, size_t end)
 {
     if (pd->kind == 1)
         T_(scale_store)(pd->e + i, end - i, pd->a, pd->y + i);
@@ -116,7 +119,7 @@ static inline void T_(pend_range)(const T_(pend) *pd, size_t i, size_t end)
 }
 
 /* The pending outputs [i, i + 4 VL). */
-static inline void T_(pend_4)(const T_(pend) *pd, size_t i)
+UG__SIMD_INLINE void T_(pend_4)(const T_(pend) *pd, size_t i)
 {
     if (pd->kind == 1) {
         vd vs = vd_set1(pd->a);
@@ -132,7 +135,7 @@ static inline void T_(pend_4)(const T_(pend) *pd, size_t i)
 /* ------------------------------------------------------------------ pass 2: the sum */
 
 /* Prefetch the 4 VL elements at x (into L2 and L1): one or two cache lines. */
-static inline void T_(prefetch)(const ET *x)
+UG__SIMD_INLINE void T_(prefetch)(const ET *x)
 {
     for (size_t b = 0; b < 4 * VL * sizeof(ET); b += 64)
         _mm_prefetch((const char *)x + b, _MM_HINT_T0);
@@ -142,7 +145,7 @@ static inline void T_(prefetch)(const ET *x)
  * full = 0: the lanes with x < m are added to acc, the others (x = m) counted in *neq;
  * full = 1 (softmax): every lane is added (e = 1 exactly where x = m).  full is a constant
  * at every call: the compiler drops the other branch. */
-static inline vd T_(step)(vd x, vd vm, vd acc, size_t *neq, double *e_out, int full)
+UG__SIMD_INLINE vd T_(step)(vd x, vd vm, vd acc, size_t *neq, double *e_out, int full)
 {
     vd d = vd_sub(x, vm);
     vd e = vexp(d);
@@ -154,7 +157,7 @@ static inline vd T_(step)(vd x, vd vm, vd acc, size_t *neq, double *e_out, int f
 /* One block of at most UG__SIMD_BLOCK entries into four accumulators (4 VL lanes), added
  * lane by lane into *tot.  pf: the same block of the next row (or NULL), prefetched while
  * this one is computed, so that pass 1 of the next row reads from cache. */
-static inline void T_(block_sum)(const ET *x, size_t b, size_t end, vd vm, vd *tot, size_t *neq, double *e, int full,
+UG__SIMD_INLINE void T_(block_sum)(const ET *x, size_t b, size_t end, vd vm, vd *tot, size_t *neq, double *e, int full,
                                  const ET *pf, const T_(pend) *pd)
 {
     vd a0 = vd_zero(), a1 = a0, a2 = a0, a3 = a0;
@@ -180,32 +183,46 @@ static inline void T_(block_sum)(const ET *x, size_t b, size_t end, vd vm, vd *t
  * sum S = sum_j exp(x_j - m) (= 1 + sp, computed without singling out the max), for a row
  * whose max m is finite; e (room for n + VL doubles, or NULL) receives every exp(x_j - m);
  * pf: the next row or NULL (prefetch only); pd: the previous row's outputs, written on the
- * way (then pd->kind = 0).  Returns 0 when the row is special after all
+ * way (then pd->kind = 0).  row_vsum leaves the lane sums (and the count in *neq).
+ * row_sum returns 0 when the row is special after all
  * (a NaN or +inf entry makes the sum NaN).
  * Each term passes through at most UG__SIMD_BLOCK/(4 VL) + 4 additions in its lane's
  * accumulator, 2 combining the four, ceil(n/UG__SIMD_BLOCK) in tot, log2 VL in the
  * horizontal sum and 1 for the count: K <= 265 + ceil(n/4096) (SIMD-ERROR-ANALYSIS.md §2). */
-static inline int T_(row_sum)(const ET *x, size_t n, double m, double *e, double *sp, int full, const ET *pf,
-                              T_(pend) *pd)
+UG__SIMD_INLINE vd T_(row_vsum)(const ET *x, size_t n, double m, double *e, int full, const ET *pf, T_(pend) *pd,
+                              size_t *neq)
 {
     vd vm = vd_set1(m), tot = vd_zero();
-    size_t neq = 0;
     for (size_t b = 0; b < n; b += UG__SIMD_BLOCK)
-        T_(block_sum)(x, b, n - b < UG__SIMD_BLOCK ? n : b + UG__SIMD_BLOCK, vm, &tot, &neq, e, full, pf, pd);
+        T_(block_sum)(x, b, n - b < UG__SIMD_BLOCK ? n : b + UG__SIMD_BLOCK, vm, &tot, neq, e, full, pf, pd);
     pd->kind = 0;
+    return tot;
+}
+
+/* The row's sum from the horizontal sum h of row_vsum's lanes and its count neq. */
+UG__SIMD_INLINE int T_(sum_finish)(double h, size_t neq, int full, double *sp)
+{
     if (full) {
-        *sp = vd_hsum(tot);
+        *sp = h;
         return !isnan(*sp);
     }
     if (neq == 0) /* m is not an entry: only a NaN can do that */
         return 0;
-    *sp = vd_hsum(tot) + (double)(neq - 1);
+    *sp = h + (double)(neq - 1);
     return !isnan(*sp);
+}
+
+UG__SIMD_INLINE int T_(row_sum)(const ET *x, size_t n, double m, double *e, double *sp, int full, const ET *pf,
+                              T_(pend) *pd)
+{
+    size_t neq = 0;
+    vd tot = T_(row_vsum)(x, n, m, e, full, pf, pd, &neq);
+    return T_(sum_finish)(vd_hsum(tot), neq, full, sp);
 }
 
 /* m and sp (full = 0) or S (full = 1) of row x; 0 when the row is special (NaN, +inf,
  * every entry -inf). */
-static inline int T_(row_analyse)(const ET *x, size_t n, double *e, double *m, double *sp, int full, const ET *pf,
+UG__SIMD_INLINE int T_(row_analyse)(const ET *x, size_t n, double *e, double *m, double *sp, int full, const ET *pf,
                                   T_(pend) *pd)
 {
     *m = T_(row_max)(x, n);
@@ -235,19 +252,35 @@ typedef struct T_(group) {
 } T_(group);
 
 /* The next group of p's rows from r0 on, analysed (full: see row_sum); e (stride doubles
- * per row) or NULL.  Long rows prefetch the next row during pass 2. */
+ * per row) or NULL.  Groups of short rows take their horizontal max and sum for all rows
+ * at once (vf_hmax8, vd_hsum8: the same tree as vf_hmax, vd_hsum, so the same bits). */
 static inline void T_(group_analyse)(const ug_problem *p, size_t r0, double *e, size_t stride, T_(group) *gr, int full)
 {
-    size_t group = p->n <= UG__SIMD_GROUP_MAX_N ? UG__SIMD_GROUP : 1;
     gr->r0 = r0;
-    gr->g = p->rows - r0 < group ? p->rows - r0 : group;
-    for (size_t k = 0; k < gr->g; k++) {
-        size_t r = r0 + k;
-        const ET *pf = group == 1 && r + 1 < p->rows ? ROW_X(p, r + 1) : NULL;
+    if (p->n > UG__SIMD_GROUP_MAX_N) { /* one long row */
         T_(pend) none = {0};
-        gr->ok[k] = T_(row_analyse)(ROW_X(p, r), p->n, e != NULL ? e + k * stride : NULL, &gr->m[k], &gr->sp[k], full, pf,
-                                    &none);
+        gr->g = 1;
+        gr->ok[0] = T_(row_analyse)(ROW_X(p, r0), p->n, e, &gr->m[0], &gr->sp[0], full, NULL, &none);
+        return;
     }
+    gr->g = p->rows - r0 < UG__SIMD_GROUP ? p->rows - r0 : UG__SIMD_GROUP;
+    vf vmax[UG__SIMD_GROUP];
+    for (size_t k = 0; k < UG__SIMD_GROUP; k++)
+        vmax[k] = k < gr->g ? T_(row_vmax)(ROW_X(p, r0 + k), p->n) : vf_set1(-INFINITY);
+    vf_hmax8(vmax, gr->m);
+    vd vsum[UG__SIMD_GROUP];
+    size_t neq[UG__SIMD_GROUP] = {0};
+    for (size_t k = 0; k < UG__SIMD_GROUP; k++) {
+        T_(pend) none = {0};
+        vsum[k] = k < gr->g && isfinite(gr->m[k])
+                      ? T_(row_vsum)(ROW_X(p, r0 + k), p->n, gr->m[k], e != NULL ? e + k * stride : NULL, full, NULL, &none,
+                                     &neq[k])
+                      : vd_zero();
+    }
+    double h[UG__SIMD_GROUP];
+    vd_hsum8(vsum, h);
+    for (size_t k = 0; k < gr->g; k++)
+        gr->ok[k] = isfinite(gr->m[k]) && T_(sum_finish)(h[k], neq[k], full, &gr->sp[k]);
 }
 
 /* L[k] = log1p(sp[k]) for the group's rows (vlog1p, core/simd_vlog.h: relative error
@@ -260,6 +293,15 @@ static inline void T_(group_log1p)(const T_(group) *gr, double L[UG__SIMD_GROUP]
         sp[k] = k < gr->g && gr->ok[k] ? gr->sp[k] : 0.0;
     for (size_t k = 0; k < gr->g; k += VL)
         vd_storeu(L + k, vlog1p(vd_loadu(sp + k)));
+}
+
+/* y[0..g) = v[0..g) rounded once (vd_store_et; v has UG__SIMD_GROUP entries). */
+UG__SIMD_INLINE void T_(store_group)(ET *y, const double v[UG__SIMD_GROUP], size_t g)
+{
+    ET buf[UG__SIMD_GROUP];
+    for (size_t k = 0; k < UG__SIMD_GROUP; k += VL)
+        vd_store_et(buf + k, vd_loadu(v + k));
+    memcpy(y, buf, g * sizeof *y);
 }
 
 /* softmax.twopass.TAG.ISA: contract
@@ -402,14 +444,14 @@ static ug_status T_(logsumexp_twopass)(const ug_problem *p)
     T_(group) gr = {.g = 1};
     for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
         T_(group_analyse)(p, r0, NULL, 0, &gr, 0);
-        double L[UG__SIMD_GROUP];
+        double L[UG__SIMD_GROUP], lse[UG__SIMD_GROUP] = {0};
         T_(group_log1p)(&gr, L);
-        for (size_t k = 0; st == UG_OK && k < gr.g; k++) {
-            if (gr.ok[k])
-                ug_store(DT, p->y, r0 + k, gr.m[k] + L[k]);
-            else
+        for (size_t k = 0; k < gr.g; k++)
+            lse[k] = gr.ok[k] ? gr.m[k] + L[k] : 0;
+        T_(store_group)((ET *)p->y + r0, lse, gr.g);
+        for (size_t k = 0; st == UG_OK && k < gr.g; k++)
+            if (!gr.ok[k])
                 st = ug__simd_fallback_row(SCALAR(logsumexp, twopass), UG_OP_LOGSUMEXP, DT, p, r0 + k, NULL);
-        }
     }
     return st;
 }
@@ -427,23 +469,27 @@ static ug_status T_(logsumexp_twopass)(const ug_problem *p)
 static ug_status T_(xent_fused)(const ug_problem *p)
 {
     ug_status st = ug__validate(p, UG_OP_XENT, DT);
-    double *loss = st == UG_OK ? ug__simd_scratch(p->rows) : NULL;
-    if (loss == NULL)
+    int none = st == UG_OK && p->reduction == UG_RED_NONE; /* losses stored group by group */
+    double *loss = st == UG_OK && !none ? ug__simd_scratch(p->rows) : NULL;
+    if (loss == NULL && !none)
         return st != UG_OK ? st : UG_ERR_NOMEM;
     T_(group) gr;
     for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
         T_(group_analyse)(p, r0, NULL, 0, &gr, 0);
-        double L[UG__SIMD_GROUP];
+        double L[UG__SIMD_GROUP], lg[UG__SIMD_GROUP] = {0};
         T_(group_log1p)(&gr, L);
-        for (size_t k = 0; st == UG_OK && k < gr.g; k++) {
-            size_t r = r0 + k;
+        for (size_t k = 0; k < gr.g; k++)
             if (gr.ok[k])
-                loss[r] = (gr.m[k] - ug_load(DT, ROW_X(p, r), (size_t)p->target[r])) + L[k];
-            else
-                st = ug__simd_fallback_row(SCALAR(xent, fused), UG_OP_XENT, DT, p, r, &loss[r]);
-        }
+                lg[k] = (gr.m[k] - et_widen(ROW_X(p, r0 + k)[p->target[r0 + k]])) + L[k];
+        if (none)
+            T_(store_group)((ET *)p->y + r0, lg, gr.g);
+        else
+            memcpy(loss + r0, lg, gr.g * sizeof *lg);
+        for (size_t k = 0; st == UG_OK && k < gr.g; k++)
+            if (!gr.ok[k]) /* reduction none: the row's loss goes straight to y */
+                st = ug__simd_fallback_row(SCALAR(xent, fused), UG_OP_XENT, DT, p, r0 + k, none ? NULL : &loss[r0 + k]);
     }
-    if (st == UG_OK)
+    if (st == UG_OK && !none)
         ug__reduce_store(p, DT, loss, p->rows);
     free(loss);
     return st;
@@ -455,12 +501,12 @@ static ug_status T_(xent_fused)(const ug_problem *p)
  * xent_grad.fused.TAG: an underflowed q stands for a negative gradient). */
 static double T_(grad_at_target)(const ET *x, size_t n, size_t t, double m, double sp, const double *e, double s)
 {
-    double xt = ug_load(DT, x, t);
+    double xt = et_widen(x[t]);
     double q = xt == m ? sp : 1.0 + (sp - e[t]);
     if (q != 0)
         return -(q * s);
     for (size_t j = 0; j < n; j++)
-        if (j != t && ug_load(DT, x, j) != -INFINITY)
+        if (j != t && et_widen(x[j]) != -INFINITY)
             return -0.0;
     return 0.0;
 }
@@ -516,3 +562,4 @@ static ug_status T_(xent_grad_fused)(const ug_problem *p)
 #undef vd_load_et
 #undef vd_store_et
 #undef vf_load_et
+#undef et_widen
