@@ -140,6 +140,15 @@ static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
     *sc = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_sub_epi64(_mm256_set1_epi64x(1023), e), 52));
 }
 
+/* -v; x > 0 ? a : b; whether a lane of x is +-inf (bce_logits). */
+static inline vd vd_neg(vd v) { return _mm256_xor_pd(v, _mm256_set1_pd(-0.0)); }
+static inline vd vd_select_pos(vd x, vd a, vd b) { return _mm256_blendv_pd(b, a, _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_GT_OQ)); }
+static inline int vd_any_inf(vd x)
+{
+    vd ax = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
+    return _mm256_movemask_pd(_mm256_cmp_pd(ax, _mm256_set1_pd(INFINITY), _CMP_EQ_OQ)) != 0;
+}
+
 static inline double bf16_widen(ug_bf16 h)
 {
     uint32_t b = (uint32_t)h.bits << 16;
@@ -212,11 +221,13 @@ ENTRY(log_softmax, twopass, f32)
 ENTRY(logsumexp, twopass, f32)
 ENTRY(xent, fused, f32)
 ENTRY(xent_grad, fused, f32)
+ENTRY(bce_logits, stable, f32)
 ENTRY(softmax, twopass, bf16)
 ENTRY(log_softmax, twopass, bf16)
 ENTRY(logsumexp, twopass, bf16)
 ENTRY(xent, fused, bf16)
 ENTRY(xent_grad, fused, bf16)
+ENTRY(bce_logits, stable, bf16)
 
 int ug__vexp_avx2(const double *x, double *y, size_t n)
 {

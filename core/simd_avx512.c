@@ -166,6 +166,14 @@ static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
     *sc = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_sub_epi64(_mm512_set1_epi64(1023), e), 52));
 }
 
+/* -v; x > 0 ? a : b; whether a lane of x is +-inf (bce_logits). */
+static inline vd vd_neg(vd v) { return _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(v), _mm512_set1_epi64(INT64_MIN))); }
+static inline vd vd_select_pos(vd x, vd a, vd b) { return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_GT_OQ), b, a); }
+static inline int vd_any_inf(vd x)
+{
+    return _mm512_cmp_pd_mask(_mm512_abs_pd(x), _mm512_set1_pd(INFINITY), _CMP_EQ_OQ) != 0;
+}
+
 static inline double bf16_widen(ug_bf16 h)
 {
     uint32_t b = (uint32_t)h.bits << 16;
@@ -238,11 +246,13 @@ ENTRY(log_softmax, twopass, f32)
 ENTRY(logsumexp, twopass, f32)
 ENTRY(xent, fused, f32)
 ENTRY(xent_grad, fused, f32)
+ENTRY(bce_logits, stable, f32)
 ENTRY(softmax, twopass, bf16)
 ENTRY(log_softmax, twopass, bf16)
 ENTRY(logsumexp, twopass, bf16)
 ENTRY(xent, fused, bf16)
 ENTRY(xent_grad, fused, bf16)
+ENTRY(bce_logits, stable, bf16)
 
 int ug__vexp_avx512(const double *x, double *y, size_t n)
 {

@@ -168,15 +168,20 @@ Test(simd, agrees_with_scalar_twin)
         cr_skip_test("this CPU runs none of the SIMD rows");
 }
 
-/* rows x n normal(0, sigma) logits in k's dtype, targets (sparse labels) spread over the row. */
+/* rows x n normal(0, sigma) logits in k's dtype, targets (sparse labels) spread over the row,
+ * bce labels 0, 1 or uniform. */
 static ug_batch *normal_batch(const ug_kernel *k, size_t rows, size_t n, double sigma, uint64_t seed)
 {
-    ug_batch *b = ug_batch_new(k->op, k->dtype, rows, n, k->op == UG_OP_XENT || k->op == UG_OP_XENT_GRAD, 0);
+    int bce = k->op == UG_OP_BCE_LOGITS;
+    ug_batch *b = ug_batch_new(k->op, k->dtype, rows, n, k->op == UG_OP_XENT || k->op == UG_OP_XENT_GRAD, bce);
     cr_assert(b != NULL, "out of memory");
     ug_prng g;
     ug_prng_seed(&g, seed);
-    for (size_t i = 0; i < rows * n; i++)
+    for (size_t i = 0; i < rows * n; i++) {
         ug_batch_put(k->dtype, b->x, i, sigma * ug_prng_normal(&g));
+        if (bce) /* labels: 0, 1 and in between */
+            ug_batch_put(k->dtype, b->aux, i, i % 3 == 2 ? ug_prng_uniform(&g) : (double)(i % 3));
+    }
     for (size_t r = 0; b->target != NULL && r < rows; r++)
         b->target[r] = (int64_t)ug_prng_below(&g, n);
     return b;
