@@ -9,6 +9,8 @@
  *                            output is bit-identical to the twin's, or both are within
  *                            their claims against the oracle (no special-value violation)
  *   long_rows                the same on rows longer than a summation block (4096)
+ *   long_rows_mixed_...      pipelined long rows with fallback rows and L = 0 rows between:
+ *                            bit-identical to the twin, batch-independent
  *   deterministic            the same call twice gives the same bits
  *   batch_independent        a batch, its rows one by one and its halves give the same bits
  *   dispatch                 ug_set_isa / UG_ISA cap ug_kernel_production; unknown names
@@ -269,6 +271,51 @@ Test(simd, deterministic_and_batch_independent)
         ug_batch_free(b);
         ran++;
     }
+    if (ran == 0)
+        cr_skip_test("this CPU runs none of the SIMD rows");
+}
+
+/* Long rows (n > UG__SIMD_GROUP_MAX_N) are pipelined: a row's outputs are written during the
+ * next row's pass 2, and the sign of log_softmax's zero at the max is set afterwards.  Rows
+ * that fall back to the scalar kernel (NaN, +inf, all -inf) and rows whose L is 0 (one
+ * finite entry) between ordinary ones must leave every output as the twin's, and each row
+ * alone must give the same bits. */
+Test(simd, long_rows_mixed_with_special_rows)
+{
+    enum { ROWS = 7, N = 700 };
+    size_t ran = 0;
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *k = ug_kernel_at(i);
+        if (!is_simd(k) || !runnable(k) || k->op == UG_OP_BCE_LOGITS)
+            continue;
+        ug_batch *b = normal_batch(k, ROWS, N, 2.0, 21);
+        double *row = malloc(N * sizeof *row);
+        cr_assert(row != NULL, "out of memory");
+        for (size_t r = 0; r < ROWS; r++) {
+            for (size_t j = 0; j < N; j++)
+                row[j] = ug_batch_get(k->dtype, b->x, r * N + j);
+            if (r == 1)
+                row[N / 2] = NAN;
+            if (r == 2 || r == 5) /* L = 0: the other finite entry is e^-800 below the max, so
+                                      log_softmax's max output is -0 */
+                for (size_t j = 0; j < N; j++)
+                    row[j] = j == 3 ? 800 : j == 7 ? 0 : -INFINITY;
+            if (r == 4)
+                row[N - 1] = INFINITY;
+            for (size_t j = 0; j < N; j++)
+                ug_batch_put(k->dtype, b->x, r * N + j, row[j]);
+            if (b->target != NULL && (r == 2 || r == 5))
+                b->target[r] = 3;
+        }
+        free(row);
+        tally t = {0};
+        compare_twin(k, twin_of(k), b, UG_RED_NONE, "7 x 700, special rows between", &t);
+        cr_expect_eq(t.differ, 0, "%s: %zu outputs differ from the twin's", k->name, t.differ);
+        batching_on(k, b);
+        ug_batch_free(b);
+        ran++;
+    }
+    fprintf(stderr, "test_simd: long rows with special rows between: %zu SIMD rows agree with their twins\n", ran);
     if (ran == 0)
         cr_skip_test("this CPU runs none of the SIMD rows");
 }
