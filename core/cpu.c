@@ -50,6 +50,18 @@ int ug__cpu_has(ug__isa isa)
     return v;
 }
 
+int ug__cpu_bf16_hw(void)
+{
+    static atomic_int known = -1;
+    int v = atomic_load_explicit(&known, memory_order_relaxed);
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = ug__cpu_has(UG__ISA_AVX512) && __builtin_cpu_supports("avx512bf16");
+        atomic_store_explicit(&known, v, memory_order_relaxed);
+    }
+    return v && getenv("UG_NO_AVX512BF16") == NULL;
+}
+
 static ug__isa best_below(int want)
 {
     int i = want < 0 || want >= UG__ISA_COUNT ? UG__ISA_COUNT - 1 : want;

@@ -89,6 +89,7 @@ int ug__vlog1p_avx512(const double *x, double *y, size_t n);
  * ug_bf16_from_f64), for props/test_simd.c.  Returns 0, or -1 when the CPU lacks the ISA. */
 int ug__round_bf16_avx2(const double *x, ug_bf16 *y, size_t n);
 int ug__round_bf16_avx512(const double *x, ug_bf16 *y, size_t n);
+int ug__round_bf16_avx512bf16(const double *x, ug_bf16 *y, size_t n); /* VCVTNEPS2BF16 */
 
 /* Record "<kernel>: this CPU cannot run <isa> code" and return UG_ERR_ARG. */
 ug_status ug__simd_unavailable(const char *kernel, ug__isa isa);

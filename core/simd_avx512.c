@@ -11,8 +11,9 @@
  * inexact), then RNE to bf16 by integer arithmetic (as ug_bf16_from_f32).  Rounding to
  * odd at 24 bits and then to nearest at 8 is one correct rounding (Boldo & Melquiond
  * 2008), subnormals included: binary32's grid is finer than bf16's at every exponent.
- * VCVTNEPS2BF16 (AVX512_BF16) is not used: it flushes subnormal binary32 inputs, which
- * the round-to-odd value can be.
+ * With AVX512_BF16 the last step is VCVTNEPS2BF16 (one instruction), except for a vector
+ * with a subnormal round-to-odd lane, which the instruction would flush: see the second
+ * instantiation at the end of the file.
  */
 #include <immintrin.h>
 #include <math.h>
@@ -102,16 +103,24 @@ static inline vd vd_load_bf16(const ug_bf16 *p)
     return _mm512_cvtps_pd(_mm256_castsi256_ps(_mm256_slli_epi32(w, 16)));
 }
 
-static inline void vd_store_bf16(ug_bf16 *p, vd v)
+/* v rounded to binary32 to odd: VCVTPD2PS toward zero, the last bit set when inexact. */
+static inline __m256i vd_to_f32_odd(vd v)
 {
     __m256 t = _mm512_cvt_roundpd_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
     __mmask8 inexact = _mm512_cmp_pd_mask(_mm512_cvtps_pd(t), v, _CMP_NEQ_UQ);
     __m256i b = _mm256_castps_si256(t);
-    b = _mm256_mask_or_epi32(b, inexact, b, _mm256_set1_epi32(1));
+    return _mm256_mask_or_epi32(b, inexact, b, _mm256_set1_epi32(1));
+}
+
+/* binary32 bits b rounded to bf16 (RNE, integer arithmetic, subnormals included). */
+static inline void store_f32_bits_as_bf16(ug_bf16 *p, __m256i b)
+{
     __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
     b = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)), lsb), 16);
     _mm_storeu_si128((__m128i *)(void *)p, _mm256_cvtepi32_epi16(b));
 }
+
+static inline void vd_store_bf16(ug_bf16 *p, vd v) { store_f32_bits_as_bf16(p, vd_to_f32_odd(v)); }
 
 
 /* binary32 lanes, for the max of pass 1 */
@@ -238,6 +247,54 @@ static void round_bf16_array(const double *x, ug_bf16 *y, size_t n)
 
 UG__SIMD_TARGET_END
 
+/* ------------------------------------------------------------------ AVX512_BF16 stores */
+
+/* The bf16 kernels a second time, storing through VCVTNEPS2BF16 (AVX512_BF16), which rounds
+ * binary32 to bf16 to nearest even in one instruction but flushes subnormal binary32 inputs:
+ * a vector whose round-to-odd binary32 value has a subnormal lane (an output below 2^-126,
+ * rare) takes the integer rounding instead.  Same bits as vd_store_bf16 on every input
+ * (props/test_simd.c, bf16_store).  The entry points below pick this copy when the CPU has
+ * AVX512_BF16 (ug__cpu_bf16_hw), the emulated one otherwise. */
+UG__SIMD_TARGET_BEGIN("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,popcnt,avx512bf16")
+
+static inline void vd_store_bf16_hw(ug_bf16 *p, vd v)
+{
+    __m256i b = vd_to_f32_odd(v);
+    if (_mm256_fpclass_ps_mask(_mm256_castsi256_ps(b), 0x20 /* denormal */) != 0) {
+        store_f32_bits_as_bf16(p, b);
+        return;
+    }
+    __m128bh h = _mm256_cvtneps_pbh(_mm256_castsi256_ps(b));
+    _mm_storeu_si128((__m128i *)(void *)p, (__m128i)h);
+}
+
+#define ET ug_bf16
+#define DT UG_BF16
+#define TAG bf16hw
+#define SCALAR_TAG bf16
+#define ET_NEGINF ((ug_bf16){0xff80u})
+#define vd_load_et vd_load_bf16
+#define vd_store_et vd_store_bf16_hw
+#define vf_load_et vf_load_bf16
+#define et_widen bf16_widen
+#include "simd_tmpl.h"
+
+static void round_bf16_hw_array(const double *x, ug_bf16 *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vd_store_bf16_hw(y + i, vd_loadu(x + i));
+    if (i < n) {
+        double b[VL] = {0};
+        ug_bf16 h[VL];
+        memcpy(b, x + i, (n - i) * sizeof *b);
+        vd_store_bf16_hw(h, vd_loadu(b));
+        memcpy(y + i, h, (n - i) * sizeof *h);
+    }
+}
+
+UG__SIMD_TARGET_END
+
 /* ------------------------------------------------------------------ entry points */
 
 #define ENTRY(op, alg, tag) UG__SIMD_ENTRY(op, alg, tag, avx512, UG__ISA_AVX512)
@@ -247,12 +304,21 @@ ENTRY(logsumexp, twopass, f32)
 ENTRY(xent, fused, f32)
 ENTRY(xent_grad, fused, f32)
 ENTRY(bce_logits, stable, f32)
-ENTRY(softmax, twopass, bf16)
-ENTRY(log_softmax, twopass, bf16)
-ENTRY(logsumexp, twopass, bf16)
-ENTRY(xent, fused, bf16)
-ENTRY(xent_grad, fused, bf16)
-ENTRY(bce_logits, stable, bf16)
+
+/* bf16: the AVX512_BF16 copy when the CPU has it (and UG_NO_AVX512BF16 is unset). */
+#define ENTRY_BF16(op, alg)                                                              \
+    ug_status ug_k_##op##_##alg##_bf16_avx512(const ug_problem *p)                       \
+    {                                                                                    \
+        if (!ug__cpu_has(UG__ISA_AVX512))                                                \
+            return ug__simd_unavailable(#op "." #alg ".bf16.avx512", UG__ISA_AVX512);    \
+        return ug__cpu_bf16_hw() ? op##_##alg##_bf16hw(p) : op##_##alg##_bf16(p);        \
+    }
+ENTRY_BF16(softmax, twopass)
+ENTRY_BF16(log_softmax, twopass)
+ENTRY_BF16(logsumexp, twopass)
+ENTRY_BF16(xent, fused)
+ENTRY_BF16(xent_grad, fused)
+ENTRY_BF16(bce_logits, stable)
 
 int ug__vexp_avx512(const double *x, double *y, size_t n)
 {
@@ -267,6 +333,14 @@ int ug__vlog1p_avx512(const double *x, double *y, size_t n)
     if (!ug__cpu_has(UG__ISA_AVX512))
         return -1;
     vlog1p_array(x, y, n);
+    return 0;
+}
+
+int ug__round_bf16_avx512bf16(const double *x, ug_bf16 *y, size_t n)
+{
+    if (!ug__cpu_has(UG__ISA_AVX512) || !ug__cpu_bf16_hw())
+        return -1;
+    round_bf16_hw_array(x, y, n);
     return 0;
 }
 

@@ -6,7 +6,8 @@
  *
  * Parameters (from the ISA file):
  *   ET            the element type (float, ug_bf16)
- *   DT, TAG       its dtype (UG_F32) and name token (f32)
+ *   DT, TAG       its dtype (UG_F32) and name token (f32) of the static kernels
+ *   SCALAR_TAG    (optional, default TAG) the dtype token of the scalar twins' names
  *   ET_NEGINF     -inf as an ET (the padding of a partial vector)
  *   vd_load_et    VL elements widened exactly to binary64 lanes
  *   vd_store_et   VL binary64 lanes rounded once (RNE) to ET
@@ -19,8 +20,11 @@
  * points (UG__SIMD_ENTRY) outside its target region.
  */
 
+#ifndef SCALAR_TAG
+#define SCALAR_TAG TAG /* the dtype's name in the scalar kernels' names */
+#endif
 #define T_(name) UG__CAT(name##_, TAG)
-#define SCALAR(op, alg) UG__CAT(ug_k_##op##_##alg##_, TAG)
+#define SCALAR(op, alg) UG__CAT(ug_k_##op##_##alg##_, SCALAR_TAG)
 
 /* ------------------------------------------------------------------ partial vectors */
 
@@ -622,6 +626,7 @@ static ug_status T_(bce_logits_stable)(const ug_problem *p)
 #undef ET
 #undef DT
 #undef TAG
+#undef SCALAR_TAG
 #undef ET_NEGINF
 #undef vd_load_et
 #undef vd_store_et

@@ -20,7 +20,9 @@
  *                            special values, and AVX2 = AVX-512 bit for bit
  *   vlog1p_*                 the vector log1p against MPFR (claim 2^-49.96), special values,
  *                            AVX2 = AVX-512 bit for bit
- *   bf16_store               the kernels' binary64 -> bf16 store = ug_bf16_from_f64
+ *   bf16_store               the kernels' binary64 -> bf16 store = ug_bf16_from_f64 (AVX2,
+ *                            AVX-512 integer rounding, AVX512_BF16's VCVTNEPS2BF16)
+ *   bf16_hw_store_same_bits  AVX-512 bf16 rows: VCVTNEPS2BF16 stores = integer stores
  * Each test prints what it measured (outputs compared, differing bits, largest errors).
  */
 #include <math.h>
@@ -320,6 +322,48 @@ Test(simd, long_rows_mixed_with_special_rows)
         cr_skip_test("this CPU runs none of the SIMD rows");
 }
 
+/* The AVX-512 bf16 rows store through VCVTNEPS2BF16 when the CPU has AVX512_BF16, through
+ * integer rounding when UG_NO_AVX512BF16 is set: the same bits, on every family (tiny
+ * outputs, whose round-to-odd binary32 value is subnormal, included). */
+Test(simd, bf16_hw_store_same_bits)
+{
+    size_t ran = 0;
+    static const char *const fams[] = {"normal10", "tiny", "dominant", "special", "masked", "wide"};
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *k = ug_kernel_at(i);
+        if (!is_simd(k) || k->dtype != UG_BF16 || strcmp(k->isa, "avx512") != 0 || !runnable(k))
+            continue;
+        if (!ug__cpu_bf16_hw()) {
+            fprintf(stderr, "test_simd: skip %s: this CPU has no AVX512_BF16\n", k->name);
+            continue;
+        }
+        size_t outputs = 0;
+        for (size_t f = 0; f < sizeof fams / sizeof fams[0]; f++) {
+            const ug_family *fam = ug_family_find(fams[f]);
+            if (fam == NULL)
+                continue;
+            ug_batch_list l;
+            cr_assert_eq(ug_family_generate(fam, k->op, k->dtype, 3, 0, 0, &l), UG_OK, "%s", fams[f]);
+            for (size_t j = 0; j < l.count; j++) {
+                outs hw = run(k, l.items[j], UG_RED_NONE);
+                setenv("UG_NO_AVX512BF16", "1", 1);
+                outs em = run(k, l.items[j], UG_RED_NONE);
+                unsetenv("UG_NO_AVX512BF16");
+                cr_expect_eq(hw.st, em.st, "%s: status %d and %d", k->name, hw.st, em.st);
+                expect_same(k, hw.v, em.v, hw.count, "VCVTNEPS2BF16 against integer rounding");
+                outputs += hw.count;
+                outs_free(&hw);
+                outs_free(&em);
+            }
+            ug_batch_list_free(&l);
+        }
+        fprintf(stderr, "test_simd: %s: %zu outputs, VCVTNEPS2BF16 store = integer store\n", k->name, outputs);
+        ran++;
+    }
+    if (ran == 0)
+        cr_skip_test("this CPU runs no AVX512_BF16 store");
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 static void expect_production_isa(const char *isa)
@@ -538,7 +582,8 @@ Test(simd, vlog1p_accuracy_and_isa_agreement)
 
 typedef int (*round_fn)(const double *, ug_bf16 *, size_t);
 static const struct { const char *isa; round_fn fn; } rounds[] = {{"avx2", ug__round_bf16_avx2},
-                                                                 {"avx512", ug__round_bf16_avx512}};
+                                                                 {"avx512", ug__round_bf16_avx512},
+                                                                 {"avx512bf16", ug__round_bf16_avx512bf16}};
 
 /* Values around every kind of bf16 rounding decision: ties and their neighbours at many
  * distances, subnormal bf16 and binary32, the overflow threshold 0x1.ffp127, infinities. */
