@@ -231,19 +231,22 @@ static inline void map_array(vd (*f)(vd), const double *x, double *y, size_t n)
 static void vexp_array(const double *x, double *y, size_t n) { map_array(vexp, x, y, n); }
 static void vlog1p_array(const double *x, double *y, size_t n) { map_array(vlog1p, x, y, n); }
 
-static void round_bf16_array(const double *x, ug_bf16 *y, size_t n)
+/* y = x rounded to bf16 by store (vd_store_bf16 or vd_store_bf16_hw), n values (n any). */
+UG__SIMD_INLINE void round_bf16_with(void (*store)(ug_bf16 *, vd), const double *x, ug_bf16 *y, size_t n)
 {
     size_t i = 0;
     for (; i + VL <= n; i += VL)
-        vd_store_bf16(y + i, vd_loadu(x + i));
+        store(y + i, vd_loadu(x + i));
     if (i < n) {
         double b[VL] = {0};
         ug_bf16 h[VL];
         memcpy(b, x + i, (n - i) * sizeof *b);
-        vd_store_bf16(h, vd_loadu(b));
+        store(h, vd_loadu(b));
         memcpy(y + i, h, (n - i) * sizeof *h);
     }
 }
+
+static void round_bf16_array(const double *x, ug_bf16 *y, size_t n) { round_bf16_with(vd_store_bf16, x, y, n); }
 
 UG__SIMD_TARGET_END
 
@@ -281,16 +284,7 @@ static inline void vd_store_bf16_hw(ug_bf16 *p, vd v)
 
 static void round_bf16_hw_array(const double *x, ug_bf16 *y, size_t n)
 {
-    size_t i = 0;
-    for (; i + VL <= n; i += VL)
-        vd_store_bf16_hw(y + i, vd_loadu(x + i));
-    if (i < n) {
-        double b[VL] = {0};
-        ug_bf16 h[VL];
-        memcpy(b, x + i, (n - i) * sizeof *b);
-        vd_store_bf16_hw(h, vd_loadu(b));
-        memcpy(y + i, h, (n - i) * sizeof *h);
-    }
+    round_bf16_with(vd_store_bf16_hw, x, y, n);
 }
 
 UG__SIMD_TARGET_END
