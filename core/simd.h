@@ -71,8 +71,11 @@
 
 /* Rows of at most UG__SIMD_GROUP_MAX_N entries are analysed UG__SIMD_GROUP at a time before
  * they are finished (simd_tmpl.h): latency hiding only, the arithmetic is unchanged. */
-#define UG__SIMD_GROUP 8
+#define UG__SIMD_GROUP 8 /* vd_hsum8 and vf_hmax8 reduce eight rows: keep it 8 */
 #define UG__SIMD_GROUP_MAX_N ((size_t)512)
+
+/* row_sum's mode (simd_tmpl.h) that keeps x - m instead of exp(x - m). */
+#define UG__SUM_KEEP_D 2
 
 /* The vector exp of each ISA over n doubles (n any), for the tests
  * (props/slow_exp_exhaustive.c, props/test_simd.c): the very code the kernels run.

@@ -260,11 +260,20 @@ UG__SIMD_TARGET_END
  * AVX512_BF16 (ug__cpu_bf16_hw), the emulated one otherwise. */
 UG__SIMD_TARGET_BEGIN("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,popcnt,avx512bf16")
 
+/* The round-to-odd binary32 value here detects inexactness by the 29 low significand bits
+ * of the binary64 value (one test instead of a conversion back and a compare): right
+ * wherever the result is a normal binary32 or overflows (RZ gives the largest finite, with
+ * the sticky bit, which VCVTNEPS2BF16 rounds to inf, as it should).  A lane whose result is
+ * subnormal or zero with a sticky bit shows as a subnormal: that vector is done again by
+ * vd_store_bf16 (exact compare, integer rounding). */
 static inline void vd_store_bf16_hw(ug_bf16 *p, vd v)
 {
-    __m256i b = vd_to_f32_odd(v);
+    __m256 t = _mm512_cvt_roundpd_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __mmask8 inexact = _mm512_test_epi64_mask(_mm512_castpd_si512(v), _mm512_set1_epi64(0x1fffffff));
+    __m256i b = _mm256_castps_si256(t);
+    b = _mm256_mask_or_epi32(b, inexact, b, _mm256_set1_epi32(1));
     if (_mm256_fpclass_ps_mask(_mm256_castsi256_ps(b), 0x20 /* denormal */) != 0) {
-        store_f32_bits_as_bf16(p, b);
+        vd_store_bf16(p, v);
         return;
     }
     __m128bh h = _mm256_cvtneps_pbh(_mm256_castsi256_ps(b));

@@ -101,15 +101,28 @@ UG__SIMD_INLINE void T_(shift_store)(const ET *x, size_t n, double m, double L, 
         T_(store_part)(y + i, vd_sub(vd_sub(T_(load_part)(x + i, n - i), vm), vl), n - i);
 }
 
+/* y_i = d_i - L, rounded once (d_i = x_i - m kept from pass 2: the same value as
+ * shift_store's). */
+UG__SIMD_INLINE void T_(dshift_store)(const double *d, size_t n, double L, ET *y)
+{
+    vd vl = vd_set1(L);
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vd_store_et(y + i, vd_sub(vd_loadu(d + i), vl));
+    if (i < n)
+        T_(store_part)(y + i, vd_sub(vd_loadu(d + i), vl), n - i);
+}
+
 /* The outputs of the previous row, written while the next row is analysed (long rows):
  * its stores drain to memory while the next row's exps are computed, instead of after.
  * Each output is the same arithmetic as scale_store / shift_store: only the order in which
  * the two rows' instructions run changes. */
 typedef struct T_(pend) {
-    int kind;       /* 0 nothing, 1 y = e s (softmax), 2 y = (x - m) - L (log_softmax) */
-    const double *e; /* kind 1                                                       */
+    int kind;       /* 0 nothing, 1 y = e s (softmax), 2 y = (x - m) - L (log_softmax),
+                       3 y = d - L with d = x - m kept from pass 2 (e, log_softmax) */
+    const double *e; /* kind 1, 3                                                    */
     const ET *x;     /* kind 2                                                       */
-    double a, b;     /* kind 1: s; kind 2: m, L                                      */
+    double a, b;     /* kind 1: s; kind 2: m, L; kind 3: -, L                        */
     ET *y;
 } T_(pend);
 
@@ -120,6 +133,8 @@ UG__SIMD_INLINE void T_(pend_range)(const T_(pend) *pd, size_t i, size_t end)
         T_(scale_store)(pd->e + i, end - i, pd->a, pd->y + i);
     else if (pd->kind == 2)
         T_(shift_store)(pd->x + i, end - i, pd->a, pd->b, pd->y + i);
+    else if (pd->kind == 3)
+        T_(dshift_store)(pd->e + i, end - i, pd->b, pd->y + i);
 }
 
 /* The pending outputs [i, i + 4 VL). */
@@ -133,6 +148,10 @@ UG__SIMD_INLINE void T_(pend_4)(const T_(pend) *pd, size_t i)
         vd vm = vd_set1(pd->a), vl = vd_set1(pd->b);
         for (size_t j = 0; j < 4 * VL; j += VL)
             vd_store_et(pd->y + i + j, vd_sub(vd_sub(vd_load_et(pd->x + i + j), vm), vl));
+    } else if (pd->kind == 3) {
+        vd vl = vd_set1(pd->b);
+        for (size_t j = 0; j < 4 * VL; j += VL)
+            vd_store_et(pd->y + i + j, vd_sub(vd_loadu(pd->e + i + j), vl));
     }
 }
 
@@ -147,15 +166,17 @@ UG__SIMD_INLINE void T_(prefetch)(const ET *x)
 
 /* e = exp(x - m) for one vector; e is stored to e_out (VL doubles) when it is not NULL.
  * full = 0: the lanes with x < m are added to acc, the others (x = m) counted in *neq;
- * full = 1 (softmax): every lane is added (e = 1 exactly where x = m).  full is a constant
- * at every call: the compiler drops the other branch. */
+ * full = 1 (softmax): every lane is added (e = 1 exactly where x = m); full =
+ * UG__SUM_KEEP_D: as 0, but e_out receives d = x - m instead of e (log_softmax's long rows,
+ * whose outputs are d - L).  full is a constant at every call: the compiler drops the other
+ * branches. */
 UG__SIMD_INLINE vd T_(step)(vd x, vd vm, vd acc, size_t *neq, double *e_out, int full)
 {
     vd d = vd_sub(x, vm);
     vd e = vexp(d);
     if (e_out != NULL)
-        vd_storeu(e_out, e);
-    return full ? vd_add(acc, e) : vd_acc_lt0(acc, d, e, neq);
+        vd_storeu(e_out, full == UG__SUM_KEEP_D ? d : e);
+    return full == 1 ? vd_add(acc, e) : vd_acc_lt0(acc, d, e, neq);
 }
 
 /* One block of at most UG__SIMD_BLOCK entries into four accumulators (4 VL lanes), added
@@ -206,7 +227,7 @@ UG__SIMD_INLINE vd T_(row_vsum)(const ET *x, size_t n, double m, double *e, int 
 /* The row's sum from the horizontal sum h of row_vsum's lanes and its count neq. */
 UG__SIMD_INLINE int T_(sum_finish)(double h, size_t neq, int full, double *sp)
 {
-    if (full) {
+    if (full == 1) {
         *sp = h;
         return !isnan(*sp);
     }
@@ -370,10 +391,15 @@ static inline double T_(log1p_one)(double sp)
     return L[0];
 }
 
-/* log_softmax of rows longer than UG__SIMD_GROUP_MAX_N, as softmax_long; the sign of a zero
- * at the max (L = 0) is set once the row's outputs are written. */
+/* log_softmax of rows longer than UG__SIMD_GROUP_MAX_N, as softmax_long, pass 2 keeping
+ * d = x - m for the outputs d - L (two rows of scratch); the sign of a zero at the max
+ * (L = 0) is set once the row's outputs are written. */
 static ug_status T_(log_softmax_long)(const ug_problem *p)
 {
+    size_t stride = p->n + VL;
+    double *dbuf = ug__simd_scratch(2 * stride);
+    if (dbuf == NULL)
+        return UG_ERR_NOMEM;
     ug_status st = UG_OK;
     T_(pend) pd = {0};
     size_t fix = p->rows; /* a row whose zero at the max needs its sign, or rows */
@@ -381,13 +407,14 @@ static ug_status T_(log_softmax_long)(const ug_problem *p)
     for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
         double m, sp;
         const ET *pf = r + 1 < p->rows ? ROW_X(p, r + 1) : NULL;
-        int ok = T_(row_analyse)(ROW_X(p, r), p->n, NULL, &m, &sp, 0, pf, &pd);
+        double *dr = dbuf + (r & 1) * stride;
+        int ok = T_(row_analyse)(ROW_X(p, r), p->n, dr, &m, &sp, UG__SUM_KEEP_D, pf, &pd);
         if (fix < p->rows)
             ug__simd_signed_zero_at_max(DT, ROW_X(p, fix), ROW_Y(p, fix, p->n), p->n, fix_m);
         fix = p->rows;
         if (ok) {
             double L = T_(log1p_one)(sp);
-            pd = (T_(pend)){.kind = 2, .x = ROW_X(p, r), .a = m, .b = L, .y = ROW_Y(p, r, p->n)};
+            pd = (T_(pend)){.kind = 3, .e = dr, .b = L, .y = ROW_Y(p, r, p->n)};
             if (L == 0)
                 fix = r, fix_m = m;
         } else {
@@ -397,6 +424,7 @@ static ug_status T_(log_softmax_long)(const ug_problem *p)
     T_(pend_range)(&pd, 0, p->n);
     if (fix < p->rows)
         ug__simd_signed_zero_at_max(DT, ROW_X(p, fix), ROW_Y(p, fix, p->n), p->n, fix_m);
+    free(dbuf);
     return st;
 }
 
