@@ -79,16 +79,20 @@ static inline double T_(row_max)(const ET *x, size_t n) { return vf_hmax(T_(row_
 
 /* ------------------------------------------------------------------ pass 3: outputs */
 
-/* y_i = e_i * s, rounded once. */
-UG__SIMD_INLINE void T_(scale_store)(const double *e, size_t n, double s, ET *y)
+/* y_i = op(v_i, c), rounded once: scale_store (op = vd_mul: e_i s) and dshift_store
+ * (op = vd_sub: d_i - L, with d_i = x_i - m kept from pass 2, shift_store's value). */
+UG__SIMD_INLINE void T_(map_store)(const double *v, size_t n, double c, ET *y, vd (*op)(vd, vd))
 {
-    vd vs = vd_set1(s);
+    vd vc = vd_set1(c);
     size_t i = 0;
     for (; i + VL <= n; i += VL)
-        vd_store_et(y + i, vd_mul(vd_loadu(e + i), vs));
+        vd_store_et(y + i, op(vd_loadu(v + i), vc));
     if (i < n)
-        T_(store_part)(y + i, vd_mul(vd_loadu(e + i), vs), n - i);
+        T_(store_part)(y + i, op(vd_loadu(v + i), vc), n - i);
 }
+
+UG__SIMD_INLINE void T_(scale_store)(const double *e, size_t n, double s, ET *y) { T_(map_store)(e, n, s, y, vd_mul); }
+UG__SIMD_INLINE void T_(dshift_store)(const double *d, size_t n, double L, ET *y) { T_(map_store)(d, n, L, y, vd_sub); }
 
 /* y_i = (x_i - m) - L, rounded once. */
 UG__SIMD_INLINE void T_(shift_store)(const ET *x, size_t n, double m, double L, ET *y)
@@ -99,18 +103,6 @@ UG__SIMD_INLINE void T_(shift_store)(const ET *x, size_t n, double m, double L, 
         vd_store_et(y + i, vd_sub(vd_sub(vd_load_et(x + i), vm), vl));
     if (i < n)
         T_(store_part)(y + i, vd_sub(vd_sub(T_(load_part)(x + i, n - i), vm), vl), n - i);
-}
-
-/* y_i = d_i - L, rounded once (d_i = x_i - m kept from pass 2: the same value as
- * shift_store's). */
-UG__SIMD_INLINE void T_(dshift_store)(const double *d, size_t n, double L, ET *y)
-{
-    vd vl = vd_set1(L);
-    size_t i = 0;
-    for (; i + VL <= n; i += VL)
-        vd_store_et(y + i, vd_sub(vd_loadu(d + i), vl));
-    if (i < n)
-        T_(store_part)(y + i, vd_sub(vd_loadu(d + i), vl), n - i);
 }
 
 /* The outputs of the previous row, written while the next row is analysed (long rows):
