@@ -277,7 +277,8 @@ static inline void T_(group_analyse)(const ug_problem *p, size_t r0, double *e, 
     if (p->n > UG__SIMD_GROUP_MAX_N) { /* one long row */
         T_(pend) none = {0};
         gr->g = 1;
-        gr->ok[0] = T_(row_analyse)(ROW_X(p, r0), p->n, e, &gr->m[0], &gr->sp[0], full, NULL, &none);
+        const ET *pf = r0 + 1 < p->rows ? ROW_X(p, r0 + 1) : NULL; /* prefetched during pass 2 */
+        gr->ok[0] = T_(row_analyse)(ROW_X(p, r0), p->n, e, &gr->m[0], &gr->sp[0], full, pf, &none);
         return;
     }
     gr->g = p->rows - r0 < UG__SIMD_GROUP ? p->rows - r0 : UG__SIMD_GROUP;
