@@ -7,7 +7,7 @@
 # -fsanitize=address -fsanitize=fuzzer-no-link), $LIB_FUZZING_ENGINE (the engine to link,
 # e.g. -fsanitize=fuzzer or /usr/lib/libFuzzingEngine.a).
 #
-# Output in $OUT, for each target T in rowops, losses, bce:
+# Output in $OUT, for each target T in rowops, losses, bce, simd:
 #   fuzz_T                      the fuzzer (MPFR and GMP linked statically: the runner
 #                               image has neither)
 #   fuzz_T_seed_corpus.zip      the input families (fuzz_T_replay --make-corpus), the
@@ -19,7 +19,7 @@
 #                               (fuzz/known.c looks for it beside the binary)
 src=${ULPGATE_SRC:-$SRC/ulpgate}
 build=$WORK/ulpgate-build
-targets="rowops losses bce"
+targets="rowops losses bce simd"
 
 # Static MPFR and GMP where the compiler finds them (libmpfr-dev, libgmp-dev ship them).
 static_lib() {

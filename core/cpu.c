@@ -27,9 +27,10 @@ static int detect(ug__isa isa)
     __builtin_cpu_init();
     switch (isa) {
     case UG__ISA_SCALAR: return 1;
-    case UG__ISA_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case UG__ISA_AVX2:
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("popcnt");
     case UG__ISA_AVX512:
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("avx512dq") &&
                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
     default: return 0;
     }
@@ -47,6 +48,18 @@ int ug__cpu_has(ug__isa isa)
         atomic_store_explicit(&known[isa], v, memory_order_relaxed);
     }
     return v;
+}
+
+int ug__cpu_bf16_hw(void)
+{
+    static atomic_int known = -1;
+    int v = atomic_load_explicit(&known, memory_order_relaxed);
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = ug__cpu_has(UG__ISA_AVX512) && __builtin_cpu_supports("avx512bf16");
+        atomic_store_explicit(&known, v, memory_order_relaxed);
+    }
+    return v && getenv("UG_NO_AVX512BF16") == NULL;
 }
 
 static ug__isa best_below(int want)

@@ -21,6 +21,11 @@ const char *ug__isa_name(ug__isa isa);
 /* 1 when this CPU (and its OS) can run code of that ISA. */
 int ug__cpu_has(ug__isa isa);
 
+/* 1 when the AVX-512 bf16 kernels may store through VCVTNEPS2BF16: the CPU has AVX-512
+ * and AVX512_BF16, and the environment variable UG_NO_AVX512BF16 is unset (it forces the
+ * integer rounding, for tests; read at every call).  Same bits either way. */
+int ug__cpu_bf16_hw(void);
+
 /* The highest ISA production dispatch may use: the best the CPU has, lowered by the
  * environment variable UG_ISA (read once, at the first call) or by ug_set_isa(). */
 ug__isa ug__isa_cap(void);

@@ -18,11 +18,18 @@
  *           vexp(d_j) (simd_vexp.h: relative error <= 2^-47, +0 below e^-708.40),
  *           sp = sum_{j : d_j < 0} e_j + (c0 - 1), c0 = #{j : d_j = 0}: the max term is
  *           kept out of the sum (log1p of it, Blanchard, Higham & Higham 2021) and the
- *           other entries equal to the max count exactly.  Blocked lane sums, K <= 265 +
- *           ceil(n/4096) additions per term.  A NaN or +inf entry makes sp NaN: special.
- *   op      softmax e_i * (1 / (1 + sp)); log_softmax (x_i - m) - log1p(sp);
- *           logsumexp m + log1p(sp); xent (m - x_t) + log1p(sp); all in binary64,
- *           rounded once to the dtype on store.
+ *           other entries equal to the max count exactly; softmax, which needs 1 + sp only
+ *           to a relative error, sums every e_j into S = 1 + sp (no compare).  Blocked lane
+ *           sums, K <= 265 + ceil(n/4096) additions per term.  A NaN or +inf entry makes
+ *           the sum NaN: special.
+ *   op      softmax e_i * (1 / S); log_softmax (x_i - m) - L; logsumexp m + L; xent
+ *           (m - x_t) + L, L = vlog1p(sp) (simd_vlog.h, relative error <= 2^-49.96, one
+ *           vector call for up to 8 rows); all in binary64, rounded once to the dtype on
+ *           store.
+ *   order   rows of n <= UG__SIMD_GROUP_MAX_N are analysed UG__SIMD_GROUP at a time, then
+ *           finished; longer rows one at a time, row r's outputs written during row r + 1's
+ *           pass 2 (its stores drain while the exps are computed) while row r + 2 is
+ *           prefetched.  Only the order of independent instructions changes.
  * Every row is computed on its own, in the same order whatever the batch: the outputs do
  * not depend on how rows are batched.
  *
@@ -64,8 +71,11 @@
 
 /* Rows of at most UG__SIMD_GROUP_MAX_N entries are analysed UG__SIMD_GROUP at a time before
  * they are finished (simd_tmpl.h): latency hiding only, the arithmetic is unchanged. */
-#define UG__SIMD_GROUP 8
+#define UG__SIMD_GROUP 8 /* vd_hsum8 and vf_hmax8 reduce eight rows: keep it 8 */
 #define UG__SIMD_GROUP_MAX_N ((size_t)512)
+
+/* row_sum's mode (simd_tmpl.h) that keeps x - m instead of exp(x - m). */
+#define UG__SUM_KEEP_D 2
 
 /* The vector exp of each ISA over n doubles (n any), for the tests
  * (props/slow_exp_exhaustive.c, props/test_simd.c): the very code the kernels run.
@@ -73,10 +83,16 @@
 int ug__vexp_avx2(const double *x, double *y, size_t n);
 int ug__vexp_avx512(const double *x, double *y, size_t n);
 
+/* The vector log1p of each ISA over n doubles (simd_vlog.h), for props/test_simd.c.
+ * Returns 0, or -1 without touching y when the CPU lacks the ISA. */
+int ug__vlog1p_avx2(const double *x, double *y, size_t n);
+int ug__vlog1p_avx512(const double *x, double *y, size_t n);
+
 /* The kernels' binary64 -> bf16 store of each ISA over n values (one rounding, RNE, as
  * ug_bf16_from_f64), for props/test_simd.c.  Returns 0, or -1 when the CPU lacks the ISA. */
 int ug__round_bf16_avx2(const double *x, ug_bf16 *y, size_t n);
 int ug__round_bf16_avx512(const double *x, ug_bf16 *y, size_t n);
+int ug__round_bf16_avx512bf16(const double *x, ug_bf16 *y, size_t n); /* VCVTNEPS2BF16 */
 
 /* Record "<kernel>: this CPU cannot run <isa> code" and return UG_ERR_ARG. */
 ug_status ug__simd_unavailable(const char *kernel, ug__isa isa);
@@ -95,6 +111,10 @@ ug_status ug__simd_fallback_row(ug_kernel_fn scalar, ug_op op, ug_dtype dt, cons
 /* log_softmax when L = log1p(sp) = 0: the max's output (x_i = m, y_i = +0) becomes -0 when
  * another entry is finite, for then the exact value is negative (SPECIAL.md: zeros). */
 void ug__simd_signed_zero_at_max(ug_dtype dt, const void *x, void *y, size_t n, double m);
+
+/* The kernels' inner functions: inlined whatever the compiler's size heuristics say (a
+ * call per row costs more than the row when rows are short). */
+#define UG__SIMD_INLINE static inline __attribute__((always_inline))
 
 #define UG__CAT_(a, b) a##b
 #define UG__CAT(a, b) UG__CAT_(a, b)

@@ -23,7 +23,7 @@
 #include "simd.h"
 #include "simd_exp_data.h"
 
-UG__SIMD_TARGET_BEGIN("avx2,fma")
+UG__SIMD_TARGET_BEGIN("avx2,fma,popcnt")
 
 typedef __m256d vd;
 enum { VL = 4 };
@@ -58,8 +58,7 @@ static inline vd vd_acc_lt0(vd acc, vd d, vd e, size_t *neq)
 {
     vd lt = _mm256_cmp_pd(d, _mm256_setzero_pd(), _CMP_NGE_UQ);
     int k = _mm256_movemask_pd(lt);
-    if (k != 0xf)
-        *neq += VL - (size_t)__builtin_popcount((unsigned)k);
+    *neq += VL - (size_t)__builtin_popcount((unsigned)k); /* branchless: the max's lane is data */
     return _mm256_add_pd(acc, _mm256_and_pd(lt, e));
 }
 
@@ -67,6 +66,12 @@ static inline double vd_hsum(vd v)
 {
     __m128d b = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     return _mm_cvtsd_f64(_mm_add_sd(b, _mm_unpackhi_pd(b, b)));
+}
+
+static inline void vd_hsum8(const vd v[8], double out[8])
+{
+    for (int k = 0; k < 8; k++)
+        out[k] = vd_hsum(v[k]);
 }
 
 static inline vd vd_load_f32(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
@@ -110,6 +115,11 @@ static inline double vf_hmax(vf v)
     b = _mm_max_ps(b, _mm_movehl_ps(b, b));
     return _mm_cvtss_f32(_mm_max_ss(b, _mm_shuffle_ps(b, b, 1)));
 }
+static inline void vf_hmax8(const vf v[8], double out[8])
+{
+    for (int k = 0; k < 8; k++)
+        out[k] = vf_hmax(v[k]);
+}
 static inline vf vf_load_f32(const float *p) { return _mm256_loadu_ps(p); }
 static inline vf vf_load_bf16(const ug_bf16 *p)
 {
@@ -117,7 +127,38 @@ static inline vf vf_load_bf16(const ug_bf16 *p)
     return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
 }
 
+static inline vd vd_div(vd a, vd b) { return _mm256_div_pd(a, b); }
+
+/* s = 2^k f, f in [sqrt(1/2), sqrt(2)), for s >= 1 normal; k and 2^-k as binary64 (simd_vlog.h). */
+static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
+{
+    __m256i b = _mm256_castpd_si256(s);
+    __m256i e = _mm256_srli_epi64(_mm256_sub_epi64(b, _mm256_set1_epi64x(0x3fe6a09e667f3bcdLL)), 52);
+    *f = _mm256_castsi256_pd(_mm256_sub_epi64(b, _mm256_slli_epi64(e, 52)));
+    *k = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_add_epi64(e, _mm256_set1_epi64x(0x4330000000000000LL))),
+                       _mm256_set1_pd(0x1p52));
+    *sc = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_sub_epi64(_mm256_set1_epi64x(1023), e), 52));
+}
+
+/* -v; x > 0 ? a : b; whether a lane of x is +-inf (bce_logits). */
+static inline vd vd_neg(vd v) { return _mm256_xor_pd(v, _mm256_set1_pd(-0.0)); }
+static inline vd vd_select_pos(vd x, vd a, vd b) { return _mm256_blendv_pd(b, a, _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_GT_OQ)); }
+static inline int vd_any_inf(vd x)
+{
+    vd ax = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
+    return _mm256_movemask_pd(_mm256_cmp_pd(ax, _mm256_set1_pd(INFINITY), _CMP_EQ_OQ)) != 0;
+}
+
+static inline double bf16_widen(ug_bf16 h)
+{
+    uint32_t b = (uint32_t)h.bits << 16;
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
 #include "simd_vexp.h"
+#include "simd_vlog.h"
 
 #define ET float
 #define DT UG_F32
@@ -126,6 +167,7 @@ static inline vf vf_load_bf16(const ug_bf16 *p)
 #define vd_load_et vd_load_f32
 #define vd_store_et vd_store_f32
 #define vf_load_et vf_load_f32
+#define et_widen(v) ((double)(v))
 #include "simd_tmpl.h"
 
 #define ET ug_bf16
@@ -135,20 +177,25 @@ static inline vf vf_load_bf16(const ug_bf16 *p)
 #define vd_load_et vd_load_bf16
 #define vd_store_et vd_store_bf16
 #define vf_load_et vf_load_bf16
+#define et_widen bf16_widen
 #include "simd_tmpl.h"
 
-static void vexp_array(const double *x, double *y, size_t n)
+/* y[i] = f(x[i]) for n doubles (n any), f a vector function of this file. */
+static inline void map_array(vd (*f)(vd), const double *x, double *y, size_t n)
 {
     size_t i = 0;
     for (; i + VL <= n; i += VL)
-        vd_storeu(y + i, vexp(vd_loadu(x + i)));
+        vd_storeu(y + i, f(vd_loadu(x + i)));
     if (i < n) {
         double b[VL] = {0};
         memcpy(b, x + i, (n - i) * sizeof *b);
-        vd_storeu(b, vexp(vd_loadu(b)));
+        vd_storeu(b, f(vd_loadu(b)));
         memcpy(y + i, b, (n - i) * sizeof *b);
     }
 }
+
+static void vexp_array(const double *x, double *y, size_t n) { map_array(vexp, x, y, n); }
+static void vlog1p_array(const double *x, double *y, size_t n) { map_array(vlog1p, x, y, n); }
 
 static void round_bf16_array(const double *x, ug_bf16 *y, size_t n)
 {
@@ -174,17 +221,27 @@ ENTRY(log_softmax, twopass, f32)
 ENTRY(logsumexp, twopass, f32)
 ENTRY(xent, fused, f32)
 ENTRY(xent_grad, fused, f32)
+ENTRY(bce_logits, stable, f32)
 ENTRY(softmax, twopass, bf16)
 ENTRY(log_softmax, twopass, bf16)
 ENTRY(logsumexp, twopass, bf16)
 ENTRY(xent, fused, bf16)
 ENTRY(xent_grad, fused, bf16)
+ENTRY(bce_logits, stable, bf16)
 
 int ug__vexp_avx2(const double *x, double *y, size_t n)
 {
     if (!ug__cpu_has(UG__ISA_AVX2))
         return -1;
     vexp_array(x, y, n);
+    return 0;
+}
+
+int ug__vlog1p_avx2(const double *x, double *y, size_t n)
+{
+    if (!ug__cpu_has(UG__ISA_AVX2))
+        return -1;
+    vlog1p_array(x, y, n);
     return 0;
 }
 

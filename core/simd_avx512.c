@@ -11,8 +11,9 @@
  * inexact), then RNE to bf16 by integer arithmetic (as ug_bf16_from_f32).  Rounding to
  * odd at 24 bits and then to nearest at 8 is one correct rounding (Boldo & Melquiond
  * 2008), subnormals included: binary32's grid is finer than bf16's at every exponent.
- * VCVTNEPS2BF16 (AVX512_BF16) is not used: it flushes subnormal binary32 inputs, which
- * the round-to-odd value can be.
+ * With AVX512_BF16 the last step is VCVTNEPS2BF16 (one instruction), except for a vector
+ * with a subnormal round-to-odd lane, which the instruction would flush: see the second
+ * instantiation at the end of the file.
  */
 #include <immintrin.h>
 #include <math.h>
@@ -25,7 +26,7 @@
 #include "simd.h"
 #include "simd_exp_data.h"
 
-UG__SIMD_TARGET_BEGIN("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")
+UG__SIMD_TARGET_BEGIN("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,popcnt")
 
 typedef __m512d vd;
 enum { VL = 8 };
@@ -60,8 +61,7 @@ static inline vd vd_fma_keep(vd x, vd a, vd b, vd c)
 static inline vd vd_acc_lt0(vd acc, vd d, vd e, size_t *neq)
 {
     __mmask8 k = _mm512_cmp_pd_mask(d, _mm512_setzero_pd(), _CMP_NGE_UQ);
-    if (k != 0xff)
-        *neq += VL - (size_t)__builtin_popcount(k);
+    *neq += VL - (size_t)__builtin_popcount(k); /* branchless: the max's lane is data */
     return _mm512_mask_add_pd(acc, k, acc, e);
 }
 
@@ -73,6 +73,27 @@ static inline double vd_hsum(vd v)
     return _mm_cvtsd_f64(_mm_add_sd(b, _mm_unpackhi_pd(b, b)));
 }
 
+/* vd_hsum of v[0..8), the same tree for every vector (so the same bits as vd_hsum), with
+ * the vectors transposed on the way: 21 operations for 8 rows instead of 48. */
+static inline void vd_hsum8(const vd v[8], double out[8])
+{
+    vd t[2];
+    for (int h = 0; h < 2; h++) {
+        vd s[2];
+        for (int j = 0; j < 2; j++) {
+            vd a = v[4 * h + 2 * j], b = v[4 * h + 2 * j + 1];
+            /* [a lanes 0..3, b lanes 0..3] + [a lanes 4..7, b lanes 4..7] */
+            s[j] = _mm512_add_pd(_mm512_shuffle_f64x2(a, b, 0x44), _mm512_shuffle_f64x2(a, b, 0xee));
+        }
+        /* lanes 0,1 + lanes 2,3 of each row's four */
+        t[h] = _mm512_add_pd(_mm512_shuffle_f64x2(s[0], s[1], 0x88), _mm512_shuffle_f64x2(s[0], s[1], 0xdd));
+    }
+    double r[8];
+    _mm512_storeu_pd(r, _mm512_add_pd(_mm512_unpacklo_pd(t[0], t[1]), _mm512_unpackhi_pd(t[0], t[1])));
+    for (int q = 0; q < 4; q++)
+        out[q] = r[2 * q], out[q + 4] = r[2 * q + 1];
+}
+
 static inline vd vd_load_f32(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
 static inline void vd_store_f32(float *p, vd v) { _mm256_storeu_ps(p, _mm512_cvtpd_ps(v)); }
 
@@ -82,16 +103,24 @@ static inline vd vd_load_bf16(const ug_bf16 *p)
     return _mm512_cvtps_pd(_mm256_castsi256_ps(_mm256_slli_epi32(w, 16)));
 }
 
-static inline void vd_store_bf16(ug_bf16 *p, vd v)
+/* v rounded to binary32 to odd: VCVTPD2PS toward zero, the last bit set when inexact. */
+static inline __m256i vd_to_f32_odd(vd v)
 {
     __m256 t = _mm512_cvt_roundpd_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
     __mmask8 inexact = _mm512_cmp_pd_mask(_mm512_cvtps_pd(t), v, _CMP_NEQ_UQ);
     __m256i b = _mm256_castps_si256(t);
-    b = _mm256_mask_or_epi32(b, inexact, b, _mm256_set1_epi32(1));
+    return _mm256_mask_or_epi32(b, inexact, b, _mm256_set1_epi32(1));
+}
+
+/* binary32 bits b rounded to bf16 (RNE, integer arithmetic, subnormals included). */
+static inline void store_f32_bits_as_bf16(ug_bf16 *p, __m256i b)
+{
     __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
     b = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)), lsb), 16);
     _mm_storeu_si128((__m128i *)(void *)p, _mm256_cvtepi32_epi16(b));
 }
+
+static inline void vd_store_bf16(ug_bf16 *p, vd v) { store_f32_bits_as_bf16(p, vd_to_f32_odd(v)); }
 
 
 /* binary32 lanes, for the max of pass 1 */
@@ -106,6 +135,26 @@ static inline double vf_hmax(vf v)
     b = _mm_max_ps(b, _mm_movehl_ps(b, b));
     return _mm_cvtss_f32(_mm_max_ss(b, _mm_shuffle_ps(b, b, 1)));
 }
+/* vf_hmax of v[0..8) (the max of each vector), transposed on the way. */
+static inline void vf_hmax8(const vf v[8], double out[8])
+{
+    vf t[2];
+    for (int h = 0; h < 2; h++) {
+        vf s[2];
+        for (int j = 0; j < 2; j++) {
+            vf a = v[4 * h + 2 * j], b = v[4 * h + 2 * j + 1];
+            s[j] = _mm512_max_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xee));
+        }
+        t[h] = _mm512_max_ps(_mm512_shuffle_f32x4(s[0], s[1], 0x88), _mm512_shuffle_f32x4(s[0], s[1], 0xdd));
+    }
+    vf w = _mm512_max_ps(_mm512_shuffle_ps(t[0], t[1], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_ps(t[0], t[1], _MM_SHUFFLE(3, 2, 3, 2)));
+    w = _mm512_max_ps(w, _mm512_permute_ps(w, _MM_SHUFFLE(2, 3, 0, 1)));
+    float r[16];
+    _mm512_storeu_ps(r, w);
+    for (int q = 0; q < 4; q++)
+        out[q] = r[4 * q], out[q + 4] = r[4 * q + 2];
+}
 static inline vf vf_load_f32(const float *p) { return _mm512_loadu_ps(p); }
 static inline vf vf_load_bf16(const ug_bf16 *p)
 {
@@ -113,7 +162,37 @@ static inline vf vf_load_bf16(const ug_bf16 *p)
     return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
 }
 
+static inline vd vd_div(vd a, vd b) { return _mm512_div_pd(a, b); }
+
+/* s = 2^k f, f in [sqrt(1/2), sqrt(2)), for s >= 1 normal; k and 2^-k as binary64 (simd_vlog.h). */
+static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
+{
+    __m512i b = _mm512_castpd_si512(s);
+    __m512i e = _mm512_srli_epi64(_mm512_sub_epi64(b, _mm512_set1_epi64(0x3fe6a09e667f3bcdLL)), 52);
+    *f = _mm512_castsi512_pd(_mm512_sub_epi64(b, _mm512_slli_epi64(e, 52)));
+    *k = _mm512_sub_pd(_mm512_castsi512_pd(_mm512_add_epi64(e, _mm512_set1_epi64(0x4330000000000000LL))),
+                       _mm512_set1_pd(0x1p52));
+    *sc = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_sub_epi64(_mm512_set1_epi64(1023), e), 52));
+}
+
+/* -v; x > 0 ? a : b; whether a lane of x is +-inf (bce_logits). */
+static inline vd vd_neg(vd v) { return _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(v), _mm512_set1_epi64(INT64_MIN))); }
+static inline vd vd_select_pos(vd x, vd a, vd b) { return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_GT_OQ), b, a); }
+static inline int vd_any_inf(vd x)
+{
+    return _mm512_cmp_pd_mask(_mm512_abs_pd(x), _mm512_set1_pd(INFINITY), _CMP_EQ_OQ) != 0;
+}
+
+static inline double bf16_widen(ug_bf16 h)
+{
+    uint32_t b = (uint32_t)h.bits << 16;
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
 #include "simd_vexp.h"
+#include "simd_vlog.h"
 
 #define ET float
 #define DT UG_F32
@@ -122,6 +201,7 @@ static inline vf vf_load_bf16(const ug_bf16 *p)
 #define vd_load_et vd_load_f32
 #define vd_store_et vd_store_f32
 #define vf_load_et vf_load_f32
+#define et_widen(v) ((double)(v))
 #include "simd_tmpl.h"
 
 #define ET ug_bf16
@@ -131,33 +211,89 @@ static inline vf vf_load_bf16(const ug_bf16 *p)
 #define vd_load_et vd_load_bf16
 #define vd_store_et vd_store_bf16
 #define vf_load_et vf_load_bf16
+#define et_widen bf16_widen
 #include "simd_tmpl.h"
 
-static void vexp_array(const double *x, double *y, size_t n)
+/* y[i] = f(x[i]) for n doubles (n any), f a vector function of this file. */
+static inline void map_array(vd (*f)(vd), const double *x, double *y, size_t n)
 {
     size_t i = 0;
     for (; i + VL <= n; i += VL)
-        vd_storeu(y + i, vexp(vd_loadu(x + i)));
+        vd_storeu(y + i, f(vd_loadu(x + i)));
     if (i < n) {
         double b[VL] = {0};
         memcpy(b, x + i, (n - i) * sizeof *b);
-        vd_storeu(b, vexp(vd_loadu(b)));
+        vd_storeu(b, f(vd_loadu(b)));
         memcpy(y + i, b, (n - i) * sizeof *b);
     }
 }
 
-static void round_bf16_array(const double *x, ug_bf16 *y, size_t n)
+static void vexp_array(const double *x, double *y, size_t n) { map_array(vexp, x, y, n); }
+static void vlog1p_array(const double *x, double *y, size_t n) { map_array(vlog1p, x, y, n); }
+
+/* y = x rounded to bf16 by store (vd_store_bf16 or vd_store_bf16_hw), n values (n any). */
+UG__SIMD_INLINE void round_bf16_with(void (*store)(ug_bf16 *, vd), const double *x, ug_bf16 *y, size_t n)
 {
     size_t i = 0;
     for (; i + VL <= n; i += VL)
-        vd_store_bf16(y + i, vd_loadu(x + i));
+        store(y + i, vd_loadu(x + i));
     if (i < n) {
         double b[VL] = {0};
         ug_bf16 h[VL];
         memcpy(b, x + i, (n - i) * sizeof *b);
-        vd_store_bf16(h, vd_loadu(b));
+        store(h, vd_loadu(b));
         memcpy(y + i, h, (n - i) * sizeof *h);
     }
+}
+
+static void round_bf16_array(const double *x, ug_bf16 *y, size_t n) { round_bf16_with(vd_store_bf16, x, y, n); }
+
+UG__SIMD_TARGET_END
+
+/* ------------------------------------------------------------------ AVX512_BF16 stores */
+
+/* The bf16 kernels a second time, storing through VCVTNEPS2BF16 (AVX512_BF16), which rounds
+ * binary32 to bf16 to nearest even in one instruction but flushes subnormal binary32 inputs:
+ * a vector whose round-to-odd binary32 value has a subnormal lane (an output below 2^-126,
+ * rare) takes the integer rounding instead.  Same bits as vd_store_bf16 on every input
+ * (props/test_simd.c, bf16_store).  The entry points below pick this copy when the CPU has
+ * AVX512_BF16 (ug__cpu_bf16_hw), the emulated one otherwise. */
+UG__SIMD_TARGET_BEGIN("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,popcnt,avx512bf16")
+
+/* The round-to-odd binary32 value here detects inexactness by the 29 low significand bits
+ * of the binary64 value (one test instead of a conversion back and a compare): right
+ * wherever the result is a normal binary32 or overflows (RZ gives the largest finite, with
+ * the sticky bit, which VCVTNEPS2BF16 rounds to inf, as it should).  A lane whose result is
+ * subnormal or zero with a sticky bit shows as a subnormal: that vector is done again by
+ * vd_store_bf16 (exact compare, integer rounding). */
+static inline void vd_store_bf16_hw(ug_bf16 *p, vd v)
+{
+    __m256 t = _mm512_cvt_roundpd_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __mmask8 inexact = _mm512_test_epi64_mask(_mm512_castpd_si512(v), _mm512_set1_epi64(0x1fffffff));
+    __m256i b = _mm256_castps_si256(t);
+    b = _mm256_mask_or_epi32(b, inexact, b, _mm256_set1_epi32(1));
+    if (_mm256_fpclass_ps_mask(_mm256_castsi256_ps(b), 0x20 /* denormal */) != 0) {
+        vd_store_bf16(p, v);
+        return;
+    }
+    __m128bh h = _mm256_cvtneps_pbh(_mm256_castsi256_ps(b));
+    _mm_storeu_si128((__m128i *)(void *)p, (__m128i)h);
+}
+
+#define ET ug_bf16
+#define DT UG_BF16
+#define TAG bf16hw
+#define SCALAR_TAG bf16
+#define ET_NEGINF ((ug_bf16){0xff80u})
+#define vd_load_et vd_load_bf16
+#define vd_store_et vd_store_bf16_hw
+#define vf_load_et vf_load_bf16
+#define et_widen bf16_widen
+#include "simd_tmpl.h"
+
+static void round_bf16_hw_array(const double *x, ug_bf16 *y, size_t n)
+{
+    round_bf16_with(vd_store_bf16_hw, x, y, n);
 }
 
 UG__SIMD_TARGET_END
@@ -170,17 +306,44 @@ ENTRY(log_softmax, twopass, f32)
 ENTRY(logsumexp, twopass, f32)
 ENTRY(xent, fused, f32)
 ENTRY(xent_grad, fused, f32)
-ENTRY(softmax, twopass, bf16)
-ENTRY(log_softmax, twopass, bf16)
-ENTRY(logsumexp, twopass, bf16)
-ENTRY(xent, fused, bf16)
-ENTRY(xent_grad, fused, bf16)
+ENTRY(bce_logits, stable, f32)
+
+/* bf16: the AVX512_BF16 copy when the CPU has it (and UG_NO_AVX512BF16 is unset). */
+#define ENTRY_BF16(op, alg)                                                              \
+    ug_status ug_k_##op##_##alg##_bf16_avx512(const ug_problem *p)                       \
+    {                                                                                    \
+        if (!ug__cpu_has(UG__ISA_AVX512))                                                \
+            return ug__simd_unavailable(#op "." #alg ".bf16.avx512", UG__ISA_AVX512);    \
+        return ug__cpu_bf16_hw() ? op##_##alg##_bf16hw(p) : op##_##alg##_bf16(p);        \
+    }
+ENTRY_BF16(softmax, twopass)
+ENTRY_BF16(log_softmax, twopass)
+ENTRY_BF16(logsumexp, twopass)
+ENTRY_BF16(xent, fused)
+ENTRY_BF16(xent_grad, fused)
+ENTRY_BF16(bce_logits, stable)
 
 int ug__vexp_avx512(const double *x, double *y, size_t n)
 {
     if (!ug__cpu_has(UG__ISA_AVX512))
         return -1;
     vexp_array(x, y, n);
+    return 0;
+}
+
+int ug__vlog1p_avx512(const double *x, double *y, size_t n)
+{
+    if (!ug__cpu_has(UG__ISA_AVX512))
+        return -1;
+    vlog1p_array(x, y, n);
+    return 0;
+}
+
+int ug__round_bf16_avx512bf16(const double *x, ug_bf16 *y, size_t n)
+{
+    if (!ug__cpu_has(UG__ISA_AVX512) || !ug__cpu_bf16_hw())
+        return -1;
+    round_bf16_hw_array(x, y, n);
     return 0;
 }
 

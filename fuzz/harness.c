@@ -272,6 +272,8 @@ int ug_fuzz_run(const ug_fuzz_target *t, const uint8_t *data, size_t size, ug_fu
             ug_fuzz_feed_outputs(c.b, &e);
         }
         judge_all(&(trial){t, &cfg, &c, &e, data, size, stats});
+        if (ug_fuzz_target_check != NULL)
+            ug_fuzz_target_check(&c);
     } else if (stats != NULL) {
         stats->rejected++;
     }

@@ -60,6 +60,12 @@ typedef struct ug_fuzz_target {
 /* The target a fuzz/<name>.c defines; the replay main and the mutator find it here. */
 extern const ug_fuzz_target ug_fuzz_this_target;
 
+/* A target's own property, when its file defines one (fuzz/simd.c: SIMD rows against their
+ * scalar twins): run after the oracle's judgement on every input the oracle accepted; it
+ * prints and aborts when the property breaks.  Weak: other targets leave it undefined. */
+struct ug_fuzz_case;
+extern void ug_fuzz_target_check(const struct ug_fuzz_case *c) __attribute__((weak));
+
 int ug_fuzz_target_has(const ug_fuzz_target *t, ug_op op);
 
 /* ---------------------------------------------------------------- settings */

@@ -9,6 +9,8 @@
  *                            output is bit-identical to the twin's, or both are within
  *                            their claims against the oracle (no special-value violation)
  *   long_rows                the same on rows longer than a summation block (4096)
+ *   long_rows_mixed_...      pipelined long rows with fallback rows and L = 0 rows between:
+ *                            bit-identical to the twin, batch-independent
  *   deterministic            the same call twice gives the same bits
  *   batch_independent        a batch, its rows one by one and its halves give the same bits
  *   dispatch                 ug_set_isa / UG_ISA cap ug_kernel_production; unknown names
@@ -16,7 +18,11 @@
  *   vexp_*                   the vector exp against MPFR on random binary64 arguments (the
  *                            exhaustive f32 sweep is props/slow_exp_exhaustive.c), its
  *                            special values, and AVX2 = AVX-512 bit for bit
- *   bf16_store               the kernels' binary64 -> bf16 store = ug_bf16_from_f64
+ *   vlog1p_*                 the vector log1p against MPFR (claim 2^-49.96), special values,
+ *                            AVX2 = AVX-512 bit for bit
+ *   bf16_store               the kernels' binary64 -> bf16 store = ug_bf16_from_f64 (AVX2,
+ *                            AVX-512 integer rounding, AVX512_BF16's VCVTNEPS2BF16)
+ *   bf16_hw_store_same_bits  AVX-512 bf16 rows: VCVTNEPS2BF16 stores = integer stores
  * Each test prints what it measured (outputs compared, differing bits, largest errors).
  */
 #include <math.h>
@@ -166,15 +172,20 @@ Test(simd, agrees_with_scalar_twin)
         cr_skip_test("this CPU runs none of the SIMD rows");
 }
 
-/* rows x n normal(0, sigma) logits in k's dtype, targets (sparse labels) spread over the row. */
+/* rows x n normal(0, sigma) logits in k's dtype, targets (sparse labels) spread over the row,
+ * bce labels 0, 1 or uniform. */
 static ug_batch *normal_batch(const ug_kernel *k, size_t rows, size_t n, double sigma, uint64_t seed)
 {
-    ug_batch *b = ug_batch_new(k->op, k->dtype, rows, n, k->op == UG_OP_XENT || k->op == UG_OP_XENT_GRAD, 0);
+    int bce = k->op == UG_OP_BCE_LOGITS;
+    ug_batch *b = ug_batch_new(k->op, k->dtype, rows, n, k->op == UG_OP_XENT || k->op == UG_OP_XENT_GRAD, bce);
     cr_assert(b != NULL, "out of memory");
     ug_prng g;
     ug_prng_seed(&g, seed);
-    for (size_t i = 0; i < rows * n; i++)
+    for (size_t i = 0; i < rows * n; i++) {
         ug_batch_put(k->dtype, b->x, i, sigma * ug_prng_normal(&g));
+        if (bce) /* labels: 0, 1 and in between */
+            ug_batch_put(k->dtype, b->aux, i, i % 3 == 2 ? ug_prng_uniform(&g) : (double)(i % 3));
+    }
     for (size_t r = 0; b->target != NULL && r < rows; r++)
         b->target[r] = (int64_t)ug_prng_below(&g, n);
     return b;
@@ -266,6 +277,93 @@ Test(simd, deterministic_and_batch_independent)
         cr_skip_test("this CPU runs none of the SIMD rows");
 }
 
+/* Long rows (n > UG__SIMD_GROUP_MAX_N) are pipelined: a row's outputs are written during the
+ * next row's pass 2, and the sign of log_softmax's zero at the max is set afterwards.  Rows
+ * that fall back to the scalar kernel (NaN, +inf, all -inf) and rows whose L is 0 (one
+ * finite entry) between ordinary ones must leave every output as the twin's, and each row
+ * alone must give the same bits. */
+Test(simd, long_rows_mixed_with_special_rows)
+{
+    enum { ROWS = 7, N = 700 };
+    size_t ran = 0;
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *k = ug_kernel_at(i);
+        if (!is_simd(k) || !runnable(k) || k->op == UG_OP_BCE_LOGITS)
+            continue;
+        ug_batch *b = normal_batch(k, ROWS, N, 2.0, 21);
+        double *row = malloc(N * sizeof *row);
+        cr_assert(row != NULL, "out of memory");
+        for (size_t r = 0; r < ROWS; r++) {
+            for (size_t j = 0; j < N; j++)
+                row[j] = ug_batch_get(k->dtype, b->x, r * N + j);
+            if (r == 1)
+                row[N / 2] = NAN;
+            if (r == 2 || r == 5) /* L = 0: the other finite entry is e^-800 below the max, so
+                                      log_softmax's max output is -0 */
+                for (size_t j = 0; j < N; j++)
+                    row[j] = j == 3 ? 800 : j == 7 ? 0 : -INFINITY;
+            if (r == 4)
+                row[N - 1] = INFINITY;
+            for (size_t j = 0; j < N; j++)
+                ug_batch_put(k->dtype, b->x, r * N + j, row[j]);
+            if (b->target != NULL && (r == 2 || r == 5))
+                b->target[r] = 3;
+        }
+        free(row);
+        tally t = {0};
+        compare_twin(k, twin_of(k), b, UG_RED_NONE, "7 x 700, special rows between", &t);
+        cr_expect_eq(t.differ, 0, "%s: %zu outputs differ from the twin's", k->name, t.differ);
+        batching_on(k, b);
+        ug_batch_free(b);
+        ran++;
+    }
+    fprintf(stderr, "test_simd: long rows with special rows between: %zu SIMD rows agree with their twins\n", ran);
+    if (ran == 0)
+        cr_skip_test("this CPU runs none of the SIMD rows");
+}
+
+/* The AVX-512 bf16 rows store through VCVTNEPS2BF16 when the CPU has AVX512_BF16, through
+ * integer rounding when UG_NO_AVX512BF16 is set: the same bits, on every family (tiny
+ * outputs, whose round-to-odd binary32 value is subnormal, included). */
+Test(simd, bf16_hw_store_same_bits)
+{
+    size_t ran = 0;
+    static const char *const fams[] = {"normal10", "tiny", "dominant", "special", "masked", "wide"};
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *k = ug_kernel_at(i);
+        if (!is_simd(k) || k->dtype != UG_BF16 || strcmp(k->isa, "avx512") != 0 || !runnable(k))
+            continue;
+        if (!ug__cpu_bf16_hw()) {
+            fprintf(stderr, "test_simd: skip %s: this CPU has no AVX512_BF16\n", k->name);
+            continue;
+        }
+        size_t outputs = 0;
+        for (size_t f = 0; f < sizeof fams / sizeof fams[0]; f++) {
+            const ug_family *fam = ug_family_find(fams[f]);
+            if (fam == NULL)
+                continue;
+            ug_batch_list l;
+            cr_assert_eq(ug_family_generate(fam, k->op, k->dtype, 3, 0, 0, &l), UG_OK, "%s", fams[f]);
+            for (size_t j = 0; j < l.count; j++) {
+                outs hw = run(k, l.items[j], UG_RED_NONE);
+                setenv("UG_NO_AVX512BF16", "1", 1);
+                outs em = run(k, l.items[j], UG_RED_NONE);
+                unsetenv("UG_NO_AVX512BF16");
+                cr_expect_eq(hw.st, em.st, "%s: status %d and %d", k->name, hw.st, em.st);
+                expect_same(k, hw.v, em.v, hw.count, "VCVTNEPS2BF16 against integer rounding");
+                outputs += hw.count;
+                outs_free(&hw);
+                outs_free(&em);
+            }
+            ug_batch_list_free(&l);
+        }
+        fprintf(stderr, "test_simd: %s: %zu outputs, VCVTNEPS2BF16 store = integer store\n", k->name, outputs);
+        ran++;
+    }
+    if (ran == 0)
+        cr_skip_test("this CPU runs no AVX512_BF16 store");
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 static void expect_production_isa(const char *isa)
@@ -334,13 +432,13 @@ static const struct { const char *isa; vexp_fn fn; } vexps[] = {{"avx2", ug__vex
 /* The claim of core/simd_vexp.h. */
 static double vexp_bound(double x) { return 0x1.bep-48 /* 2^-47.2 */ + 0x1.3cp-55 /* 2^-54.7 */ * fabs(x); }
 
-/* |y/exp(x) - 1| in MPFR at 256 bits. */
-static double rel_error(double x, double y)
+/* |y/f(x) - 1| in MPFR at 256 bits, f = mpfr_exp or mpfr_log1p. */
+static double rel_error_of(int (*f)(mpfr_ptr, mpfr_srcptr, mpfr_rnd_t), double x, double y)
 {
     mpfr_t v, w;
     mpfr_inits2(256, v, w, (mpfr_ptr)0);
     mpfr_set_d(v, x, MPFR_RNDN);
-    mpfr_exp(v, v, MPFR_RNDN);
+    f(v, v, MPFR_RNDN);
     mpfr_set_d(w, y, MPFR_RNDN);
     mpfr_div(w, w, v, MPFR_RNDN);
     mpfr_sub_ui(w, w, 1, MPFR_RNDN);
@@ -369,7 +467,7 @@ Test(simd, vexp_accuracy)
         }
         double worst = 0, worst_x = 0, worst_ratio = 0;
         for (size_t i = 0; i < NEXP; i++) {
-            double e = rel_error(x[i], y[i]);
+            double e = rel_error_of(mpfr_exp, x[i], y[i]);
             cr_expect(e <= vexp_bound(x[i]), "%s exp(%a) = %a: relative error %a above %a", vexps[v].isa, x[i], y[i],
                       e, vexp_bound(x[i]));
             if (e > worst)
@@ -424,11 +522,68 @@ Test(simd, vexp_special_values_and_isa_agreement)
     }
 }
 
+/* ---------------------------------------------------------------- the vector log1p */
+
+static const struct { const char *isa; vexp_fn fn; } vlogs[] = {{"avx2", ug__vlog1p_avx2},
+                                                                {"avx512", ug__vlog1p_avx512}};
+
+/* |y/log1p(x) - 1| (0 when both are 0). */
+static double rel_error_log1p(double x, double y)
+{
+    if (x == 0)
+        return y == 0 ? 0 : INFINITY;
+    return rel_error_of(mpfr_log1p, x, y);
+}
+
+Test(simd, vlog1p_accuracy_and_isa_agreement)
+{
+    static double x[NEXP], y[2][NEXP];
+    ug_prng g;
+    ug_prng_seed(&g, 13);
+    for (size_t i = 0; i < NEXP; i++) /* the kernels' sums: tiny to n, around sqrt2 - 1, and huge */
+        x[i] = i % 4 == 0 ? ldexp(1 + ug_prng_uniform(&g), (int)ug_prng_below(&g, 1100) - 1074)
+             : i % 4 == 1 ? 0x1.a827999fcef32p-2 * (1 + (ug_prng_uniform(&g) - 0.5) * 0x1p-20)
+             : i % 4 == 2 ? ug_prng_uniform_in(&g, 0, 3)
+                          : exp(ug_prng_uniform_in(&g, -40, 700));
+    x[0] = 0, x[1] = 0x1p-1074, x[2] = 0x1p-53, x[3] = 0x1.6a09e667f3bcdp+0 - 1, x[4] = 1, x[5] = 0x1.fffffffffffffp1022;
+    x[6] = 1e5, x[7] = 0x1p-52;
+    int have[2];
+    for (size_t v = 0; v < 2; v++) {
+        have[v] = vlogs[v].fn(x, y[v], NEXP) == 0;
+        if (!have[v]) {
+            fprintf(stderr, "test_simd: skip the %s log1p: this CPU cannot run %s code\n", vlogs[v].isa, vlogs[v].isa);
+            continue;
+        }
+        double worst = 0, worst_x = 0;
+        for (size_t i = 0; i < NEXP; i++) {
+            double e = rel_error_log1p(x[i], y[v][i]);
+            cr_expect(e <= 0x1.07p-50 /* 8.2 u = 2^-49.96 */, "%s log1p(%a) = %a: relative error %a above 2^-49.96",
+                      vlogs[v].isa, x[i], y[v][i], e);
+            if (e > worst)
+                worst = e, worst_x = x[i];
+        }
+        cr_expect(y[v][0] == 0 && !signbit(y[v][0]), "%s: log1p(0) = %a", vlogs[v].isa, y[v][0]);
+        cr_expect(y[v][1] == 0x1p-1074 && y[v][2] == 0x1p-53, "%s: log1p(tiny) = %a, %a", vlogs[v].isa, y[v][1],
+                  y[v][2]);
+        fprintf(stderr, "test_simd: %s log1p, %d arguments: largest relative error 2^%.2f (%.2f u) at x = %a\n",
+                vlogs[v].isa, NEXP, log2(worst), worst * 0x1p53, worst_x);
+    }
+    if (!have[0] && !have[1])
+        cr_skip_test("this CPU runs no vector log1p");
+    if (have[0] && have[1])
+        cr_expect(memcmp(y[0], y[1], sizeof y[0]) == 0, "avx2 and avx512 log1p differ");
+    double nan_in = NAN, nan_out = 0;
+    for (size_t v = 0; v < 2; v++)
+        if (have[v] && vlogs[v].fn(&nan_in, &nan_out, 1) == 0)
+            cr_expect(isnan(nan_out), "%s: log1p(NaN) = %a", vlogs[v].isa, nan_out);
+}
+
 /* ---------------------------------------------------------------- the bf16 store */
 
 typedef int (*round_fn)(const double *, ug_bf16 *, size_t);
 static const struct { const char *isa; round_fn fn; } rounds[] = {{"avx2", ug__round_bf16_avx2},
-                                                                 {"avx512", ug__round_bf16_avx512}};
+                                                                 {"avx512", ug__round_bf16_avx512},
+                                                                 {"avx512bf16", ug__round_bf16_avx512bf16}};
 
 /* Values around every kind of bf16 rounding decision: ties and their neighbours at many
  * distances, subnormal bf16 and binary32, the overflow threshold 0x1.ffp127, infinities. */
