@@ -37,9 +37,19 @@ typedef struct ug_expect {
     ug_status status;  /* the oracle's status (UG_OK for every valid batch)       */
 } ug_expect;
 
-/* Evaluate the oracle on b with reduction red.  Returns e->status, or UG_ERR_NOMEM. */
+/* Evaluate the oracle on b with reduction red (ug_oracle_eval_lazy: values may be lazy).
+ * Returns e->status, or UG_ERR_NOMEM. */
 ug_status ug_expect_init(ug_expect *e, const ug_batch *b, ug_reduction red);
 void ug_expect_free(ug_expect *e);
+
+/* Make e->exact[i].value available (computed by the MPFR oracle if it was lazy); every
+ * reader of a value of an expect calls this first.  UG_OK, or the oracle's status. */
+ug_status ug_expect_value(const ug_expect *e, size_t i);
+
+/* ug_compare of y with output i: from the fast path's enclosure when it decides the ULP
+ * error (ug_compare_lazy), else from the value (ug_expect_value).  The same result as
+ * ug_compare on the MPFR oracle's answer, bit for bit. */
+ug_cmp ug_expect_compare(const ug_expect *e, size_t i, double y);
 
 /* One judged output and the input it came from: enough to print it and replay it. */
 typedef struct ug_judge_sample {
