@@ -247,6 +247,19 @@ int ora_fast_ulp(ug_dtype dt, double y, const ug_exact *e, double *ulp)
     return 1;
 }
 
+int ora_fast_d2exp(const ug_exact *e, double *m, long *exp)
+{
+    double h = e->vhi, a = fabs(h);
+    double g = (fabs(e->vlo) + lazy_radius(e)) * (1 + 0x1p-50);
+    int eh = ilogb(a);
+    /* the binade of v128 and its rounding to 53 bits, as mpfr_get_d_2exp does them */
+    if (!(a - ldexp(1.0, eh) > 2 * g) || !(ldexp(1.0, eh + 1) - a > 2 * g) || !rn_decided(h, e->vlo, g))
+        return 0;
+    *m = ldexp(h, -(eh + 1));
+    *exp = eh + 1;
+    return 1;
+}
+
 /* ---------------------------------------------------------------- kappa (§9.5) */
 
 /* Binary64 operations that equal MPFR's at 53 bits when the result is normal or an

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "judge.h"
+#include "ora_internal.h"
 
 enum { GUARD_BYTES = 64 };       /* checked after the outputs: a kernel must not write there */
 static const unsigned char FILL = 0xff; /* y before the call: NaN in every dtype     */
@@ -47,6 +48,19 @@ ug_cmp ug_expect_compare(const ug_expect *e, size_t i, double y)
     if (ug_expect_value(e, i) != UG_OK) /* out of memory only: the row was valid */
         return (ug_cmp){UG_CMP_OK, NAN};
     return ug_compare(e->batch->dtype, y, x);
+}
+
+int ug_expect_value_2exp(const ug_expect *e, size_t i, double *m, long *exp)
+{
+    const ug_exact *x = &e->exact[i];
+    if (!x->lazy || !ora_fast_d2exp(x, m, exp)) {
+        if (ug_expect_value(e, i) != UG_OK || !mpfr_number_p(x->value) || mpfr_zero_p(x->value))
+            return 0;
+        mpfr_exp_t ex;
+        *m = mpfr_get_d_2exp(&ex, x->value, MPFR_RNDN);
+        *exp = (long)ex;
+    }
+    return 1;
 }
 
 void ug_expect_free(ug_expect *e)
@@ -355,4 +369,32 @@ size_t ug_judge_violations(const ug_judge *j)
 int ug_judge_failed(const ug_judge *j)
 {
     return j->over_bound > 0 || ug_judge_violations(j) > 0 || j->kernel_errors > 0;
+}
+
+/* ---------------------------------------------------------------- identity */
+
+static int same_d(double a, double b) { return isnan(a) ? isnan(b) : memcmp(&a, &b, sizeof a) == 0; }
+
+static int same_sample(const ug_judge_sample *a, const ug_judge_sample *b)
+{
+    return (a->input == NULL) == (b->input == NULL) && (a->input == NULL || ug_batch_same(a->input, b->input)) &&
+           a->output == b->output && a->row == b->row && a->col == b->col && a->reduced == b->reduced &&
+           same_d(a->computed, b->computed) && same_d(a->exact, b->exact) && strcmp(a->exact_hex, b->exact_hex) == 0 &&
+           same_d(a->ulp, b->ulp) && same_d(a->bound, b->bound) && same_d(a->kappa, b->kappa) && a->cls == b->cls &&
+           a->status == b->status && a->why == b->why;
+}
+
+int ug_judge_same(const ug_judge *a, const ug_judge *b)
+{
+    if (a->k != b->k || a->batches != b->batches || a->outputs != b->outputs || a->over_bound != b->over_bound ||
+        a->correct != b->correct || a->faithful != b->faithful || a->kernel_errors != b->kernel_errors ||
+        !same_d(a->max_ulp, b->max_ulp) || !same_d(a->sum_ulp, b->sum_ulp) || a->nerrs != b->nerrs)
+        return 0;
+    for (int c = 0; c < UG_CMP_CLASS_COUNT; c++)
+        if (a->cls[c] != b->cls[c])
+            return 0;
+    for (size_t i = 0; i < a->nerrs; i++)
+        if (!same_d(a->errs[i], b->errs[i]))
+            return 0;
+    return same_sample(&a->worst, &b->worst) && same_sample(&a->excess, &b->excess);
 }

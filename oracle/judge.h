@@ -46,6 +46,10 @@ void ug_expect_free(ug_expect *e);
  * reader of a value of an expect calls this first.  UG_OK, or the oracle's status. */
 ug_status ug_expect_value(const ug_expect *e, size_t i);
 
+/* mpfr_get_d_2exp(exp, value, MPFR_RNDN) of output i when its value is a nonzero number
+ * (then 1; else 0), from the fast path's enclosure when it decides it, else from the value. */
+int ug_expect_value_2exp(const ug_expect *e, size_t i, double *m, long *exp);
+
 /* ug_compare of y with output i: from the fast path's enclosure when it decides the ULP
  * error (ug_compare_lazy), else from the value (ug_expect_value).  The same result as
  * ug_compare on the MPFR oracle's answer, bit for bit. */
@@ -113,6 +117,10 @@ ug_judge_stats ug_judge_summary(const ug_judge *j);
 /* 1 when the kernel broke its claim: an output over its bound, a special-value or
  * overflow violation, or a kernel error. */
 int ug_judge_failed(const ug_judge *j);
+
+/* 1 when a and b hold bit-identical results: the same kernel, counts, every ULP error,
+ * max and sum, and the same worst and excess samples (inputs, values, exact_hex). */
+int ug_judge_same(const ug_judge *a, const ug_judge *b);
 
 /* Outputs in violation (every class but UG_CMP_OK). */
 size_t ug_judge_violations(const ug_judge *j);

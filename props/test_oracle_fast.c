@@ -39,28 +39,6 @@ static void note(tally *t, const char *what, const ug_batch *b, size_t i)
                  ug_op_name(b->op), ug_dtype_name(b->dtype), b->rows, b->n, b->first_row, i);
 }
 
-static int same_sample(const ug_judge_sample *a, const ug_judge_sample *b)
-{
-    return (a->input == NULL) == (b->input == NULL) && a->output == b->output && same_d(a->computed, b->computed) &&
-           same_d(a->exact, b->exact) && strcmp(a->exact_hex, b->exact_hex) == 0 && same_d(a->ulp, b->ulp) &&
-           same_d(a->bound, b->bound) && same_d(a->kappa, b->kappa) && a->cls == b->cls && a->status == b->status;
-}
-
-static int same_judge(const ug_judge *a, const ug_judge *b)
-{
-    if (a->batches != b->batches || a->outputs != b->outputs || a->over_bound != b->over_bound ||
-        a->correct != b->correct || a->faithful != b->faithful || a->kernel_errors != b->kernel_errors ||
-        !same_d(a->max_ulp, b->max_ulp) || !same_d(a->sum_ulp, b->sum_ulp) || a->nerrs != b->nerrs)
-        return 0;
-    for (int c = 0; c < UG_CMP_CLASS_COUNT; c++)
-        if (a->cls[c] != b->cls[c])
-            return 0;
-    for (size_t i = 0; i < a->nerrs; i++)
-        if (!same_d(a->errs[i], b->errs[i]))
-            return 0;
-    return same_sample(&a->worst, &b->worst) && same_sample(&a->excess, &b->excess);
-}
-
 /* One batch: the oracle's answers by both paths output by output, then the judge of every
  * kernel of the batch's op and dtype against each, then every lazy value filled in. */
 static void check_batch(tally *t, const ug_batch *b)
@@ -102,7 +80,7 @@ static void check_batch(tally *t, const ug_batch *b)
         ug_judge_init(&jf, kern);
         cr_expect_eq(ug_judge_batch(&jm, b, &em), UG_OK);
         cr_expect_eq(ug_judge_batch(&jf, b, &ef), UG_OK);
-        if (!same_judge(&jm, &jf) && t->bad_judge++ == 0) {
+        if (!ug_judge_same(&jm, &jf) && t->bad_judge++ == 0) {
             char what[200];
             snprintf(what, sizeof what, "judge of %s differs (max %a / %a)", kern->name, jm.max_ulp, jf.max_ulp);
             note(t, what, b, 0);
