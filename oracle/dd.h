@@ -14,6 +14,7 @@
  *                    the project compiles without contraction and without -mfma), valid
  *                    for |a|, |b| < 2^996 and |a b| >= 2^-969 or a b = 0.
  *   dd_add           JMP Algorithm 6 (AccurateDWPlusDW):   <= 3u^2 / (1 - 4u)
+ *   dd_add_dom       |y| <= |x|/2 only: <= 10u^2 (proof at the function)
  *   dd_mul           JMP Algorithm 10 (DWTimesDW1):         <= 7u^2
  *   dd_mul_d         JMP Algorithm 7  (DWTimesFP1):         <= 1.5u^2 + 4u^3
  *   dd_div           JMP Algorithm 17 (DWDivDW2):           <= 15u^2 + 56u^3
@@ -68,6 +69,16 @@ static inline dd dd_add(dd x, dd y)
     return dd_fast_two_sum(v.h, w);
 }
 
+/* x + y when |y.h| <= |x.h| / 2 (a dominant x): TwoSum of the heads, the tails added in
+ * binary64, one Fast2Sum.  The error is u|s.l + x.l| + u|s.l + x.l + y.l| (1 + u) <=
+ * 5u^2 |x| (1 + 2u) <= 10u^2 |x + y|: below DD_EPS.  (Horner steps c_k + r s.) */
+static inline dd dd_add_dom(dd x, dd y)
+{
+    dd s = dd_two_sum(x.h, y.h);
+    double t = (s.l + x.l) + y.l;
+    return dd_fast_two_sum(s.h, t);
+}
+
 static inline dd dd_neg(dd x) { return dd_make(-x.h, -x.l); }
 
 static inline dd dd_mul_d(dd x, double y)
@@ -94,5 +105,23 @@ static inline dd dd_div(dd x, dd y)
     double tl = d / y.h;
     return dd_fast_two_sum(th, tl);
 }
+
+/* The same products with an exact fma (p + e = a b exactly as well, same bounds), for
+ * functions compiled for CPUs with FMA (fast.c dispatches on __builtin_cpu_supports). */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define DD_HAVE_FMA_VARIANT 1
+__attribute__((target("fma"))) static inline dd dd_two_prod_fma(double a, double b)
+{
+    double p = a * b;
+    return dd_make(p, __builtin_fma(a, b, -p));
+}
+
+__attribute__((target("fma"))) static inline dd dd_mul_fma(dd x, dd y)
+{
+    dd c = dd_two_prod_fma(x.h, y.h);
+    double tl1 = x.h * y.l, tl2 = x.l * y.h, cl2 = tl1 + tl2, cl3 = c.l + cl2;
+    return dd_fast_two_sum(c.h, cl3);
+}
+#endif
 
 #endif

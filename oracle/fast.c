@@ -24,6 +24,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,13 +57,14 @@ void ora_fast_mismatch(void) { atomic_fetch_add(&fast_mismatch, 1); }
 
 /* ---------------------------------------------------------------- constants (§9.3) */
 
-/* From MPFR once: ln2/64 = C1 + C2 + C3 (C1 with 36 bits, so that k C1 is exact for
- * |k| < 2^17), 2^(j/64) and 1/k! as dd (each the RN of the exact value, then the RN of
+/* From MPFR once: ln2/256 = C1 + C2 + C3 (C1 with 34 bits, so that k C1 is exact for
+ * |k| < 2^19), 2^(j/256) and 1/k! as dd (each the RN of the exact value, then the RN of
  * the remainder: relative error <= 2^-106). */
 static double C1, C2, C3;
-static dd T64[64], FACT[12]; /* FACT[k] = 1/k! */
+static dd T256[256], FACT[12]; /* FACT[k] = 1/k! */
 static double FACTD[12];
 static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
+static int have_fma; /* the CPU has FMA: expm1_poly_fma */
 
 static dd dd_of(mpfr_t v, mpfr_t t)
 {
@@ -76,20 +78,20 @@ static void consts_init(void)
     mpfr_t v, t;
     mpfr_inits2(300, v, t, (mpfr_ptr)0);
     mpfr_const_log2(v, MPFR_RNDN);
-    mpfr_div_2ui(v, v, 6, MPFR_RNDN);
+    mpfr_div_2ui(v, v, 8, MPFR_RNDN);
     mpfr_set(t, v, MPFR_RNDN);
-    mpfr_prec_round(t, 36, MPFR_RNDN);
+    mpfr_prec_round(t, 34, MPFR_RNDN);
     C1 = mpfr_get_d(t, MPFR_RNDN);
     mpfr_set_prec(t, 300);
     mpfr_sub_d(v, v, C1, MPFR_RNDN);
     C2 = mpfr_get_d(v, MPFR_RNDN);
     mpfr_sub_d(v, v, C2, MPFR_RNDN);
     C3 = mpfr_get_d(v, MPFR_RNDN);
-    for (int j = 0; j < 64; j++) {
+    for (int j = 0; j < 256; j++) {
         mpfr_set_ui(v, (unsigned long)j, MPFR_RNDN);
-        mpfr_div_ui(v, v, 64, MPFR_RNDN);
+        mpfr_div_ui(v, v, 256, MPFR_RNDN);
         mpfr_exp2(v, v, MPFR_RNDN);
-        T64[j] = dd_of(v, t);
+        T256[j] = dd_of(v, t);
     }
     for (int k = 0; k < 12; k++) {
         mpfr_fac_ui(v, (unsigned long)k, MPFR_RNDN);
@@ -98,63 +100,130 @@ static void consts_init(void)
         FACTD[k] = FACT[k].h;
     }
     mpfr_clears(v, t, (mpfr_ptr)0);
+#ifdef DD_HAVE_FMA_VARIANT
+    __builtin_cpu_init();
+    have_fma = __builtin_cpu_supports("fma");
+#endif
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+/* RNE of x to an integer, |x| < 2^51, in the default rounding mode (nearbyint without
+ * its floating-point-environment save and restore). */
+static inline double round_int(double x)
+{
+    const double magic = 0x1.8p52;
+    return (x + magic) - magic;
+}
+
+/* 2^e for -1022 <= e <= 1023, exactly. */
+static inline double pow2(int e)
+{
+    union { double d; uint64_t u; } v = {.u = (uint64_t)(e + 1023) << 52};
+    return v.d;
+}
+
+/* ilogb of a finite nonzero normal double. */
+static inline int exp_of(double x)
+{
+    union { double d; uint64_t u; } v = {.d = x};
+    return (int)((v.u >> 52) & 0x7ff) - 1023;
 }
 
 /* ---------------------------------------------------------------- exp, expm1, log (§9.3) */
 
-/* e^r - 1 for |r.h| <= 2^-7.5: relative error <= 2^-100.5 (§9.3). */
+/* e^r - 1 for |r.h| <= 2^-9.5: relative error <= 2^-100.9 (§9.3). */
+static dd expm1_poly_plain(dd r)
+{
+    double q = FACTD[10];
+    for (int k = 9; k >= 6; k--)
+        q = FACTD[k] + r.h * q;       /* terms r^6/6! ... : below 2^-66, in binary64 */
+    dd s = dd_make(q, 0.0);
+    for (int k = 5; k >= 1; k--)
+        s = dd_add_dom(FACT[k], dd_mul(r, s)); /* |r s| < 2^-9.5 c_k / (k + 1) */
+    return dd_mul(r, s);
+}
+
+#ifdef DD_HAVE_FMA_VARIANT
+/* The same polynomial, the same operations, with the products by fma (dd.h). */
+__attribute__((target("fma"))) static dd expm1_poly_fma(dd r)
+{
+    double q = FACTD[10];
+    for (int k = 9; k >= 6; k--)
+        q = FACTD[k] + r.h * q;
+    dd s = dd_make(q, 0.0);
+    for (int k = 5; k >= 1; k--)
+        s = dd_add_dom(FACT[k], dd_mul_fma(r, s));
+    return dd_mul_fma(r, s);
+}
+#endif
+
 static dd expm1_poly(dd r)
 {
-    double q = FACTD[11];
-    for (int k = 10; k >= 7; k--)
-        q = FACTD[k] + r.h * q;       /* terms r^7/7! ... : below 2^-64, in binary64 */
-    dd s = dd_make(q, 0.0);
-    for (int k = 6; k >= 1; k--)
-        s = dd_add(FACT[k], dd_mul(r, s));
-    return dd_mul(r, s);
+#ifdef DD_HAVE_FMA_VARIANT
+    if (have_fma)
+        return expm1_poly_fma(r);
+#endif
+    return expm1_poly_plain(r);
 }
 
 /* Relative error bound of fast_exp, as a double (§9.3). */
 #define EPS_EXP 0x1p-101
 
 /* e^a for a dd a with -640 <= a.h <= 64: relative error <= EPS_EXP.  Reduction
- * a = k ln2/64 + r, |r| <= ln2/128 + 2^-40, r to 2^-109 absolute; e^a = 2^(k/64) e^r. */
+ * a = k ln2/256 + r, |r| <= ln2/512 + 2^-40, r to 3 (2^-102) |r|; e^a = 2^(k/256) e^r.
+ * FAST_EXP_BODY is the body, instantiated with Dekker's products (fast_exp_plain) and
+ * with fma products (fast_exp_fma): the same operations, the same bounds (dd.h). */
+#define FAST_EXP_BODY(POLY, TWO_PROD, MUL)                                                   \
+    double kd = round_int(a.h * (256.0 / 0.6931471805599453));                             \
+    int k = (int)kd;                                                                       \
+    /* k C1 is exact (<= 53 bits), a.h - k C1 exact as a TwoSum, k C2 exact as a product; \
+     * the additions are of numbers of r's size: 3 (2^-102) |r| (§9.3) */                  \
+    dd r = dd_two_sum(a.h, -kd * C1);                                                      \
+    if (a.l != 0)                                                                          \
+        r = dd_add(r, dd_make(a.l, 0.0));                                                  \
+    r = dd_add(r, dd_neg(TWO_PROD(kd, C2)));                                               \
+    r = dd_add(r, dd_make(-kd * C3, 0.0));                                                 \
+    dd e = dd_add_dom(dd_make(1.0, 0.0), POLY(r)); /* |p| < 2^-9.4 */                      \
+    e = MUL(T256[k & 255], e);                                                             \
+    double sc = pow2((k - (k & 255)) / 256); /* 2^floor(k / 256): exact scaling (§9.1) */  \
+    return dd_make(e.h * sc, e.l * sc);
+
+static dd fast_exp_plain(dd a) { FAST_EXP_BODY(expm1_poly_plain, dd_two_prod, dd_mul) }
+
+#ifdef DD_HAVE_FMA_VARIANT
+__attribute__((target("fma"))) static dd fast_exp_fma(dd a) { FAST_EXP_BODY(expm1_poly_fma, dd_two_prod_fma, dd_mul_fma) }
+#endif
+
 static dd fast_exp(dd a)
 {
-    double kd = nearbyint(a.h * (64.0 / 0.6931471805599453));
-    int k = (int)kd;
-    /* k C1 is exact (<= 53 bits), a.h - k C1 exact as a TwoSum, k C2 exact as a product;
-     * the three additions are of numbers of r's size: 3 (2^-102) |r| (§9.3) */
-    dd r = dd_two_sum(a.h, -kd * C1);
-    r = dd_add(r, dd_make(a.l, 0.0));
-    r = dd_add(r, dd_neg(dd_two_prod(kd, C2)));
-    r = dd_add(r, dd_make(-kd * C3, 0.0));
-    dd e = dd_add(dd_make(1.0, 0.0), expm1_poly(r));
-    e = dd_mul(T64[k & 63], e);
-    int sh = (k - (k & 63)) / 64;              /* floor(k / 64) */
-    return dd_make(ldexp(e.h, sh), ldexp(e.l, sh));
+#ifdef DD_HAVE_FMA_VARIANT
+    if (have_fma)
+        return fast_exp_fma(a);
+#endif
+    return fast_exp_plain(a);
 }
 
-/* e^y - 1 for 0 <= y <= 64 (y a double): relative error <= 2^-92 (§9.3). */
+/* e^y - 1 for 0 <= y <= 64 (y a double): relative error <= 2^-90 (§9.3). */
 static dd fast_expm1(double y)
 {
-    if (y <= 0x1p-8)
+    if (y <= 0x1p-10)
         return expm1_poly(dd_make(y, 0.0));
     return dd_add(fast_exp(dd_make(y, 0.0)), dd_make(-1.0, 0.0));
 }
-#define EPS_EXPM1 0x1p-92
+#define EPS_EXPM1 0x1p-90
 
 /* ---------------------------------------------------------------- decisions (§9.4) */
 
 /* Every point of [h + l - err, h + l + err] rounds (RN, binary64) to h.  h normal. */
 static int rn_decided(double h, double l, double err)
 {
-    if (!(fabs(h) >= 0x1p-1000 && fabs(h) <= 0x1p1000) || !(err >= 0))
+    if (!(fabs(h) >= 0x1p-960 && fabs(h) <= 0x1p1000) || !(err >= 0))
         return 0;
     double a = fabs(h), lp = h < 0 ? -l : l;
-    int e = ilogb(a);
-    double ulp = ldexp(1.0, e - 52);
-    double half_up = ulp / 2, half_dn = a == ldexp(1.0, e) ? ulp / 4 : ulp / 2;
+    int e = exp_of(a);
+    double ulp = pow2(e - 52);
+    double half_up = ulp / 2, half_dn = a == pow2(e) ? ulp / 4 : ulp / 2;
     return half_up - lp > 2 * err && half_dn + lp > 2 * err;
 }
 
@@ -163,28 +232,28 @@ static double rne_dt(double x, int p, int emin)
 {
     if (x == 0)
         return x;
-    int e = ilogb(x);
-    int q = (e > emin ? e : emin) - p + 1;
-    return ldexp(nearbyint(ldexp(x, -q)), q);
+    int e = exp_of(x);
+    int q = (e > emin ? e : emin) - p + 1; /* -149 <= q <= 100: the scalings are exact */
+    return round_int(x * pow2(-q)) * pow2(q);
 }
 
 /* v in [h + l - err, h + l + err], |h| in [2^-900, 2^100], v of h's sign: set out->rounded
  * to RNE_dt(v) and return 1 when no rounding boundary lies in that interval. */
 static int decide_rounded(double h, double l, double err, ug_dtype dt, ug_exact *out)
 {
-    int p = ug_dtype_precision(dt), emin = ug_dtype_emin(dt);
+    int p = dt == UG_BF16 ? 8 : 24, emin = -126; /* f32 and bf16 (ora_fast_supported) */
     double a = fabs(h), lp = h < 0 ? -l : l;
     if (!(fabs(l) + 2 * err < a / 2))
         return 0;
     double c = rne_dt(a, p, emin), mid_up, mid_dn;
     if (c == 0) {
-        mid_up = ldexp(1.0, emin - p);  /* half the smallest subnormal (ties to 0) */
+        mid_up = pow2(emin - p);        /* half the smallest subnormal (ties to 0) */
         mid_dn = -1;                    /* v has h's sign: no boundary below        */
     } else {
-        int e = ilogb(c);
+        int e = exp_of(c);
         int q = (e > emin ? e : emin) - p + 1;
-        double ulp_dn = (c == ldexp(1.0, e) && e > emin) ? ldexp(1.0, q - 1) : ldexp(1.0, q);
-        mid_up = c + ldexp(1.0, q - 1);
+        double ulp_dn = (c == pow2(e) && e > emin) ? pow2(q - 1) : pow2(q);
+        mid_up = c + pow2(q - 1);
         mid_dn = c - ulp_dn / 2;
     }
     if (!((mid_up - a) - lp > 2 * err))
@@ -198,8 +267,8 @@ static int decide_rounded(double h, double l, double err, ug_dtype dt, ug_exact 
 /* Set out's value: exactly vhi when RN_128(v) = vhi provably, lazy otherwise (§9.4). */
 static void set_value(double h, double l, double err, ug_exact *out)
 {
-    int e = ilogb(h);
-    if ((fabs(l) + err) * (1 + 0x1p-50) < ldexp(1.0, e - 129)) {
+    int e = exp_of(h);
+    if ((fabs(l) + err) * (1 + 0x1p-50) < pow2(e - 129)) {
         mpfr_set_d(out->value, h, MPFR_RNDN);
         out->lazy = 0;
         return;
@@ -297,7 +366,7 @@ typedef struct fast_ctx {
     double *x;
     dd *a;      /* a_j = x_j - m, exact                          */
     dd *E;      /* e^(a_j) for the tail (softmax), else unused   */
-    double *ek; /* relative error bound of E[j] (EPS_EXP)        */
+    double *sk; /* cond.c's tail probability exp(a_j)/Sd, binary64 */
 } fast_ctx;
 
 /* Row quantities, mirrored from row.c / cond.c. */
@@ -431,6 +500,7 @@ static int fast_cond_init(fast_ctx *c, fast_row *r)
         if (!(a > -700))
             return 0;
         double s = exp(a) / Sd; /* cond.c's tail_prob: the same binary64 expression */
+        c->sk[j] = s;
         double u = kmul(s, fabs(v), &bad);
         Wtail = kadd(Wtail, u, &bad);
     }
@@ -454,7 +524,7 @@ static double fast_cond_u(fast_ctx *c, fast_row *r, size_t i, int *bad)
         t = kdiv(t, r->S53, bad);
         t = kadd(t, r->Wtail, bad);
     } else {
-        s = exp(v - r->m) / r->S53;
+        s = c->sk[i];           /* exp(x_i - m) / Sd, as fast_cond_init computed it */
         om = 1.0 - s;
         t = kmul(s, ax, bad);
         t = kadd(r->Wmax, -t, bad);
@@ -578,17 +648,19 @@ ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *ou
     c.x = malloc(n * sizeof *c.x);
     c.a = malloc(n * sizeof *c.a);
     c.E = malloc(n * sizeof *c.E);
-    if (c.x == NULL || c.a == NULL || c.E == NULL) {
-        free(c.x), free(c.a), free(c.E);
+    c.sk = malloc(n * sizeof *c.sk);
+    if (c.x == NULL || c.a == NULL || c.E == NULL || c.sk == NULL) {
+        free(c.x), free(c.a), free(c.E), free(c.sk);
         return ora_fail_nomem(n);
     }
     ug_status s = UG_OK;
     for (size_t row = 0; row < p->rows && s == UG_OK; row++) {
         for (size_t j = 0; j < n; j++)
-            c.x[j] = ug_load(dt, p->x, row * n + j);
+            c.x[j] = dt == UG_F32 ? (double)((const float *)p->x)[row * n + j] /* exact */
+                                  : ug_load(dt, p->x, row * n + j);
         if (!fast_row_eval(&c, out + row * n))
             s = ora_mpfr_rows(op, dt, p, out, row, 1);
     }
-    free(c.x), free(c.a), free(c.E);
+    free(c.x), free(c.a), free(c.E), free(c.sk);
     return s;
 }

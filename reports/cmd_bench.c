@@ -7,7 +7,8 @@
  * GB/s counts the bytes of the logits (and labels) read and the outputs written once.
  * --oracle times the oracle on the same batches instead: softmax and log_softmax in f32, bf16
  * and f64, 64 rows of n = 16 and 4 rows of n = 1024 unless --shape is given, each with the
- * certified fast path (oracle/fast.c) and with the MPFR-only path, alternately in one run.  Kernels this CPU cannot run
+ * certified fast path (oracle/fast.c) and with the MPFR-only path, alternately in one run,
+ * in thread CPU time (a loaded machine's other jobs do not count).  Kernels this CPU cannot run
  * (ug_kernel_available) are skipped with a message.
  *
  * oneDNN: when libdnnl-dev was found at configure time (UG_HAVE_DNNL, reports/CMakeLists.txt),
@@ -123,8 +124,18 @@ static double time_kernel(const ug_kernel *k, const ug_problem *p, int repeat)
     return t[repeat / 2] / (double)(p->rows * p->n);
 }
 
-/* Median ns per element of ug_oracle_eval_lazy with the fast path on and off (figure[0],
- * figure[1]), the two timed alternately on the same batch; -1 when a call fails. */
+/* CPU time of this thread: the oracle's figures are CPU ns, so that a loaded machine
+ * (other jobs taking the cores) does not enter them. */
+static double cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* Median CPU ns per element of ug_oracle_eval_lazy with the fast path on and off
+ * (figure[0], figure[1]), the two timed alternately on the same batch; -1 when a call
+ * fails. */
 static void time_oracle(ug_op op, ug_dtype dt, const ug_problem *p, int repeat, double figure[2])
 {
     double t[2][64];
@@ -143,9 +154,9 @@ static void time_oracle(ug_op op, ug_dtype dt, const ug_problem *p, int repeat, 
     for (int i = 0; i < repeat; i++)
         for (int path = 0; path < 2; path++) {
             ug_oracle_set_fast(path == 0);
-            double t0 = now_ns();
+            double t0 = cpu_ns();
             ug_oracle_eval_lazy(op, dt, p, e);
-            t[path][i] = now_ns() - t0;
+            t[path][i] = cpu_ns() - t0;
         }
     ug_oracle_set_fast(was);
     ug_exact_free(e, count);
@@ -307,7 +318,7 @@ static void bench_oracle(const char *cmd, const shape *shapes, size_t nshapes, i
     static const ug_dtype dts[3] = {UG_F32, UG_BF16, UG_F64};
     static const ug_op ops[2] = {UG_OP_SOFTMAX, UG_OP_LOG_SOFTMAX};
     printf("# oracle: certified fast path (ug_oracle_eval_lazy) and MPFR-only path (UG_ORACLE=mpfr),\n"
-           "# timed alternately on the same batch in this run; speedup = mpfr / fast\n");
+           "# timed alternately on the same batch in this run (thread CPU time); speedup = mpfr / fast\n");
     for (size_t o = 0; o < 2; o++)
         for (size_t d = 0; d < 3; d++)
             for (size_t i = 0; i < nshapes; i++) {
