@@ -132,30 +132,22 @@ static inline int exp_of(double x)
 
 /* ---------------------------------------------------------------- exp, expm1, log (§9.3) */
 
-/* e^r - 1 for |r.h| <= 2^-9.5: relative error <= 2^-100.9 (§9.3). */
-static dd expm1_poly_plain(dd r)
-{
-    double q = FACTD[10];
-    for (int k = 9; k >= 6; k--)
-        q = FACTD[k] + r.h * q;       /* terms r^6/6! ... : below 2^-66, in binary64 */
-    dd s = dd_make(q, 0.0);
-    for (int k = 5; k >= 1; k--)
-        s = dd_add_dom(FACT[k], dd_mul(r, s)); /* |r s| < 2^-9.5 c_k / (k + 1) */
-    return dd_mul(r, s);
-}
+/* e^r - 1 for |r.h| <= 2^-9.5: relative error <= 2^-100.9 (§9.3).  Terms r^6/6! ...
+ * (below 2^-66) in binary64, terms 1 ... 5 by dd Horner; instantiated with Dekker's
+ * products and with fma products, like FAST_EXP_BODY below. */
+#define EXPM1_POLY_BODY(MUL)                                                                 \
+    double q = FACTD[10];                                                                  \
+    for (int k = 9; k >= 6; k--)                                                           \
+        q = FACTD[k] + r.h * q;                                                            \
+    dd s = dd_make(q, 0.0);                                                                \
+    for (int k = 5; k >= 1; k--)                                                           \
+        s = dd_add_dom(FACT[k], MUL(r, s)); /* |r s| < 2^-9.5 c_k / (k + 1) */             \
+    return MUL(r, s);
+
+static dd expm1_poly_plain(dd r) { EXPM1_POLY_BODY(dd_mul) }
 
 #ifdef DD_HAVE_FMA_VARIANT
-/* The same polynomial, the same operations, with the products by fma (dd.h). */
-__attribute__((target("fma"))) static dd expm1_poly_fma(dd r)
-{
-    double q = FACTD[10];
-    for (int k = 9; k >= 6; k--)
-        q = FACTD[k] + r.h * q;
-    dd s = dd_make(q, 0.0);
-    for (int k = 5; k >= 1; k--)
-        s = dd_add_dom(FACT[k], dd_mul_fma(r, s));
-    return dd_mul_fma(r, s);
-}
+__attribute__((target("fma"))) static dd expm1_poly_fma(dd r) { EXPM1_POLY_BODY(dd_mul_fma) }
 #endif
 
 static dd expm1_poly(dd r)

@@ -117,12 +117,13 @@ static ug_status sample_take(ug_judge_sample *s, const ug_batch *b, const ug_exp
     if (s->input == NULL)
         return UG_ERR_NOMEM;
     const ug_exact *x = &e->exact[i];
-    ug_status vs = ug_expect_value(e, i);
-    if (vs != UG_OK)
-        return vs;
     s->computed = y;
     s->exact = x->rounded;
-    mpfr_snprintf(s->exact_hex, sizeof s->exact_hex, "%Ra", x->value);
+    /* a lazy value (a row of a softmax-like op): exact_hex is made from the sample's own
+     * input when it is read (ug_judge_resolve), not for every sample taken */
+    s->hex_pending = x->lazy;
+    if (!x->lazy)
+        mpfr_snprintf(s->exact_hex, sizeof s->exact_hex, "%Ra", x->value);
     s->ulp = c.ulp;
     s->bound = bound;
     s->kappa = x->kappa;
@@ -294,7 +295,41 @@ static ug_status judge_against(ug_judge *j, const ug_batch *b, const ug_expect *
     return st;
 }
 
+/* exact_hex of a sample whose value was lazy: the MPFR oracle on its input (one row of a
+ * softmax-like op; the output is at col). */
+static ug_status sample_resolve(ug_judge_sample *s)
+{
+    if (!s->hex_pending || s->input == NULL)
+        return UG_OK;
+    const ug_batch *b = s->input;
+    size_t count = ug_output_count(b->op, b->rows, b->n, UG_RED_NONE);
+    ug_exact *e = ug_exact_new(count);
+    if (e == NULL)
+        return UG_ERR_NOMEM;
+    char y;
+    ug_problem p = ug_batch_problem(b, UG_RED_NONE, &y);
+    ug_status st = ug_oracle_eval(b->op, b->dtype, &p, e);
+    if (st == UG_OK) {
+        mpfr_snprintf(s->exact_hex, sizeof s->exact_hex, "%Ra", e[s->col].value);
+        s->hex_pending = 0;
+    }
+    ug_exact_free(e, count);
+    return st;
+}
+
+ug_status ug_judge_resolve(ug_judge *j)
+{
+    ug_status st = sample_resolve(&j->worst);
+    return st != UG_OK ? st : sample_resolve(&j->excess);
+}
+
 ug_status ug_judge_batch(ug_judge *j, const ug_batch *b, const ug_expect *e)
+{
+    ug_status st = ug_judge_batch_defer(j, b, e);
+    return st != UG_OK ? st : ug_judge_resolve(j);
+}
+
+ug_status ug_judge_batch_defer(ug_judge *j, const ug_batch *b, const ug_expect *e)
 {
     if (b->op != j->k->op || b->dtype != j->k->dtype || (e != NULL && e->batch != b))
         return UG_ERR_ARG;
@@ -314,8 +349,8 @@ ug_status ug_judge_list(ug_judge *j, const ug_batch_list *l, const ug_expect *e)
 {
     ug_status st = UG_OK;
     for (size_t i = 0; st == UG_OK && i < l->count; i++)
-        st = ug_judge_batch(j, l->items[i], e != NULL ? &e[i] : NULL);
-    return st;
+        st = ug_judge_batch_defer(j, l->items[i], e != NULL ? &e[i] : NULL);
+    return st != UG_OK ? st : ug_judge_resolve(j);
 }
 
 /* ---------------------------------------------------------------- statistics */
@@ -381,7 +416,7 @@ static int same_sample(const ug_judge_sample *a, const ug_judge_sample *b)
            a->output == b->output && a->row == b->row && a->col == b->col && a->reduced == b->reduced &&
            same_d(a->computed, b->computed) && same_d(a->exact, b->exact) && strcmp(a->exact_hex, b->exact_hex) == 0 &&
            same_d(a->ulp, b->ulp) && same_d(a->bound, b->bound) && same_d(a->kappa, b->kappa) && a->cls == b->cls &&
-           a->status == b->status && a->why == b->why;
+           a->status == b->status && a->why == b->why && a->hex_pending == b->hex_pending;
 }
 
 int ug_judge_same(const ug_judge *a, const ug_judge *b)

@@ -65,7 +65,9 @@ typedef struct ug_judge_sample {
     int reduced;         /* a sum or mean over every row of the batch                 */
     double computed;     /* the kernel's value (a dtype value, exactly)               */
     double exact;        /* the correctly rounded value                               */
-    char exact_hex[80];  /* the unrounded exact value, %Ra at UG_ORACLE_PREC bits      */
+    char exact_hex[80];  /* the unrounded exact value, %Ra at UG_ORACLE_PREC bits;
+                            "" while hex_pending (ug_judge_batch_defer)                */
+    int hex_pending;     /* exact_hex not made yet: ug_judge_resolve makes it          */
     double ulp;          /* ULP error (+inf for a violation)                          */
     double bound;        /* ug_bound_at(k, n, kappa)                                  */
     double kappa;
@@ -107,6 +109,14 @@ void ug_judge_free(ug_judge *j);
  * status when it refused b (a bad batch, not the kernel's fault; nothing judged);
  * UG_ERR_NOMEM. */
 ug_status ug_judge_batch(ug_judge *j, const ug_batch *b, const ug_expect *e);
+
+/* As ug_judge_batch, but the samples' exact_hex may be left pending (hex_pending) when
+ * the oracle's value was lazy: a caller judging many small batches (the fuzzers) calls
+ * ug_judge_resolve only before it reads exact_hex.  ug_judge_batch and ug_judge_list
+ * resolve before they return. */
+ug_status ug_judge_batch_defer(ug_judge *j, const ug_batch *b, const ug_expect *e);
+/* Make the pending exact_hex of j's samples (the MPFR oracle on the sample's input). */
+ug_status ug_judge_resolve(ug_judge *j);
 
 /* Every batch of l, with e[i] for l->items[i] (e NULL: computed here). */
 ug_status ug_judge_list(ug_judge *j, const ug_batch_list *l, const ug_expect *e);
