@@ -138,13 +138,12 @@ void ug_fuzz_feed_thresholds(const ug_batch *b)
 
 /* ---------------------------------------------------------------- outputs */
 
-/* o0 and o1 of one nonzero finite exact value v (feedback.h). */
-static void hit_output(size_t base, ug_dtype dt, mpfr_srcptr v)
+/* o0 and o1 of one nonzero finite exact value v = m 2^e, m = +-[1/2, 1) (feedback.h). */
+static void hit_output(size_t base, ug_dtype dt, double m, long e)
 {
     int p = ug_dtype_precision(dt);
     long emax = dt == UG_F64 ? 1023 : 127, emin_sub = ug_dtype_emin(dt) - p + 1;
-    mpfr_exp_t e;
-    double m = fabs(mpfr_get_d_2exp(&e, v, MPFR_RNDN)); /* |v| = m 2^e, m in [1/2, 1) */
+    m = fabs(m); /* |v| = m 2^e, m in [1/2, 1) */
     long k = (long)e - emax;
     double ratio = k < -80 ? 0 : k > 80 ? INFINITY : ldexp(m, (int)k) / (2 - ldexp(1, -p));
     hit_distance(base, 0, ratio - 1);
@@ -157,8 +156,9 @@ void ug_fuzz_feed_outputs(const ug_batch *b, const ug_expect *e)
     size_t cell = (size_t)b->op * UG_DTYPE_COUNT + (size_t)b->dtype;
     size_t base = UG_FB_OUT_BASE + cell * UG_FB_PER_OUT;
     for (size_t i = 0; e->exact != NULL && i < e->count; i++) {
-        mpfr_srcptr v = e->exact[i].value;
-        if (mpfr_number_p(v) && !mpfr_zero_p(v))
-            hit_output(base, b->dtype, v);
+        double m;
+        long ex;
+        if (ug_expect_value_2exp(e, i, &m, &ex)) /* the value may be lazy (oracle.h) */
+            hit_output(base, b->dtype, m, ex);
     }
 }

@@ -169,8 +169,10 @@ typedef struct trial {
 } trial;
 
 /* A broken claim: stop, or under a probe record it and go on. */
-static void stop(const trial *tr, const ug_judge *j, size_t ki)
+static void stop(const trial *tr, ug_judge *j, size_t ki)
 {
+    if (ug_judge_resolve(j) != UG_OK) /* the samples' exact values (judge.h) */
+        abort();
     if (tr->stats == NULL || !tr->stats->probe)
         ug_fuzz_stop_kernel(tr->t, tr->cfg, tr->c, tr->e, j, tr->data, tr->size);
     if (tr->stats->failed++ == 0)
@@ -184,7 +186,7 @@ static int judge_kernel(const trial *tr, size_t ki, ug_fuzz_measure *m)
     const ug_kernel *k = ug_kernel_at(ki);
     ug_judge j;
     ug_judge_init(&j, k);
-    if (ug_judge_batch(&j, tr->c->b, tr->e) != UG_OK)
+    if (ug_judge_batch_defer(&j, tr->c->b, tr->e) != UG_OK)
         abort(); /* out of memory: the oracle already accepted the batch */
     *m = ug_fuzz_measure_judge(&j, tr->e, tr->c->b->n);
     if (tr->cfg->guide != UG_GUIDE_COVERAGE)

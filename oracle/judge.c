@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "judge.h"
+#include "ora_internal.h"
 
 enum { GUARD_BYTES = 64 };       /* checked after the outputs: a kernel must not write there */
 static const unsigned char FILL = 0xff; /* y before the call: NaN in every dtype     */
@@ -19,12 +20,47 @@ ug_status ug_expect_init(ug_expect *e, const ug_batch *b, ug_reduction red)
         return e->status = UG_ERR_NOMEM;
     char y; /* the oracle ignores y, but a problem without one is invalid */
     ug_problem p = ug_batch_problem(b, red, &y);
-    e->status = ug_oracle_eval(b->op, b->dtype, &p, e->exact);
+    e->status = ug_oracle_eval_lazy(b->op, b->dtype, &p, e->exact);
     if (e->status != UG_OK) {
         ug_exact_free(e->exact, e->count);
         e->exact = NULL;
     }
     return e->status;
+}
+
+ug_status ug_expect_value(const ug_expect *e, size_t i)
+{
+    if (e->exact == NULL || i >= e->count)
+        return UG_ERR_ARG;
+    if (!e->exact[i].lazy)
+        return UG_OK;
+    char y;
+    ug_problem p = ug_batch_problem(e->batch, e->red, &y);
+    return ug_oracle_value(e->batch->op, e->batch->dtype, &p, e->exact, i);
+}
+
+ug_cmp ug_expect_compare(const ug_expect *e, size_t i, double y)
+{
+    const ug_exact *x = &e->exact[i];
+    ug_cmp c;
+    if (x->lazy && ug_compare_lazy(e->batch->dtype, y, x, &c))
+        return c;
+    if (ug_expect_value(e, i) != UG_OK) /* out of memory only: the row was valid */
+        return (ug_cmp){UG_CMP_OK, NAN};
+    return ug_compare(e->batch->dtype, y, x);
+}
+
+int ug_expect_value_2exp(const ug_expect *e, size_t i, double *m, long *exp)
+{
+    const ug_exact *x = &e->exact[i];
+    if (!x->lazy || !ora_fast_d2exp(x, m, exp)) {
+        if (ug_expect_value(e, i) != UG_OK || !mpfr_number_p(x->value) || mpfr_zero_p(x->value))
+            return 0;
+        mpfr_exp_t ex;
+        *m = mpfr_get_d_2exp(&ex, x->value, MPFR_RNDN);
+        *exp = (long)ex;
+    }
+    return 1;
 }
 
 void ug_expect_free(ug_expect *e)
@@ -83,7 +119,11 @@ static ug_status sample_take(ug_judge_sample *s, const ug_batch *b, const ug_exp
     const ug_exact *x = &e->exact[i];
     s->computed = y;
     s->exact = x->rounded;
-    mpfr_snprintf(s->exact_hex, sizeof s->exact_hex, "%Ra", x->value);
+    /* a lazy value (a row of a softmax-like op): exact_hex is made from the sample's own
+     * input when it is read (ug_judge_resolve), not for every sample taken */
+    s->hex_pending = x->lazy;
+    if (!x->lazy)
+        mpfr_snprintf(s->exact_hex, sizeof s->exact_hex, "%Ra", x->value);
     s->ulp = c.ulp;
     s->bound = bound;
     s->kappa = x->kappa;
@@ -151,7 +191,7 @@ static int more_excess(const ug_judge_sample *s, ug_cmp c, double bound)
 
 static ug_status judge_output(ug_judge *j, const ug_batch *b, const ug_expect *e, size_t i, double y)
 {
-    ug_cmp c = ug_compare(b->dtype, y, &e->exact[i]);
+    ug_cmp c = ug_expect_compare(e, i, y);
     double ulp = isnan(c.ulp) ? INFINITY : c.ulp;
     double bound = ug_bound_at(j->k, b->n, e->exact[i].kappa);
     ug_status st = keep_error(j, ulp);
@@ -255,7 +295,41 @@ static ug_status judge_against(ug_judge *j, const ug_batch *b, const ug_expect *
     return st;
 }
 
+/* exact_hex of a sample whose value was lazy: the MPFR oracle on its input (one row of a
+ * softmax-like op; the output is at col). */
+static ug_status sample_resolve(ug_judge_sample *s)
+{
+    if (!s->hex_pending || s->input == NULL)
+        return UG_OK;
+    const ug_batch *b = s->input;
+    size_t count = ug_output_count(b->op, b->rows, b->n, UG_RED_NONE);
+    ug_exact *e = ug_exact_new(count);
+    if (e == NULL)
+        return UG_ERR_NOMEM;
+    char y;
+    ug_problem p = ug_batch_problem(b, UG_RED_NONE, &y);
+    ug_status st = ug_oracle_eval(b->op, b->dtype, &p, e);
+    if (st == UG_OK) {
+        mpfr_snprintf(s->exact_hex, sizeof s->exact_hex, "%Ra", e[s->col].value);
+        s->hex_pending = 0;
+    }
+    ug_exact_free(e, count);
+    return st;
+}
+
+ug_status ug_judge_resolve(ug_judge *j)
+{
+    ug_status st = sample_resolve(&j->worst);
+    return st != UG_OK ? st : sample_resolve(&j->excess);
+}
+
 ug_status ug_judge_batch(ug_judge *j, const ug_batch *b, const ug_expect *e)
+{
+    ug_status st = ug_judge_batch_defer(j, b, e);
+    return st != UG_OK ? st : ug_judge_resolve(j);
+}
+
+ug_status ug_judge_batch_defer(ug_judge *j, const ug_batch *b, const ug_expect *e)
 {
     if (b->op != j->k->op || b->dtype != j->k->dtype || (e != NULL && e->batch != b))
         return UG_ERR_ARG;
@@ -275,8 +349,8 @@ ug_status ug_judge_list(ug_judge *j, const ug_batch_list *l, const ug_expect *e)
 {
     ug_status st = UG_OK;
     for (size_t i = 0; st == UG_OK && i < l->count; i++)
-        st = ug_judge_batch(j, l->items[i], e != NULL ? &e[i] : NULL);
-    return st;
+        st = ug_judge_batch_defer(j, l->items[i], e != NULL ? &e[i] : NULL);
+    return st != UG_OK ? st : ug_judge_resolve(j);
 }
 
 /* ---------------------------------------------------------------- statistics */
@@ -330,4 +404,32 @@ size_t ug_judge_violations(const ug_judge *j)
 int ug_judge_failed(const ug_judge *j)
 {
     return j->over_bound > 0 || ug_judge_violations(j) > 0 || j->kernel_errors > 0;
+}
+
+/* ---------------------------------------------------------------- identity */
+
+static int same_d(double a, double b) { return isnan(a) ? isnan(b) : memcmp(&a, &b, sizeof a) == 0; }
+
+static int same_sample(const ug_judge_sample *a, const ug_judge_sample *b)
+{
+    return (a->input == NULL) == (b->input == NULL) && (a->input == NULL || ug_batch_same(a->input, b->input)) &&
+           a->output == b->output && a->row == b->row && a->col == b->col && a->reduced == b->reduced &&
+           same_d(a->computed, b->computed) && same_d(a->exact, b->exact) && strcmp(a->exact_hex, b->exact_hex) == 0 &&
+           same_d(a->ulp, b->ulp) && same_d(a->bound, b->bound) && same_d(a->kappa, b->kappa) && a->cls == b->cls &&
+           a->status == b->status && a->why == b->why && a->hex_pending == b->hex_pending;
+}
+
+int ug_judge_same(const ug_judge *a, const ug_judge *b)
+{
+    if (a->k != b->k || a->batches != b->batches || a->outputs != b->outputs || a->over_bound != b->over_bound ||
+        a->correct != b->correct || a->faithful != b->faithful || a->kernel_errors != b->kernel_errors ||
+        !same_d(a->max_ulp, b->max_ulp) || !same_d(a->sum_ulp, b->sum_ulp) || a->nerrs != b->nerrs)
+        return 0;
+    for (int c = 0; c < UG_CMP_CLASS_COUNT; c++)
+        if (a->cls[c] != b->cls[c])
+            return 0;
+    for (size_t i = 0; i < a->nerrs; i++)
+        if (!same_d(a->errs[i], b->errs[i]))
+            return 0;
+    return same_sample(&a->worst, &b->worst) && same_sample(&a->excess, &b->excess);
 }

@@ -37,9 +37,23 @@ typedef struct ug_expect {
     ug_status status;  /* the oracle's status (UG_OK for every valid batch)       */
 } ug_expect;
 
-/* Evaluate the oracle on b with reduction red.  Returns e->status, or UG_ERR_NOMEM. */
+/* Evaluate the oracle on b with reduction red (ug_oracle_eval_lazy: values may be lazy).
+ * Returns e->status, or UG_ERR_NOMEM. */
 ug_status ug_expect_init(ug_expect *e, const ug_batch *b, ug_reduction red);
 void ug_expect_free(ug_expect *e);
+
+/* Make e->exact[i].value available (computed by the MPFR oracle if it was lazy); every
+ * reader of a value of an expect calls this first.  UG_OK, or the oracle's status. */
+ug_status ug_expect_value(const ug_expect *e, size_t i);
+
+/* mpfr_get_d_2exp(exp, value, MPFR_RNDN) of output i when its value is a nonzero number
+ * (then 1; else 0), from the fast path's enclosure when it decides it, else from the value. */
+int ug_expect_value_2exp(const ug_expect *e, size_t i, double *m, long *exp);
+
+/* ug_compare of y with output i: from the fast path's enclosure when it decides the ULP
+ * error (ug_compare_lazy), else from the value (ug_expect_value).  The same result as
+ * ug_compare on the MPFR oracle's answer, bit for bit. */
+ug_cmp ug_expect_compare(const ug_expect *e, size_t i, double y);
 
 /* One judged output and the input it came from: enough to print it and replay it. */
 typedef struct ug_judge_sample {
@@ -51,7 +65,9 @@ typedef struct ug_judge_sample {
     int reduced;         /* a sum or mean over every row of the batch                 */
     double computed;     /* the kernel's value (a dtype value, exactly)               */
     double exact;        /* the correctly rounded value                               */
-    char exact_hex[80];  /* the unrounded exact value, %Ra at UG_ORACLE_PREC bits      */
+    char exact_hex[80];  /* the unrounded exact value, %Ra at UG_ORACLE_PREC bits;
+                            "" while hex_pending (ug_judge_batch_defer)                */
+    int hex_pending;     /* exact_hex not made yet: ug_judge_resolve makes it          */
     double ulp;          /* ULP error (+inf for a violation)                          */
     double bound;        /* ug_bound_at(k, n, kappa)                                  */
     double kappa;
@@ -94,6 +110,14 @@ void ug_judge_free(ug_judge *j);
  * UG_ERR_NOMEM. */
 ug_status ug_judge_batch(ug_judge *j, const ug_batch *b, const ug_expect *e);
 
+/* As ug_judge_batch, but the samples' exact_hex may be left pending (hex_pending) when
+ * the oracle's value was lazy: a caller judging many small batches (the fuzzers) calls
+ * ug_judge_resolve only before it reads exact_hex.  ug_judge_batch and ug_judge_list
+ * resolve before they return. */
+ug_status ug_judge_batch_defer(ug_judge *j, const ug_batch *b, const ug_expect *e);
+/* Make the pending exact_hex of j's samples (the MPFR oracle on the sample's input). */
+ug_status ug_judge_resolve(ug_judge *j);
+
 /* Every batch of l, with e[i] for l->items[i] (e NULL: computed here). */
 ug_status ug_judge_list(ug_judge *j, const ug_batch_list *l, const ug_expect *e);
 
@@ -103,6 +127,10 @@ ug_judge_stats ug_judge_summary(const ug_judge *j);
 /* 1 when the kernel broke its claim: an output over its bound, a special-value or
  * overflow violation, or a kernel error. */
 int ug_judge_failed(const ug_judge *j);
+
+/* 1 when a and b hold bit-identical results: the same kernel, counts, every ULP error,
+ * max and sum, and the same worst and excess samples (inputs, values, exact_hex). */
+int ug_judge_same(const ug_judge *a, const ug_judge *b);
 
 /* Outputs in violation (every class but UG_CMP_OK). */
 size_t ug_judge_violations(const ug_judge *j);

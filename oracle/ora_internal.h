@@ -173,6 +173,20 @@ ug_status ora_eval_softmax_like(ug_op op, ug_dtype dt, const ug_problem *p, ug_e
 ug_status ora_eval_row_loss(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out);
 ug_status ora_eval_bce(ug_dtype dt, const ug_problem *p, ug_exact *out);
 
+/* ---- the fast path (fast.c, ANALYSIS.md §9) ---------------------------------- */
+
+int ora_fast_supported(ug_op op, ug_dtype dt);
+/* p validated, MPFR's exponent range as the caller's: every row, fast or MPFR. */
+ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out);
+/* The ULP error of y against a lazy e, as ug_compare would compute it from e's value:
+ * 1 and *ulp set when the enclosure decides it, 0 otherwise. */
+int ora_fast_ulp(ug_dtype dt, double y, const ug_exact *e, double *ulp);
+/* mpfr_get_d_2exp(exp, value, MPFR_RNDN) of a lazy e, from its enclosure: 1 when decided. */
+int ora_fast_d2exp(const ug_exact *e, double *m, long *exp);
+void ora_fast_mismatch(void);
+/* Rows [row, row + count) of a softmax-like op by the MPFR oracle (lazy cleared). */
+ug_status ora_mpfr_rows(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out, size_t row, size_t count);
+
 /* Fail with the precision-cap message (ANALYSIS.md §1.4), or out of memory. */
 ug_status ora_fail_cap(const char *op, size_t row);
 ug_status ora_fail_nomem(size_t n);

@@ -32,6 +32,12 @@ typedef struct ug_exact {
                        stand-in, with rounded = +-0 (ANALYSIS.md)                      */
     double kappa;   /* the relative condition number of this output (oracle/cond.c);
                        +inf where the output is 0 or not finite                         */
+    /* Fast path (ug_oracle_eval_lazy, ANALYSIS.md §9): lazy = 1 when value has not been
+     * computed (it holds NaN); the exact value v is then finite, nonzero, and
+     * |v - (vhi + vlo)| <= verr.  rounded and kappa are always final.  ug_oracle_eval and
+     * ug_oracle_value leave lazy = 0.  Read value only where lazy = 0. */
+    int lazy;
+    double vhi, vlo, verr;
 } ug_exact;
 
 /* An array of count ug_exact with value initialised at UG_ORACLE_PREC. */
@@ -43,6 +49,28 @@ void ug_exact_free(ug_exact *e, size_t count);
  * returns for bad input (ug__validate's rules), UG_ERR_LIMIT when a Ziv loop reaches its
  * precision cap without deciding (ANALYSIS.md §1.4; never seen), UG_OK otherwise. */
 ug_status ug_oracle_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out);
+
+/* As ug_oracle_eval, but an output's value may be left lazy (ug_exact.lazy): the
+ * certified fast path (oracle/fast.c, ANALYSIS.md §9) answers softmax and log_softmax of
+ * f32 and bf16 rows in double-double arithmetic when its error bound proves rounded and
+ * kappa, and falls back to the MPFR Ziv loop row by row otherwise.  rounded and kappa are
+ * bit for bit those of ug_oracle_eval.  With the fast path off (ug_oracle_set_fast(0) or
+ * UG_ORACLE=mpfr in the environment) this is ug_oracle_eval. */
+ug_status ug_oracle_eval_lazy(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out);
+
+/* Compute the value of every lazy output in the row (or reduction) of output i of out, as
+ * filled by ug_oracle_eval_lazy(op, dt, p, out), with the MPFR oracle.  Checks that the
+ * MPFR path's rounded and kappa are the fast path's (ug_oracle_fast_mismatches counts any
+ * difference, and the MPFR answer is kept).  Returns the oracle's status. */
+ug_status ug_oracle_value(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out, size_t i);
+
+/* The fast path switch: on by default, off when the environment has UG_ORACLE=mpfr (read
+ * once, at the first call); ug_oracle_set_fast overrides both.  Thread-safe. */
+void ug_oracle_set_fast(int on);
+int ug_oracle_fast_enabled(void);
+/* Outputs whose fast answer differed from the MPFR answer (ug_oracle_value): 0 always,
+ * unless the fast path has a bug. */
+unsigned long ug_oracle_fast_mismatches(void);
 
 /* Round an MPFR value once, correctly (RNE), to dt, with the dtype's subnormals and
  * overflow; the result is returned as a double holding the dtype value exactly. */

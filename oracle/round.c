@@ -97,6 +97,7 @@ void ora_set_exact_double(ug_exact *out, double v)
     out->rounded = v;
     mpfr_set_d(out->value, v, MPFR_RNDN); /* exact: a dtype value, 128 >= 53 bits */
     out->kappa = INFINITY;
+    out->lazy = 0;
 }
 
 ug_exact *ug_exact_new(size_t count)

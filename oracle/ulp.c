@@ -105,14 +105,45 @@ static ug_cmp compare_inf(double y, double r)
     return make(same ? UG_CMP_OVERFLOW : UG_CMP_INF_WRONG, INFINITY);
 }
 
+/* The class of y against the correctly rounded r; 1 when it is decided without the
+ * value (a special value or a violation), 0 when the ULP error is needed. */
+static int classify(double y, double r, ug_cmp *c)
+{
+    if (isnan(r) || isnan(y)) {
+        *c = isnan(r) && isnan(y) ? make(UG_CMP_OK, 0) : make(UG_CMP_NAN_WRONG, INFINITY);
+        return 1;
+    }
+    if (isinf(y) || isinf(r)) {
+        *c = compare_inf(y, r);
+        return 1;
+    }
+    if (r == 0 && y == 0 && signbit(r) != signbit(y)) {
+        *c = make(UG_CMP_ZERO_SIGN, INFINITY);
+        return 1;
+    }
+    return 0;
+}
+
 ug_cmp ug_compare(ug_dtype dt, double y, const ug_exact *e)
 {
-    double r = e->rounded;
-    if (isnan(r) || isnan(y))
-        return isnan(r) && isnan(y) ? make(UG_CMP_OK, 0) : make(UG_CMP_NAN_WRONG, INFINITY);
-    if (isinf(y) || isinf(r))
-        return compare_inf(y, r);
-    if (r == 0 && y == 0 && signbit(r) != signbit(y))
-        return make(UG_CMP_ZERO_SIGN, INFINITY);
+    ug_cmp c;
+    if (classify(y, e->rounded, &c))
+        return c;
     return make(UG_CMP_OK, ug_ulp_error(dt, y, e->value));
+}
+
+int ug_compare_lazy(ug_dtype dt, double y, const ug_exact *e, ug_cmp *c)
+{
+    if (!e->lazy) {
+        *c = ug_compare(dt, y, e);
+        return 1;
+    }
+    if (classify(y, e->rounded, c))
+        return 1;
+    /* y finite, the exact value finite and nonzero (lazy) */
+    double u;
+    if (!ora_fast_ulp(dt, y, e, &u))
+        return 0;
+    *c = make(UG_CMP_OK, u);
+    return 1;
 }

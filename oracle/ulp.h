@@ -34,6 +34,11 @@ typedef struct ug_cmp {
 /* Compare the computed y (a dtype value held in a double) with the exact e. */
 ug_cmp ug_compare(ug_dtype dt, double y, const ug_exact *e);
 
+/* ug_compare for an e whose value may be lazy (oracle.h): 1 and *c set when e is not lazy
+ * or when its enclosure decides the ULP error exactly (ANALYSIS.md §9.4), 0 when the value
+ * is needed.  Never reads the lazy fields of an e with lazy = 0. */
+int ug_compare_lazy(ug_dtype dt, double y, const ug_exact *e, ug_cmp *c);
+
 /* |y - v| / ulp_dt(v) for finite y and finite v. */
 double ug_ulp_error(ug_dtype dt, double y, mpfr_srcptr v);
 

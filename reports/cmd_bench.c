@@ -6,8 +6,10 @@
  * timed calls (CLOCK_MONOTONIC); the figure is the median call time (--stat min: the
  * minimum; kernels and oneDNN alike) divided by rows x n.
  * GB/s counts the bytes of the logits (and labels) read and the outputs written once.
- * --oracle times ug_oracle_eval on the same batches instead (softmax, f32 and f64, rows of
- * n = 16, 1024 and 65536 unless --shape is given).  Kernels this CPU cannot run
+ * --oracle times the oracle on the same batches instead: softmax and log_softmax in f32, bf16
+ * and f64, 64 rows of n = 16 and 4 rows of n = 1024 unless --shape is given, each with the
+ * certified fast path (oracle/fast.c) and with the MPFR-only path, alternately in one run,
+ * in thread CPU time (a loaded machine's other jobs do not count).  Kernels this CPU cannot run
  * (ug_kernel_available) are skipped with a message.
  *
  * oneDNN: when libdnnl-dev was found at configure time (UG_HAVE_DNNL, reports/CMakeLists.txt),
@@ -39,7 +41,8 @@
 static const char *const help_text =
     "usage: ulpgate bench [--kernel NAME|all] [--shape RxN] [--repeat K] [--stat S]\n"
     "                     [--oracle] [--json FILE]\n\n"
-    "Times kernels (or, with --oracle, the MPFR oracle) on normal(0, 1) logits and prints\n"
+    "Times kernels (or, with --oracle, the oracle's fast and MPFR-only paths side by side)\n"
+    "on normal(0, 1) logits and prints\n"
     "one line per kernel and shape: name, shape, ns per element (median, or minimum with\n"
     "--stat min, of K timed calls\n"
     "after one warm-up) and GB/s (logits read plus outputs written).  Single thread.\n"
@@ -50,11 +53,12 @@ static const char *const help_text =
     "options:\n"
     "  --kernel NAME|all  the kernels to time (default: every production kernel)\n"
     "  --shape RxN        rows x n (default: 4096x1024, 64x65536, 65536x16 for kernels;\n"
-    "                     1x16, 1x1024, 1x65536 for the oracle)\n"
+    "                     64x16, 4x1024 for the oracle)\n"
     "  --repeat K         timed calls per figure (default 5 for kernels, 3 for the oracle)\n"
     "  --stat S           median (default) or min of the K calls, for ours and oneDNN alike\n"
     "                     (min: the undisturbed time on a loaded machine)\n"
-    "  --oracle           time the oracle (softmax in f32 and f64) instead of kernels\n"
+    "  --oracle           time the oracle (softmax, log_softmax in f32, bf16, f64; fast\n"
+    "                     path and MPFR-only path) instead of kernels\n"
     "  --json FILE        also write the figures as JSON to FILE (FILE.tmp, then renamed)\n\n" UG_CLI_HELP_EXIT;
 
 typedef struct shape { size_t rows, n; } shape;
@@ -131,23 +135,46 @@ static double time_kernel(const ug_kernel *k, const ug_problem *p, int repeat)
     return t[pick(repeat)] / (double)(p->rows * p->n);
 }
 
-static double time_oracle(ug_op op, ug_dtype dt, const ug_problem *p, int repeat)
+/* CPU time of this thread: the oracle's figures are CPU ns, so that a loaded machine
+ * (other jobs taking the cores) does not enter them. */
+static double cpu_ns(void)
 {
-    double t[64];
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* Median CPU ns per element of ug_oracle_eval_lazy with the fast path on and off
+ * (figure[0], figure[1]), the two timed alternately on the same batch; -1 when a call
+ * fails. */
+static void time_oracle(ug_op op, ug_dtype dt, const ug_problem *p, int repeat, double figure[2])
+{
+    double t[2][64];
     size_t count = ug_output_count(op, p->rows, p->n, p->reduction);
     ug_exact *e = ug_exact_new(count);
-    if (e == NULL || ug_oracle_eval(op, dt, p, e) != UG_OK) {
-        ug_exact_free(e, count);
-        return -1;
+    int was = ug_oracle_fast_enabled();
+    figure[0] = figure[1] = -1;
+    for (int path = 0; path < 2; path++) { /* warm-up */
+        ug_oracle_set_fast(path == 0);
+        if (e == NULL || ug_oracle_eval_lazy(op, dt, p, e) != UG_OK) {
+            ug_exact_free(e, count);
+            ug_oracle_set_fast(was);
+            return;
+        }
     }
-    for (int i = 0; i < repeat; i++) {
-        double t0 = now_ns();
-        ug_oracle_eval(op, dt, p, e);
-        t[i] = now_ns() - t0;
-    }
+    for (int i = 0; i < repeat; i++)
+        for (int path = 0; path < 2; path++) {
+            ug_oracle_set_fast(path == 0);
+            double t0 = cpu_ns();
+            ug_oracle_eval_lazy(op, dt, p, e);
+            t[path][i] = cpu_ns() - t0;
+        }
+    ug_oracle_set_fast(was);
     ug_exact_free(e, count);
-    qsort(t, (size_t)repeat, sizeof t[0], cmp_double);
-    return t[repeat / 2] / (double)(p->rows * p->n);
+    for (int path = 0; path < 2; path++) {
+        qsort(t[path], (size_t)repeat, sizeof t[path][0], cmp_double);
+        figure[path] = t[path][repeat / 2] / (double)(p->rows * p->n);
+    }
 }
 
 static int parse_shape(const char *s, shape *out)
@@ -299,20 +326,33 @@ static json_object *figure_json(const char *name, shape s, double ns, size_t byt
 
 static void bench_oracle(const char *cmd, const shape *shapes, size_t nshapes, int repeat, json_object *out)
 {
-    static const ug_dtype dts[2] = {UG_F32, UG_F64};
-    for (size_t d = 0; d < 2; d++)
-        for (size_t i = 0; i < nshapes; i++) {
-            batch b = make_batch(cmd, dts[d], UG_OP_SOFTMAX, shapes[i]);
-            ug_problem p = problem_of(&b, UG_OP_SOFTMAX);
-            char name[64];
-            snprintf(name, sizeof name, "oracle.softmax.%s", ug_dtype_name(dts[d]));
-            double ns = time_oracle(UG_OP_SOFTMAX, dts[d], &p, repeat);
-            print_line(name, shapes[i], ns, 2 * ug_dtype_size(dts[d]));
-            if (out != NULL)
-                json_object_array_add(out, figure_json(name, shapes[i], ns, 2 * ug_dtype_size(dts[d]), NULL));
-            ug_cli_check_stdout(cmd);
-            free_batch(&b);
-        }
+    static const ug_dtype dts[3] = {UG_F32, UG_BF16, UG_F64};
+    static const ug_op ops[2] = {UG_OP_SOFTMAX, UG_OP_LOG_SOFTMAX};
+    printf("# oracle: certified fast path (ug_oracle_eval_lazy) and MPFR-only path (UG_ORACLE=mpfr),\n"
+           "# timed alternately on the same batch in this run (thread CPU time); speedup = mpfr / fast\n");
+    for (size_t o = 0; o < 2; o++)
+        for (size_t d = 0; d < 3; d++)
+            for (size_t i = 0; i < nshapes; i++) {
+                batch b = make_batch(cmd, dts[d], ops[o], shapes[i]);
+                ug_problem p = problem_of(&b, ops[o]);
+                char name[64], mname[80];
+                snprintf(name, sizeof name, "oracle.%s.%s", ug_op_name(ops[o]), ug_dtype_name(dts[d]));
+                double ns[2];
+                time_oracle(ops[o], dts[d], &p, repeat, ns);
+                print_line(name, shapes[i], ns[0], 2 * ug_dtype_size(dts[d]));
+                snprintf(mname, sizeof mname, "%s.mpfr", name);
+                if (ns[1] < 0)
+                    print_line(mname, shapes[i], ns[1], 2 * ug_dtype_size(dts[d]));
+                else
+                    printf("%-34s %8zux%-6zu %12.3f ns/elem  speedup %.1fx\n", mname, shapes[i].rows, shapes[i].n,
+                           ns[1], ns[0] > 0 ? ns[1] / ns[0] : -1.0);
+                if (out != NULL) {
+                    json_object_array_add(out, figure_json(name, shapes[i], ns[0], 2 * ug_dtype_size(dts[d]), NULL));
+                    json_object_array_add(out, figure_json(mname, shapes[i], ns[1], 2 * ug_dtype_size(dts[d]), NULL));
+                }
+                ug_cli_check_stdout(cmd);
+                free_batch(&b);
+            }
 }
 
 /* One kernel on one shape, then oneDNN's counterpart on the same batch. */
@@ -365,9 +405,9 @@ int ug_cmd_bench(int argc, char **argv)
                                   {NULL, NULL, NULL}};
     ug_cli_parse(cmd, help_text, argc, argv, opts, NULL, 0);
 
-    shape one, kernel_shapes[3] = {{4096, 1024}, {64, 65536}, {65536, 16}}, oracle_shapes[3] = {{1, 16}, {1, 1024}, {1, 65536}};
+    shape one, kernel_shapes[3] = {{4096, 1024}, {64, 65536}, {65536, 16}}, oracle_shapes[2] = {{64, 16}, {4, 1024}};
     const shape *shapes = oracle ? oracle_shapes : kernel_shapes;
-    size_t nshapes = 3;
+    size_t nshapes = oracle ? 2 : 3;
     if (shape_s != NULL) {
         if (parse_shape(shape_s, &one) != 0)
             ug_cli_die(UG_EXIT_USAGE, cmd, "--shape '%s' is not RxN with R, N >= 1 and R*N <= 2^28", shape_s);

@@ -1,0 +1,658 @@
+/* The oracle's certified fast path (ANALYSIS.md §9): softmax and log_softmax of f32 and
+ * bf16 rows in double-double arithmetic with a running error bound.
+ *
+ * For one row it computes, in dd (oracle/dd.h), every output v_i with a proven absolute
+ * error bound err_i, then answers from it only what it can prove:
+ *   rounded   RNE_dt(v_i), when no rounding boundary of dt lies in [v_i - err_i, v_i + err_i];
+ *   value     the 128-bit RNE of v_i when it provably equals the double vhi (then set), or
+ *             else left *lazy*: value = NaN, lazy = 1, and (vhi, vlo, verr) an enclosure
+ *             |v - (vhi + vlo)| <= verr that the judge uses (ug_compare_lazy) to decide the
+ *             ULP error exactly, asking for the value (ug_oracle_value) only when it cannot;
+ *   kappa     bit for bit what cond.c computes, by the same binary64 operations in the
+ *             same order, where each MPFR operation at 53 bits is shown to equal its
+ *             binary64 counterpart (no underflow, no overflow: checked) and the three
+ *             53-bit roundings of MPFR's working values (S, S', the 128-bit value) are
+ *             decided from the enclosures.
+ * When any of these cannot be proven the whole row is handed to the MPFR oracle
+ * (exact_softmax.c), so the answer is always the MPFR path's answer, bit for bit.
+ *
+ * Rows taken: no NaN, no +inf, not all -inf (those are SPECIAL.md rows: MPFR, cheap),
+ * every finite entry within 600 of the max (a_j = x_j - m >= -600), and for a row with
+ * a second value x2 < m, a2 = x2 - m >= -500.  Everything else goes to MPFR.
+ */
+#include <float.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dd.h"
+#include "ora_internal.h"
+
+/* ---------------------------------------------------------------- the switch */
+
+static atomic_int fast_mode = -1; /* -1: not read yet; 0: MPFR only; 1: fast path */
+static atomic_ulong fast_mismatch;
+
+int ug_oracle_fast_enabled(void)
+{
+    int m = atomic_load(&fast_mode);
+    if (m < 0) {
+        const char *s = getenv("UG_ORACLE");
+        m = !(s != NULL && strcmp(s, "mpfr") == 0);
+        int expected = -1;
+        atomic_compare_exchange_strong(&fast_mode, &expected, m);
+        m = atomic_load(&fast_mode);
+    }
+    return m;
+}
+
+void ug_oracle_set_fast(int on) { atomic_store(&fast_mode, on ? 1 : 0); }
+
+unsigned long ug_oracle_fast_mismatches(void) { return atomic_load(&fast_mismatch); }
+
+void ora_fast_mismatch(void) { atomic_fetch_add(&fast_mismatch, 1); }
+
+/* ---------------------------------------------------------------- constants (§9.3) */
+
+/* From MPFR once: ln2/256 = C1 + C2 + C3 (C1 with 34 bits, so that k C1 is exact for
+ * |k| < 2^19), 2^(j/256) and 1/k! as dd (each the RN of the exact value, then the RN of
+ * the remainder: relative error <= 2^-106). */
+static double C1, C2, C3;
+static dd T256[256], FACT[12]; /* FACT[k] = 1/k! */
+static double FACTD[12];
+static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
+static int have_fma; /* the CPU has FMA: expm1_poly_fma */
+
+static dd dd_of(mpfr_t v, mpfr_t t)
+{
+    double h = mpfr_get_d(v, MPFR_RNDN);
+    mpfr_sub_d(t, v, h, MPFR_RNDN);
+    return dd_make(h, mpfr_get_d(t, MPFR_RNDN));
+}
+
+static void consts_init(void)
+{
+    mpfr_t v, t;
+    mpfr_inits2(300, v, t, (mpfr_ptr)0);
+    mpfr_const_log2(v, MPFR_RNDN);
+    mpfr_div_2ui(v, v, 8, MPFR_RNDN);
+    mpfr_set(t, v, MPFR_RNDN);
+    mpfr_prec_round(t, 34, MPFR_RNDN);
+    C1 = mpfr_get_d(t, MPFR_RNDN);
+    mpfr_set_prec(t, 300);
+    mpfr_sub_d(v, v, C1, MPFR_RNDN);
+    C2 = mpfr_get_d(v, MPFR_RNDN);
+    mpfr_sub_d(v, v, C2, MPFR_RNDN);
+    C3 = mpfr_get_d(v, MPFR_RNDN);
+    for (int j = 0; j < 256; j++) {
+        mpfr_set_ui(v, (unsigned long)j, MPFR_RNDN);
+        mpfr_div_ui(v, v, 256, MPFR_RNDN);
+        mpfr_exp2(v, v, MPFR_RNDN);
+        T256[j] = dd_of(v, t);
+    }
+    for (int k = 0; k < 12; k++) {
+        mpfr_fac_ui(v, (unsigned long)k, MPFR_RNDN);
+        mpfr_ui_div(v, 1, v, MPFR_RNDN);
+        FACT[k] = dd_of(v, t);
+        FACTD[k] = FACT[k].h;
+    }
+    mpfr_clears(v, t, (mpfr_ptr)0);
+#ifdef DD_HAVE_FMA_VARIANT
+    __builtin_cpu_init();
+    have_fma = __builtin_cpu_supports("fma");
+#endif
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+/* RNE of x to an integer, |x| < 2^51, in the default rounding mode (nearbyint without
+ * its floating-point-environment save and restore). */
+static inline double round_int(double x)
+{
+    const double magic = 0x1.8p52;
+    return (x + magic) - magic;
+}
+
+/* 2^e for -1022 <= e <= 1023, exactly. */
+static inline double pow2(int e)
+{
+    union { double d; uint64_t u; } v = {.u = (uint64_t)(e + 1023) << 52};
+    return v.d;
+}
+
+/* ilogb of a finite nonzero normal double. */
+static inline int exp_of(double x)
+{
+    union { double d; uint64_t u; } v = {.d = x};
+    return (int)((v.u >> 52) & 0x7ff) - 1023;
+}
+
+/* ---------------------------------------------------------------- exp, expm1, log (§9.3) */
+
+/* e^r - 1 for |r.h| <= 2^-9.5: relative error <= 2^-100.9 (§9.3).  Terms r^6/6! ...
+ * (below 2^-66) in binary64, terms 1 ... 5 by dd Horner; instantiated with Dekker's
+ * products and with fma products, like FAST_EXP_BODY below. */
+#define EXPM1_POLY_BODY(MUL)                                                                 \
+    double q = FACTD[10];                                                                  \
+    for (int k = 9; k >= 6; k--)                                                           \
+        q = FACTD[k] + r.h * q;                                                            \
+    dd s = dd_make(q, 0.0);                                                                \
+    for (int k = 5; k >= 1; k--)                                                           \
+        s = dd_add_dom(FACT[k], MUL(r, s)); /* |r s| < 2^-9.5 c_k / (k + 1) */             \
+    return MUL(r, s);
+
+static dd expm1_poly_plain(dd r) { EXPM1_POLY_BODY(dd_mul) }
+
+#ifdef DD_HAVE_FMA_VARIANT
+__attribute__((target("fma"))) static dd expm1_poly_fma(dd r) { EXPM1_POLY_BODY(dd_mul_fma) }
+#endif
+
+static dd expm1_poly(dd r)
+{
+#ifdef DD_HAVE_FMA_VARIANT
+    if (have_fma)
+        return expm1_poly_fma(r);
+#endif
+    return expm1_poly_plain(r);
+}
+
+/* Relative error bound of fast_exp, as a double (§9.3). */
+#define EPS_EXP 0x1p-101
+
+/* e^a for a dd a with -640 <= a.h <= 64: relative error <= EPS_EXP.  Reduction
+ * a = k ln2/256 + r, |r| <= ln2/512 + 2^-40, r to 3 (2^-102) |r|; e^a = 2^(k/256) e^r.
+ * FAST_EXP_BODY is the body, instantiated with Dekker's products (fast_exp_plain) and
+ * with fma products (fast_exp_fma): the same operations, the same bounds (dd.h). */
+#define FAST_EXP_BODY(POLY, TWO_PROD, MUL)                                                   \
+    double kd = round_int(a.h * (256.0 / 0.6931471805599453));                             \
+    int k = (int)kd;                                                                       \
+    /* k C1 is exact (<= 53 bits), a.h - k C1 exact as a TwoSum, k C2 exact as a product; \
+     * the additions are of numbers of r's size: 3 (2^-102) |r| (§9.3) */                  \
+    dd r = dd_two_sum(a.h, -kd * C1);                                                      \
+    if (a.l != 0)                                                                          \
+        r = dd_add(r, dd_make(a.l, 0.0));                                                  \
+    r = dd_add(r, dd_neg(TWO_PROD(kd, C2)));                                               \
+    r = dd_add(r, dd_make(-kd * C3, 0.0));                                                 \
+    dd e = dd_add_dom(dd_make(1.0, 0.0), POLY(r)); /* |p| < 2^-9.4 */                      \
+    e = MUL(T256[k & 255], e);                                                             \
+    double sc = pow2((k - (k & 255)) / 256); /* 2^floor(k / 256): exact scaling (§9.1) */  \
+    return dd_make(e.h * sc, e.l * sc);
+
+static dd fast_exp_plain(dd a) { FAST_EXP_BODY(expm1_poly_plain, dd_two_prod, dd_mul) }
+
+#ifdef DD_HAVE_FMA_VARIANT
+__attribute__((target("fma"))) static dd fast_exp_fma(dd a) { FAST_EXP_BODY(expm1_poly_fma, dd_two_prod_fma, dd_mul_fma) }
+#endif
+
+static dd fast_exp(dd a)
+{
+#ifdef DD_HAVE_FMA_VARIANT
+    if (have_fma)
+        return fast_exp_fma(a);
+#endif
+    return fast_exp_plain(a);
+}
+
+/* e^y - 1 for 0 <= y <= 64 (y a double): relative error <= 2^-90 (§9.3). */
+static dd fast_expm1(double y)
+{
+    if (y <= 0x1p-10)
+        return expm1_poly(dd_make(y, 0.0));
+    return dd_add(fast_exp(dd_make(y, 0.0)), dd_make(-1.0, 0.0));
+}
+#define EPS_EXPM1 0x1p-90
+
+/* ---------------------------------------------------------------- decisions (§9.4) */
+
+/* Every point of [h + l - err, h + l + err] rounds (RN, binary64) to h.  h normal. */
+static int rn_decided(double h, double l, double err)
+{
+    if (!(fabs(h) >= 0x1p-960 && fabs(h) <= 0x1p1000) || !(err >= 0))
+        return 0;
+    double a = fabs(h), lp = h < 0 ? -l : l;
+    int e = exp_of(a);
+    double ulp = pow2(e - 52);
+    double half_up = ulp / 2, half_dn = a == pow2(e) ? ulp / 4 : ulp / 2;
+    return half_up - lp > 2 * err && half_dn + lp > 2 * err;
+}
+
+/* RNE of the double x to dt (p bits, smallest normal 2^emin, subnormals): |x| < 2^100. */
+static double rne_dt(double x, int p, int emin)
+{
+    if (x == 0)
+        return x;
+    int e = exp_of(x);
+    int q = (e > emin ? e : emin) - p + 1; /* -149 <= q <= 100: the scalings are exact */
+    return round_int(x * pow2(-q)) * pow2(q);
+}
+
+/* v in [h + l - err, h + l + err], |h| in [2^-900, 2^100], v of h's sign: set out->rounded
+ * to RNE_dt(v) and return 1 when no rounding boundary lies in that interval. */
+static int decide_rounded(double h, double l, double err, ug_dtype dt, ug_exact *out)
+{
+    int p = dt == UG_BF16 ? 8 : 24, emin = -126; /* f32 and bf16 (ora_fast_supported) */
+    double a = fabs(h), lp = h < 0 ? -l : l;
+    if (!(fabs(l) + 2 * err < a / 2))
+        return 0;
+    double c = rne_dt(a, p, emin), mid_up, mid_dn;
+    if (c == 0) {
+        mid_up = pow2(emin - p);        /* half the smallest subnormal (ties to 0) */
+        mid_dn = -1;                    /* v has h's sign: no boundary below        */
+    } else {
+        int e = exp_of(c);
+        int q = (e > emin ? e : emin) - p + 1;
+        double ulp_dn = (c == pow2(e) && e > emin) ? pow2(q - 1) : pow2(q);
+        mid_up = c + pow2(q - 1);
+        mid_dn = c - ulp_dn / 2;
+    }
+    if (!((mid_up - a) - lp > 2 * err))
+        return 0;
+    if (mid_dn > 0 && !((a - mid_dn) + lp > 2 * err))
+        return 0;
+    out->rounded = h < 0 ? -c : c;
+    return 1;
+}
+
+/* Set out's value: exactly vhi when RN_128(v) = vhi provably, lazy otherwise (§9.4). */
+static void set_value(double h, double l, double err, ug_exact *out)
+{
+    int e = exp_of(h);
+    if ((fabs(l) + err) * (1 + 0x1p-50) < pow2(e - 129)) {
+        mpfr_set_d(out->value, h, MPFR_RNDN);
+        out->lazy = 0;
+        return;
+    }
+    mpfr_set_nan(out->value);
+    out->lazy = 1;
+    out->vhi = h;
+    out->vlo = l;
+    out->verr = err;
+}
+
+/* Bound on |v128 - (vhi + vlo)| for a lazy output: verr plus half an ulp at 128 bits. */
+static double lazy_radius(const ug_exact *e)
+{
+    return e->verr + ldexp(1.0, ilogb(e->vhi) - 126);
+}
+
+int ora_fast_ulp(ug_dtype dt, double y, const ug_exact *e, double *ulp)
+{
+    int p = ug_dtype_precision(dt), emin = ug_dtype_emin(dt);
+    double h = e->vhi, l = e->vlo, a = fabs(h);
+    double delta = lazy_radius(e);
+    double g = (fabs(l) + delta) * (1 + 0x1p-50);
+    int eh = ilogb(a), k;
+    if (eh < emin) {
+        if (!(ldexp(1.0, emin) - a > 2 * g))
+            return 0;
+        k = emin - p + 1;
+    } else {
+        if (!(a - ldexp(1.0, eh) > 2 * g) || !(ldexp(1.0, eh + 1) - a > 2 * g))
+            return 0;
+        k = eh - p + 1;
+    }
+    dd d = dd_add(dd_two_sum(y, -h), dd_make(-l, 0.0)); /* y - (h + l), <= 2^-102 */
+    double ad = fabs(d.h);
+    if (!(ad >= 0x1p-960))
+        return 0;
+    double rho = (delta + DD_EPS * ad + 0x1p-1070) * (1 + 0x1p-40);
+    if (!(ad > 4 * rho))
+        return 0;
+    double fh = ldexp(ad, -k), fl = ldexp(d.h < 0 ? -d.l : d.l, -k), r = ldexp(rho, -k) * (1 + 0x1p-40);
+    if (!rn_decided(fh, fl, r))
+        return 0;
+    *ulp = fh;
+    return 1;
+}
+
+int ora_fast_d2exp(const ug_exact *e, double *m, long *exp)
+{
+    double h = e->vhi, a = fabs(h);
+    double g = (fabs(e->vlo) + lazy_radius(e)) * (1 + 0x1p-50);
+    int eh = ilogb(a);
+    /* the binade of v128 and its rounding to 53 bits, as mpfr_get_d_2exp does them */
+    if (!(a - ldexp(1.0, eh) > 2 * g) || !(ldexp(1.0, eh + 1) - a > 2 * g) || !rn_decided(h, e->vlo, g))
+        return 0;
+    *m = ldexp(h, -(eh + 1));
+    *exp = eh + 1;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- kappa (§9.5) */
+
+/* Binary64 operations that equal MPFR's at 53 bits when the result is normal or an
+ * exact zero: *bad is set otherwise. */
+static double kmul(double a, double b, int *bad)
+{
+    double r = a * b;
+    if (r == 0 ? (a != 0 && b != 0) : !(fabs(r) >= DBL_MIN && fabs(r) <= DBL_MAX))
+        *bad = 1;
+    return r;
+}
+
+static double kdiv(double a, double b, int *bad)
+{
+    double r = a / b;
+    if (b == 0 || (r == 0 ? a != 0 : !(fabs(r) >= DBL_MIN && fabs(r) <= DBL_MAX)))
+        *bad = 1;
+    return r;
+}
+
+static double kadd(double a, double b, int *bad) /* exact when subnormal */
+{
+    double r = a + b;
+    if (!isfinite(r))
+        *bad = 1;
+    return r;
+}
+
+/* ---------------------------------------------------------------- one row (§9.1) */
+
+typedef struct fast_ctx {
+    ug_op op;
+    ug_dtype dt;
+    size_t n;
+    double *x;
+    dd *a;      /* a_j = x_j - m, exact                          */
+    dd *E;      /* e^(a_j) for the tail (softmax), else unused   */
+    double *sk; /* cond.c's tail probability exp(a_j)/Sd, binary64 */
+} fast_ctx;
+
+/* Row quantities, mirrored from row.c / cond.c. */
+typedef struct fast_row {
+    double m, x2;
+    size_t c1;
+    int has2;
+    dd s1, S, L;
+    double eps_s1, eps_S, eps_L; /* relative error bounds               */
+    double S53, s153;            /* RN_53 of MPFR's S and S' (cond.c)    */
+    double Wtail, Wmax;
+} fast_row;
+
+/* L = log S (c1 > 1) or log1p(S') (c1 = 1), relative error bound in *eps (§9.3). */
+static int fast_log(fast_row *r)
+{
+    if (r->c1 > 1) {
+        double y0 = log(r->S.h);
+        dd E = fast_exp(dd_make(y0, 0.0));
+        dd D = dd_add(r->S, dd_neg(E));
+        double u = D.h / E.h;                  /* relative error <= 2^-51        */
+        if (!(fabs(u) <= 0x1p-48))
+            return 0;
+        r->L = dd_two_sum(y0, u - u * u / 2);
+        /* |L - computed| <= eps_S + EPS_EXP (1 + 2^-47) + 2^-51 |u| + |u|^3 < eps_S + 2^-98,
+         * and L >= log 2 > 0.69 */
+        r->eps_L = (r->eps_S + 0x1p-98) / 0.69;
+        return 1;
+    }
+    double y0 = log1p(r->s1.h);
+    dd M = fast_expm1(y0);
+    dd D = dd_add(r->s1, dd_neg(M));
+    double u = D.h / (1 + M.h);                /* relative error <= 2^-51        */
+    if (!(y0 >= 0x1p-900) || !(fabs(u) <= 0x1p-48 * y0))
+        return 0;
+    r->L = dd_fast_two_sum(y0, u - u * u / 2);
+    /* |L - computed| <= (eps_S' S' + EPS_EXPM1 M + 2^-102 |D|)/(1 + M) + 2^-51 |u| + |u|^3
+     * <= (eps_S' + 2 EPS_EXPM1 + 2^-98) L, as S'/((1 + S') log1p S') <= 1, M < 2 S' */
+    r->eps_L = r->eps_s1 + 2 * EPS_EXPM1 + 0x1p-98;
+    return 1;
+}
+
+/* The row state; 0 when the row is not one the fast path takes. */
+static int fast_state(fast_ctx *c, fast_row *r)
+{
+    size_t n = c->n;
+    double m = -INFINITY, x2 = -INFINITY;
+    size_t nminf = 0;
+    for (size_t j = 0; j < n; j++) {
+        double v = c->x[j];
+        if (isnan(v) || v == INFINITY)
+            return 0;
+        if (v == -INFINITY) {
+            nminf++;
+            continue;
+        }
+        if (v > m) {
+            x2 = m;
+            m = v;
+        } else if (v < m && v > x2) {
+            x2 = v;
+        }
+    }
+    if (nminf == n)
+        return 0;
+    r->m = m;
+    r->x2 = x2;
+    r->has2 = x2 > -INFINITY;
+    r->c1 = 0;
+    for (size_t j = 0; j < n; j++) {
+        r->c1 += c->x[j] == m;
+        if (c->x[j] == -INFINITY)
+            continue;
+        c->a[j] = dd_two_sum(c->x[j], -m); /* exact (TwoSum; no overflow: f32 / bf16) */
+        if (c->a[j].h < -600)
+            return 0;
+    }
+    r->s1 = r->L = dd_make(0.0, 0.0);
+    r->eps_s1 = r->eps_L = 0;
+    if (r->has2) {
+        double a2 = x2 - m;
+        if (a2 < -500)
+            return 0;
+        /* log_softmax leaves out terms with a_j < a2 - 110: together below
+         * n e^-110 S' < 2^-110 S' for n < 2^48 (§9.1) */
+        double cut = c->op == UG_OP_SOFTMAX ? -INFINITY : a2 - 110;
+        size_t nt = 0, nd = 0;
+        for (size_t j = 0; j < n; j++) {
+            double v = c->x[j];
+            if (!(v < m) || v == -INFINITY)
+                continue;
+            if (c->a[j].h < cut) {
+                nd++;
+                continue;
+            }
+            dd e = fast_exp(c->a[j]);
+            c->E[j] = e;
+            r->s1 = nt == 0 ? e : dd_add(r->s1, e);
+            nt++;
+        }
+        /* each term EPS_EXP, each addition of positive terms 2^-102 of its sum */
+        r->eps_s1 = (EPS_EXP + (double)nt * DD_EPS + (nd ? 0x1p-110 : 0)) * (1 + 0x1p-40);
+    }
+    r->S = dd_add(r->s1, dd_make((double)r->c1, 0.0));
+    r->eps_S = (r->eps_s1 + DD_EPS) * (1 + 0x1p-40);
+    return 1;
+}
+
+/* RN_53 of MPFR's S and S' (rel. errors 2^-(P+1), 2^-(P+2), P >= 160: row.c), decided. */
+static int fast_cond_init(fast_ctx *c, fast_row *r)
+{
+    double eS = (r->eps_S + 0x1p-160) * r->S.h;
+    if (!rn_decided(r->S.h, r->S.l, eS))
+        return 0;
+    r->S53 = r->S.h;
+    r->s153 = 0;
+    if (r->has2) {
+        if (!rn_decided(r->s1.h, r->s1.l, (r->eps_s1 + 0x1p-160) * r->s1.h))
+            return 0;
+        r->s153 = r->s1.h;
+    }
+    int bad = 0;
+    double Sd = r->S53, Wtail = 0.0;
+    if (!(Sd < 0x1p1000))
+        return 0;
+    for (size_t j = 0; j < c->n; j++) { /* cond.c: ora_cond_row_init */
+        double v = c->x[j];
+        if (!(v < r->m) || v == -INFINITY)
+            continue;
+        double a = v - r->m;
+        if (!(a > -700))
+            return 0;
+        double s = exp(a) / Sd; /* cond.c's tail_prob: the same binary64 expression */
+        c->sk[j] = s;
+        double u = kmul(s, fabs(v), &bad);
+        Wtail = kadd(Wtail, u, &bad);
+    }
+    double Wmax = kmul(fabs(r->m), (double)r->c1, &bad);
+    Wmax = kdiv(Wmax, r->S53, &bad);
+    r->Wtail = Wtail;
+    r->Wmax = Wmax;
+    return !bad;
+}
+
+/* cond.c's softmax numerator u of output i (ora_cond_prob + softmax_numerator). */
+static double fast_cond_u(fast_ctx *c, fast_row *r, size_t i, int *bad)
+{
+    double v = c->x[i], ax = fabs(v), s, om, t;
+    if (v == r->m) {
+        s = kdiv(1.0, r->S53, bad);
+        (void)s;
+        om = kadd(r->s153, (double)(r->c1 - 1), bad);
+        om = kdiv(om, r->S53, bad);
+        t = kmul(ax, (double)(r->c1 - 1), bad);
+        t = kdiv(t, r->S53, bad);
+        t = kadd(t, r->Wtail, bad);
+    } else {
+        s = c->sk[i];           /* exp(x_i - m) / Sd, as fast_cond_init computed it */
+        om = 1.0 - s;
+        t = kmul(s, ax, bad);
+        t = kadd(r->Wmax, -t, bad);
+        t = kadd(t, r->Wtail, bad);
+        if (t < 0)
+            t = 0.0;
+    }
+    double u = kmul(om, ax, bad);
+    return kadd(u, t, bad);
+}
+
+/* kappa of log_softmax: RN_53(|u / v128|) (cond.c: ratio). */
+static int fast_ratio(double u, const ug_exact *o, double *kappa)
+{
+    if (!o->lazy) {
+        if (mpfr_zero_p(o->value)) {
+            *kappa = INFINITY;
+            return 1;
+        }
+        int bad = 0;
+        double q = kdiv(u, mpfr_get_d(o->value, MPFR_RNDN), &bad);
+        *kappa = fabs(q);
+        return !bad;
+    }
+    if (u == 0) {
+        *kappa = 0.0;
+        return 1;
+    }
+    dd q = dd_div(dd_make(u, 0.0), dd_make(o->vhi, o->vlo));
+    double rel = (lazy_radius(o) / fabs(o->vhi)) * 1.01 + DD_EPS;
+    if (!rn_decided(q.h, q.l, rel * fabs(q.h) * 1.01))
+        return 0;
+    *kappa = fabs(q.h);
+    return 1;
+}
+
+/* Output i of a row in fast state: 1 when set (rounded, value or enclosure). */
+static int fast_output(fast_ctx *c, fast_row *r, size_t i, ug_exact *out)
+{
+    double v = c->x[i];
+    if (v == -INFINITY) { /* exact_softmax.c: masked_output */
+        ora_set_exact_double(out, c->op == UG_OP_LOG_SOFTMAX ? -INFINITY : 0.0);
+        out->lazy = 0;
+        return 1;
+    }
+    dd y;
+    double err;
+    if (c->op == UG_OP_SOFTMAX) {
+        if (v < r->m) { /* e^(a_i) / S */
+            y = dd_div(c->E[i], r->S);
+            err = (EPS_EXP + r->eps_S + DD_EPS) * (1 + 0x1p-40) * fabs(y.h);
+        } else {        /* 1/c1 - S'/(c1 S) */
+            dd h = dd_div(dd_make(1.0, 0.0), dd_make((double)r->c1, 0.0));
+            int pow2 = (r->c1 & (r->c1 - 1)) == 0;
+            double eh = pow2 ? 0.0 : DD_EPS * h.h;
+            if (!r->has2) {
+                y = h;
+                err = eh;
+            } else {
+                dd T = dd_div(r->s1, dd_mul_d(r->S, (double)r->c1));
+                double eT = (r->eps_s1 + r->eps_S + 2 * DD_EPS) * (1 + 0x1p-40) * fabs(T.h);
+                y = dd_add(h, dd_neg(T));
+                err = (eh + eT + DD_EPS * fabs(y.h)) * (1 + 0x1p-40);
+            }
+        }
+    } else {
+        if (!r->has2 && r->c1 == 1) { /* L = 0 exactly: v = a_i = 0 (the max) */
+            ora_set_exact_double(out, 0.0);
+            out->lazy = 0;
+            return 1;
+        }
+        y = dd_add(c->a[i], dd_neg(r->L));
+        err = (r->eps_L * fabs(r->L.h) + DD_EPS * fabs(y.h)) * (1 + 0x1p-30);
+    }
+    if (!(fabs(y.h) >= 0x1p-900 && fabs(y.h) <= 0x1p100))
+        return 0;
+    if (!decide_rounded(y.h, y.l, err, c->dt, out))
+        return 0;
+    set_value(y.h, y.l, err, out);
+    return 1;
+}
+
+/* Row x (n entries, widened) into out[0..n-1]; 0: hand the row to MPFR. */
+static int fast_row_eval(fast_ctx *c, ug_exact *out)
+{
+    fast_row r;
+    if (!fast_state(c, &r))
+        return 0;
+    if (c->op == UG_OP_LOG_SOFTMAX && (r.has2 || r.c1 > 1) && !fast_log(&r))
+        return 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (!fast_output(c, &r, i, &out[i]))
+            return 0;
+    if (!fast_cond_init(c, &r))
+        return 0;
+    int bad = 0;
+    for (size_t i = 0; i < c->n && !bad; i++) {
+        if (c->x[i] == -INFINITY)
+            continue;
+        double u = fast_cond_u(c, &r, i, &bad);
+        if (c->op == UG_OP_SOFTMAX)
+            out[i].kappa = u; /* softmax outputs are nonzero (kappa_of) */
+        else if (!fast_ratio(u, &out[i], &out[i].kappa))
+            return 0;
+    }
+    return !bad;
+}
+
+/* ---------------------------------------------------------------- entry points */
+
+int ora_fast_supported(ug_op op, ug_dtype dt)
+{
+    return (op == UG_OP_SOFTMAX || op == UG_OP_LOG_SOFTMAX) && (dt == UG_F32 || dt == UG_BF16);
+}
+
+ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out)
+{
+    pthread_once(&consts_once, consts_init);
+    size_t n = p->n;
+    fast_ctx c = {.op = op, .dt = dt, .n = n};
+    c.x = malloc(n * sizeof *c.x);
+    c.a = malloc(n * sizeof *c.a);
+    c.E = malloc(n * sizeof *c.E);
+    c.sk = malloc(n * sizeof *c.sk);
+    if (c.x == NULL || c.a == NULL || c.E == NULL || c.sk == NULL) {
+        free(c.x), free(c.a), free(c.E), free(c.sk);
+        return ora_fail_nomem(n);
+    }
+    ug_status s = UG_OK;
+    for (size_t row = 0; row < p->rows && s == UG_OK; row++) {
+        for (size_t j = 0; j < n; j++)
+            c.x[j] = dt == UG_F32 ? (double)((const float *)p->x)[row * n + j] /* exact */
+                                  : ug_load(dt, p->x, row * n + j);
+        if (!fast_row_eval(&c, out + row * n))
+            s = ora_mpfr_rows(op, dt, p, out, row, 1);
+    }
+    free(c.x), free(c.a), free(c.E), free(c.sk);
+    return s;
+}

@@ -1,0 +1,189 @@
+/* The oracle's certified fast path (oracle/fast.c, ANALYSIS.md §9) against the MPFR-only
+ * path, on every input family (seeds 1-3) and every worst-case file (props/data/ *.wc),
+ * for every op and dtype the fast path takes:
+ *
+ *   - ug_oracle_eval_lazy and ug_oracle_eval give the same rounded and kappa bits for every
+ *     output, the same value wherever the fast path set one, and, once ug_oracle_value has
+ *     filled the lazy ones, the same value everywhere (no mismatch counted);
+ *   - the judge, run on every registered kernel of the op and dtype with the fast path on
+ *     and with it off, gives bit-identical results: every ULP error, the class counts,
+ *     over-bound / correct / faithful counts, max and sum, and the worst and most-over-bound
+ *     samples (their exact values printed at 128 bits, kappa, bound).
+ *
+ * The expected side is always the MPFR path (ug_oracle_set_fast(0)), never the fast path.
+ * The test prints how many outputs the fast path answered and how many ULP errors it
+ * decided without MPFR.
+ */
+#include <math.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "generic.h"
+#include "judge.h"
+#include "oracle.h"
+#include "ulpgate/registry.h"
+
+typedef struct tally {
+    size_t batches, outputs, fast_outputs, lazy, cmp, cmp_decided;
+    size_t bad_rounded, bad_kappa, bad_value, bad_judge;
+    char first[600];
+} tally;
+
+static int same_d(double a, double b) { return isnan(a) ? isnan(b) : memcmp(&a, &b, sizeof a) == 0; }
+
+static void note(tally *t, const char *what, const ug_batch *b, size_t i)
+{
+    if (t->first[0] == '\0')
+        snprintf(t->first, sizeof t->first, "%s: %s %s rows %zu n %zu (first_row %zu), output %zu", what,
+                 ug_op_name(b->op), ug_dtype_name(b->dtype), b->rows, b->n, b->first_row, i);
+}
+
+/* One batch: the oracle's answers by both paths output by output, then the judge of every
+ * kernel of the batch's op and dtype against each, then every lazy value filled in. */
+static void check_batch(tally *t, const ug_batch *b)
+{
+    ug_expect em, ef;
+    t->batches++;
+    ug_oracle_set_fast(0);
+    ug_status sm = ug_expect_init(&em, b, UG_RED_NONE);
+    ug_oracle_set_fast(1);
+    ug_status sf = ug_expect_init(&ef, b, UG_RED_NONE);
+    cr_assert_eq(sf, sm, "status %d (fast) against %d (MPFR)", sf, sm);
+    if (sm != UG_OK)
+        return;
+    const ug_exact *m = em.exact;
+    ug_exact *f = ef.exact;
+    for (size_t i = 0; i < em.count; i++) {
+        cr_assert_eq(m[i].lazy, 0, "the MPFR path left a value lazy");
+        t->outputs++;
+        t->lazy += f[i].lazy != 0;
+        if (!same_d(f[i].rounded, m[i].rounded) && t->bad_rounded++ == 0)
+            note(t, "rounded differs", b, i);
+        if (!same_d(f[i].kappa, m[i].kappa) && t->bad_kappa++ == 0)
+            note(t, "kappa differs", b, i);
+        if (!f[i].lazy && !mpfr_equal_p(f[i].value, m[i].value) && !(mpfr_nan_p(f[i].value) && mpfr_nan_p(m[i].value)) &&
+            t->bad_value++ == 0)
+            note(t, "value differs", b, i);
+        if (f[i].lazy) { /* information: decided at the correctly rounded answer? */
+            ug_cmp c;
+            t->cmp++;
+            t->cmp_decided += ug_compare_lazy(b->dtype, f[i].rounded, &f[i], &c);
+        }
+    }
+    for (size_t k = 0; k < ug_kernel_count(); k++) {
+        const ug_kernel *kern = ug_kernel_at(k);
+        if (kern->op != b->op || kern->dtype != b->dtype || !ug_kernel_available(kern))
+            continue;
+        ug_judge jm, jf;
+        ug_judge_init(&jm, kern);
+        ug_judge_init(&jf, kern);
+        cr_expect_eq(ug_judge_batch(&jm, b, &em), UG_OK);
+        cr_expect_eq(ug_judge_batch(&jf, b, &ef), UG_OK);
+        if (!ug_judge_same(&jm, &jf) && t->bad_judge++ == 0) {
+            char what[200];
+            snprintf(what, sizeof what, "judge of %s differs (max %a / %a)", kern->name, jm.max_ulp, jf.max_ulp);
+            note(t, what, b, 0);
+        }
+        ug_judge_free(&jm);
+        ug_judge_free(&jf);
+    }
+    unsigned long before = ug_oracle_fast_mismatches();
+    for (size_t i = 0; i < em.count; i++) {
+        cr_assert_eq(ug_expect_value(&ef, i), UG_OK);
+        if (!mpfr_equal_p(f[i].value, m[i].value) && !(mpfr_nan_p(f[i].value) && mpfr_nan_p(m[i].value)) &&
+            t->bad_value++ == 0)
+            note(t, "value differs after ug_expect_value", b, i);
+    }
+    cr_expect_eq(ug_oracle_fast_mismatches(), before, "ug_oracle_value counted a mismatch");
+    ug_expect_free(&em);
+    ug_expect_free(&ef);
+}
+
+static void report(const char *what, const tally *t)
+{
+    cr_expect_eq(t->bad_rounded, 0, "%s: %zu outputs with another rounded; first: %s", what, t->bad_rounded, t->first);
+    cr_expect_eq(t->bad_kappa, 0, "%s: %zu outputs with another kappa; first: %s", what, t->bad_kappa, t->first);
+    cr_expect_eq(t->bad_value, 0, "%s: %zu outputs with another value; first: %s", what, t->bad_value, t->first);
+    cr_expect_eq(t->bad_judge, 0, "%s: %zu judge results differ; first: %s", what, t->bad_judge, t->first);
+    cr_expect(t->outputs > 0, "%s: nothing compared", what);
+    cr_log_info("%s: %zu batches, %zu outputs, %zu left lazy by the fast path; %zu of %zu lazy comparisons "
+                "(at the correctly rounded value) decided without MPFR",
+                what, t->batches, t->outputs, t->lazy, t->cmp_decided, t->cmp);
+}
+
+static const ug_op FAST_OPS[] = {UG_OP_SOFTMAX, UG_OP_LOG_SOFTMAX};
+static const ug_dtype FAST_DTS[] = {UG_F32, UG_BF16};
+
+Test(oracle_fast, every_family_seeds_1_to_3, .timeout = 280)
+{
+    tally t = {0};
+    for (size_t o = 0; o < sizeof FAST_OPS / sizeof FAST_OPS[0]; o++)
+        for (size_t d = 0; d < sizeof FAST_DTS / sizeof FAST_DTS[0]; d++)
+            for (size_t fi = 0; fi < ug_family_count(); fi++) {
+                const ug_family *fam = ug_family_at(fi);
+                if (!ug_family_supports(fam, FAST_DTS[d]))
+                    continue;
+                for (uint64_t seed = 1; seed <= 3; seed++) {
+                    ug_batch_list l;
+                    if (ug_family_generate(fam, FAST_OPS[o], FAST_DTS[d], seed, 0, 0, &l) != UG_OK)
+                        continue;
+                    for (size_t i = 0; i < l.count; i++)
+                        check_batch(&t, l.items[i]);
+                    ug_batch_list_free(&l);
+                }
+            }
+    ug_oracle_set_fast(1);
+    report("families", &t);
+}
+
+static void visit_wc(void *ctx, const prop_case *c, unsigned reds)
+{
+    (void)reds;
+    ug_batch *b = prop_case_to_batch(c);
+    cr_assert(b != NULL);
+    check_batch(ctx, b);
+    ug_batch_free(b);
+}
+
+Test(oracle_fast, every_worst_case_file)
+{
+    char **files;
+    int count = prop_wc_files(&files);
+    cr_assert(count > 0);
+    tally t = {0};
+    for (int f = 0; f < count; f++)
+        for (size_t o = 0; o < sizeof FAST_OPS / sizeof FAST_OPS[0]; o++)
+            for (size_t d = 0; d < sizeof FAST_DTS / sizeof FAST_DTS[0]; d++) {
+                char err[512];
+                cr_expect_eq(prop_wc_file_cases(files[f], FAST_OPS[o], FAST_DTS[d], visit_wc, &t, err, sizeof err), 0,
+                             "%s", err);
+            }
+    prop_wc_files_free(files, count);
+    ug_oracle_set_fast(1);
+    report("worst-case files", &t);
+}
+
+Test(oracle_fast, switch_and_supported_ops)
+{
+    /* the switch: off gives the MPFR path, whose values are never lazy */
+    float x[4] = {0.5f, -1.25f, 3.0f, 2.0f};
+    ug_problem p = {.rows = 1, .n = 4, .x = x, .y = x};
+    ug_exact *e = ug_exact_new(4);
+    ug_oracle_set_fast(0);
+    cr_expect_eq(ug_oracle_fast_enabled(), 0);
+    cr_assert_eq(ug_oracle_eval_lazy(UG_OP_SOFTMAX, UG_F32, &p, e), UG_OK);
+    for (int i = 0; i < 4; i++)
+        cr_expect_eq(e[i].lazy, 0);
+    ug_oracle_set_fast(1);
+    cr_expect_eq(ug_oracle_fast_enabled(), 1);
+    cr_assert_eq(ug_oracle_eval_lazy(UG_OP_SOFTMAX, UG_F32, &p, e), UG_OK);
+    int lazy = 0;
+    for (int i = 0; i < 4; i++)
+        lazy += e[i].lazy;
+    cr_expect(lazy > 0, "an ordinary f32 row: the fast path leaves its irrational values lazy");
+    /* bad input: the same status by both paths */
+    p.n = 0;
+    cr_expect_eq(ug_oracle_eval_lazy(UG_OP_SOFTMAX, UG_F32, &p, e), UG_ERR_EMPTY);
+    ug_exact_free(e, 4);
+}
