@@ -6,9 +6,14 @@
  *     families' default rows (the same inputs as `ulpgate check --kernel all`), reduction
  *     none: max_ulp, p99 and violations (outputs in violation plus kernel errors);
  *   - every selected kernel on every axis of `ulpgate boundary`, the length axis up to
- *     n = 2^16 (bce_logits too): the first failing value, or none.
- * About 20 s for every kernel on one core.  The worst-case files props/data/ *.wc are not
- * measured yet: their parser lives in props/ (prop_wc.c), which reports/ cannot use.
+ *     n = 2^16 (bce_logits too): the first failing value, or none;
+ *   - every selected kernel on every worst-case file props/data/ *.wc (--wc DIR) that holds
+ *     a case of its op and dtype (parsed by oracle/wc.c, the parser the property suite
+ *     uses): every such case under each reduction it names, judged as one set: max_ulp,
+ *     p99 and violations, measure "wc:<file name>".  The oracle runs once per case and
+ *     reduction, for every kernel of that op and dtype.  A file the parser or the oracle
+ *     refuses is bad input (exit 2, naming the file and line), never skipped.
+ * About 20 s for every kernel on one core.
  */
 #include <math.h>
 #include <stdio.h>
@@ -21,13 +26,18 @@
 #include "cli.h"
 #include "cmds.h"
 #include "measure.h"
+#include "wc.h"
 
 static const char CMD[] = "gate";
+
+#ifndef UG_WC_DIR
+#error "UG_WC_DIR must name the default worst-case folder (props/data; reports/CMakeLists.txt)"
+#endif
 
 enum { SEED = 1, LENGTH_CAP = 1 << 16, TABLE_MAX = 200 };
 
 static const char help_text[] =
-    "usage: ulpgate gate --baseline FILE [--update] [--kernel NAME|all]\n\n"
+    "usage: ulpgate gate --baseline FILE [--update] [--kernel NAME|all] [--wc DIR]\n\n"
     "Measures every kernel deterministically and compares with the baseline FILE\n"
     "(reports/baseline.txt): one sorted line per kernel x family x metric, and one per\n"
     "kernel x boundary axis, values as C99 hex floats (exact) or counts.\n\n"
@@ -35,7 +45,9 @@ static const char help_text[] =
     "  every kernel on every input family of its dtype (seed 1, the families' default\n"
     "  rows, as ulpgate check): max_ulp, p99 and violations (outputs in violation plus\n"
     "  kernel errors); every kernel on each boundary axis (ulpgate boundary; length up to\n"
-    "  n = 65536): the first failing value, or none\n\n"
+    "  n = 65536): the first failing value, or none; every kernel on each worst-case\n"
+    "  file DIR/*.wc holding cases of its op and dtype (measure wc:<file>; every case\n"
+    "  under each reduction it names): max_ulp, p99 and violations\n\n"
     "The gate fails (exit 1) when a max_ulp or p99 grows, violations grow (a violation\n"
     "appears), a boundary moves inward (closer to the start of its axis), a measurement\n"
     "of the baseline is not made any more, or a kernel of the baseline is not in the\n"
@@ -49,13 +61,17 @@ static const char help_text[] =
     "                     --kernel, only that kernel's lines are replaced.  Exit 0\n"
     "  --kernel NAME|all  measure only this kernel (default all); baseline lines of\n"
     "                     other registered kernels are not compared\n"
+    "  --wc DIR           the worst-case files (default: props/data of the source tree\n"
+    "                     this command was built from, " UG_WC_DIR ")\n"
     "  -h, --help         print this help and exit\n\n"
     "exit status:\n"
     "  0  no change, or only improvements and new measurements (or --update)\n"
     "  1  the gate failed: something got worse, or a measurement or kernel disappeared\n"
-    "  2  bad usage, or a baseline that is not a complete, well-formed baseline (the\n"
-    "     message names the line and column)\n"
-    "  3  the baseline cannot be opened or read, or written with --update\n"
+    "  2  bad usage, a baseline that is not a complete, well-formed baseline (the\n"
+    "     message names the line and column), or a worst-case file with a bad line\n"
+    "     (named with its file and line)\n"
+    "  3  the baseline cannot be opened or read, or written with --update; the\n"
+    "     worst-case folder or one of its files cannot be read\n"
     "  4  internal error\n";
 
 static const char baseline_comment[] =
@@ -63,7 +79,9 @@ static const char baseline_comment[] =
     "# edit by hand.  Measured (ulpgate gate --help): every kernel on every input family of its\n"
     "# dtype, seed 1, the families' default rows, reduction none: max_ulp and p99 (ULP, C99 hex\n"
     "# floats, inf for a violation) and violations (count); every kernel on each boundary axis\n"
-    "# (length up to n = 65536): the first failing value (hex float; n on the length axis) or none.\n"
+    "# (length up to n = 65536): the first failing value (hex float; n on the length axis) or none;\n"
+    "# every kernel on each worst-case file props/data/*.wc with cases of its op and dtype (measure\n"
+    "# wc:<file>, every case under each reduction it names): max_ulp, p99, violations.\n"
     "# Line: <kernel> <family or axis> <metric> <value>, sorted bytewise.\n";
 
 /* ---------------------------------------------------------------- measuring */
@@ -111,6 +129,81 @@ static void measure_boundaries(const ug_kernel **ks, size_t nk, ug_baseline *now
                         r->kind == UG_B_NEVER ? INFINITY : fabs(r->at));
     }
     free(res);
+}
+
+/* ---------------------------------------------------------------- worst-case files */
+
+/* The kernels of one op and dtype, judged together on the cases of one file. */
+typedef struct wc_group {
+    const ug_kernel **ks;
+    ug_judge *j;
+    size_t nk, cases;
+    const char *file;
+} wc_group;
+
+static void wc_judge_case(void *ctx, const ug_batch *b, unsigned reds, const char *origin)
+{
+    wc_group *g = ctx;
+    g->cases++;
+    for (int red = 0; red <= UG_RED_MEAN; red++) {
+        if (!(reds >> red & 1u) || (red != UG_RED_NONE && !ug_op_has_reduction(b->op)))
+            continue;
+        ug_expect e;
+        ug_status st = ug_expect_init(&e, b, (ug_reduction)red);
+        if (st == UG_ERR_NOMEM)
+            ug_cli_die(UG_EXIT_INTERNAL, CMD, "out of memory");
+        if (st != UG_OK)
+            ug_cli_die(UG_EXIT_USAGE, CMD, "%s/%s: the oracle refuses this case (%s reduction %s): %s", g->file, origin,
+                       ug_op_name(b->op), ug_reduction_name((ug_reduction)red), ug_last_error());
+        for (size_t i = 0; i < g->nk; i++)
+            if (ug_judge_batch(&g->j[i], b, &e) == UG_ERR_NOMEM)
+                ug_cli_die(UG_EXIT_INTERNAL, CMD, "out of memory");
+        ug_expect_free(&e);
+    }
+}
+
+/* Every selected kernel on every file of dir that has cases of its op and dtype. */
+static void measure_worst_cases(const char *dir, const ug_kernel **ks, size_t nk, ug_baseline *now)
+{
+    char **files;
+    int nf = ug_wc_files(dir, &files);
+    if (nf < 0)
+        ug_cli_die(UG_EXIT_IO, CMD, "cannot read the worst-case folder %s (--wc DIR)", dir);
+    const ug_kernel **group = ug_cli_alloc(CMD, nk ? nk : 1, sizeof *group);
+    ug_judge *judges = ug_cli_alloc(CMD, nk ? nk : 1, sizeof *judges);
+    for (int f = 0; f < nf; f++) {
+        const char *base = strrchr(files[f], '/') + 1;
+        char measure[256];
+        snprintf(measure, sizeof measure, "wc:%s", base);
+        for (int op = 0; op < UG_OP_COUNT; op++)
+            for (int dt = 0; dt < UG_DTYPE_COUNT; dt++) {
+                wc_group g = {group, judges, 0, 0, files[f]};
+                for (size_t i = 0; i < nk; i++)
+                    if ((int)ks[i]->op == op && (int)ks[i]->dtype == dt)
+                        group[g.nk++] = ks[i];
+                if (g.nk == 0)
+                    continue;
+                ug_progress(CMD, "%s %s %s", base, ug_op_name((ug_op)op), ug_dtype_name((ug_dtype)dt));
+                for (size_t i = 0; i < g.nk; i++)
+                    ug_judge_init(&judges[i], group[i]);
+                char err[512];
+                if (ug_wc_file(files[f], (ug_op)op, (ug_dtype)dt, wc_judge_case, &g, err, sizeof err) < 0)
+                    ug_cli_die(strstr(err, "cannot ") == err ? UG_EXIT_IO : UG_EXIT_USAGE, CMD, "%s/%s", dir, err);
+                for (size_t i = 0; i < g.nk; i++) {
+                    if (g.cases > 0) {
+                        ug_judge_stats st = ug_judge_summary(&judges[i]);
+                        ug_baseline_add_ulp(now, group[i]->name, measure, UG_M_MAX_ULP, st.max_ulp);
+                        ug_baseline_add_ulp(now, group[i]->name, measure, UG_M_P99, st.p99);
+                        ug_baseline_add_count(now, group[i]->name, measure,
+                                              ug_judge_violations(&judges[i]) + judges[i].kernel_errors);
+                    }
+                    ug_judge_free(&judges[i]);
+                }
+            }
+    }
+    free(group);
+    free(judges);
+    ug_wc_files_free(files, nf);
 }
 
 /* ---------------------------------------------------------------- the table */
@@ -209,10 +302,13 @@ static int file_exists(const char *path)
 
 int ug_cmd_gate(int argc, char **argv)
 {
-    const char *path = NULL, *kernel = NULL;
+    const char *path = NULL, *kernel = NULL, *wc_dir = NULL;
     int update = 0;
-    const ug_cli_option opts[] = {
-        {"baseline", &path, NULL}, {"update", NULL, &update}, {"kernel", &kernel, NULL}, {NULL, NULL, NULL}};
+    const ug_cli_option opts[] = {{"baseline", &path, NULL},
+                                  {"update", NULL, &update},
+                                  {"kernel", &kernel, NULL},
+                                  {"wc", &wc_dir, NULL},
+                                  {NULL, NULL, NULL}};
     ug_cli_parse(CMD, help_text, argc, argv, opts, NULL, 0);
     if (path == NULL)
         ug_cli_die(UG_EXIT_USAGE, CMD, "missing --baseline FILE (reports/baseline.txt)");
@@ -224,6 +320,7 @@ int ug_cmd_gate(int argc, char **argv)
         ug_baseline_read(CMD, path, &old); /* before measuring: a bad baseline fails fast */
     measure_families(sel.ks, sel.nk, &now);
     measure_boundaries(sel.ks, sel.nk, &now);
+    measure_worst_cases(wc_dir != NULL ? wc_dir : UG_WC_DIR, sel.ks, sel.nk, &now);
     ug_progress_end();
     const ug_bline *dup;
     if (ug_baseline_sort(&now, &dup) != 0)
