@@ -187,8 +187,11 @@ static void measure_worst_cases(const char *dir, const ug_kernel **ks, size_t nk
                 for (size_t i = 0; i < g.nk; i++)
                     ug_judge_init(&judges[i], group[i]);
                 char err[512];
-                if (ug_wc_file(files[f], (ug_op)op, (ug_dtype)dt, wc_judge_case, &g, err, sizeof err) < 0)
-                    ug_cli_die(strstr(err, "cannot ") == err ? UG_EXIT_IO : UG_EXIT_USAGE, CMD, "%s/%s", dir, err);
+                if (ug_wc_file(files[f], (ug_op)op, (ug_dtype)dt, wc_judge_case, &g, err, sizeof err) < 0) {
+                    if (strncmp(err, "cannot ", 7) == 0) /* "cannot open: 'PATH'" */
+                        ug_cli_die(UG_EXIT_IO, CMD, "worst-case file: %s", err);
+                    ug_cli_die(UG_EXIT_USAGE, CMD, "%s/%s", dir, err); /* "FILE:LINE: what" */
+                }
                 for (size_t i = 0; i < g.nk; i++) {
                     if (g.cases > 0) {
                         ug_judge_stats st = ug_judge_summary(&judges[i]);
