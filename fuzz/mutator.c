@@ -16,6 +16,15 @@
  *   special    set one value (raw) or the offset (deltas) to a special value of the dtype
  *              or a threshold (log of the largest finite, of the smallest subnormal, ...),
  *              give or take a few ULPs; raw, one time in three, its negation elsewhere
+ *   past-max   (raw) set x_j so that x_max - x_j is just past the dtype's overflow
+ *              threshold, big (1 + t) with t in [2^-p-1, 2^-p+2) (the midpoint above the
+ *              largest finite big is big (1 + 2^-p)): log_softmax at j, and the loss with
+ *              target j, overflow by a hair, or land just below it; a narrow band that
+ *              ULP and exponent moves find slowly (a bf16 store that truncates instead of
+ *              rounding returns big there instead of inf)
+ *   dominant   (raw) one time in two set the max to 0, and move every other value down
+ *              by c in [16, 2^11): one logit dominates, the sum of the others' e^(x - max)
+ *              is tiny (log1p(s) against log(1 + s), losses of confident right answers)
  *   grow       append one value (a copy of another) before the tail
  *   tail       change n, the target, the label byte, the kernel, the rows or the encoding
  *
@@ -131,6 +140,40 @@ static void raw_special(view *v, size_t i, size_t j)
         raw_set_value(v, j, -x);
 }
 
+/* x_j = x_max - big (1 + t), t in [2^-p-1, 2^-p+2) (past-max above).  Both must be
+ * finite, so x_max is first made huge (big u, u in [1/2, 1)) when it is below big/2 or one
+ * time in two; the target byte is pointed at j (the decoder takes it modulo n), so that
+ * the loss is the overflowing difference. */
+static void raw_past_max(view *v, size_t j)
+{
+    size_t i = raw_argmax(v), m = raw_count(v);
+    if (m < 2)
+        return;
+    if (i == j)
+        j = (j + 1) % m;
+    double big = ug_dtype_max(v->dt), xi = raw_value(v, i);
+    int p = ug_dtype_precision(v->dt);
+    if (!(xi >= big / 2) || !isfinite(xi) || coin(v->g, 2)) {
+        xi = ug_dtype_round(v->dt, big * (0.5 + 0.5 * ug_prng_uniform(v->g)));
+        raw_set_value(v, i, xi);
+    }
+    double t = ldexp(0.5 + 3.5 * ug_prng_uniform(v->g), -p);
+    raw_set_value(v, j, ug_dtype_round(v->dt, xi - big * (1 + t)));
+    v->data[v->size - UG_TAIL_TARGET] = (uint8_t)j;
+}
+
+/* See dominant above. */
+static void raw_dominant(view *v)
+{
+    size_t i = raw_argmax(v);
+    double c = ldexp(1 + ug_prng_uniform(v->g), 4 + (int)ug_prng_below(v->g, 7));
+    if (coin(v->g, 2) && isfinite(raw_value(v, i)))
+        raw_set_value(v, i, 0.0);
+    for (size_t j = 0; j < raw_count(v); j++)
+        if (j != i)
+            raw_set_value(v, j, ug_dtype_round(v->dt, raw_value(v, j) - c));
+}
+
 static void mutate_raw(view *v, unsigned op)
 {
     size_t m = raw_count(v);
@@ -149,6 +192,8 @@ static void mutate_raw(view *v, unsigned op)
     case 5: raw_scale(v); break;
     case 6: raw_shift(v); break;
     case 7: raw_special(v, i, j); break;
+    case 8: raw_past_max(v, j); break;
+    case 9: raw_dominant(v); break;
     default: raw_grow(v); break;
     }
 }
@@ -259,12 +304,12 @@ size_t ug_fuzz_mutate(const ug_fuzz_target *t, uint8_t *data, size_t size, size_
     ug_dtype dt = input_dtype(&cfg, data, size);
     view v = {data, size, max_size, dt, ug_fuzz_width(dt), 0, ug_fuzz_body_size(size), &g};
     v.delta = (ug_fuzz_params_read(data, size).mode & UG_MODE_DELTA) != 0;
-    unsigned op = (unsigned)ug_prng_below(&g, 10);
-    if (op == 9)
+    unsigned op = (unsigned)ug_prng_below(&g, 12);
+    if (op == 11)
         mutate_tail(&v);
     else if (v.delta)
-        mutate_delta(&v, op);
+        mutate_delta(&v, op % 9); /* 0..7 its moves, 8 grow */
     else
-        mutate_raw(&v, op);
+        mutate_raw(&v, op); /* 0..9 its moves, 10 grow */
     return v.size;
 }

@@ -229,7 +229,7 @@ ug_status prop_judge(const ug_kernel *k, prop_report *r, const ug_batch *b, ug_r
 /* ================================================================ case lines
  *
  * One case per line, as in the worst-case files (the format is at the top of every
- * props/data/ *.wc file and of prop_wc.c):
+ * props/data/ *.wc file and of oracle/wc.h; parsed by oracle/wc.c):
  *   OPS DTYPES [target=T,...] [reduction=none|sum|mean|all] : ROW [; ROW] [| AUX [; AUX]]
  * prop_wc_cases appends the cases of line for (op, dt) to out (xent_grad: one per form the
  * line gives) and sets *reds (bit per reduction); returns the number added, 0 when the

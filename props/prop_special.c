@@ -1,7 +1,7 @@
 /* special_values_match_the_table: every kernel against every entry of oracle/SPECIAL.md.
  *
  * The table below has one line per case, in the case-line format of the worst-case files
- * (prop_wc.c), grouped by the rule of SPECIAL.md it exercises; each case runs in every
+ * (oracle/wc.h), grouped by the rule of SPECIAL.md it exercises; each case runs in every
  * dtype (`max` and `sub` are the dtype's largest finite and smallest subnormal values) and
  * for every op its line names.  The kernel's outputs are judged against the oracle's
  * (ug_oracle_eval) through the judge: a NaN, overflow, infinity or zero-sign violation

@@ -1,50 +1,8 @@
 /* claim_on_worst_case_files: replay every props/data/ *.wc file for the kernel: every
  * case whose op and dtype are the kernel's, under each reduction the case names, judged
  * against the oracle (the claim, and no violation).  Files are read in name order; the
- * format is at the top of each file (and of prop_wc.c). */
-#include <dirent.h>
-#include <stdlib.h>
-#include <string.h>
-
+ * format is at the top of each file (and of oracle/wc.h). */
 #include "generic.h"
-
-#ifndef UG_PROPS_DIR
-#error "UG_PROPS_DIR must name the props/ folder"
-#endif
-
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-int prop_wc_files(char ***names)
-{
-    DIR *d = opendir(UG_PROPS_DIR "/data");
-    size_t count = 0;
-    *names = NULL;
-    if (d == NULL)
-        return -1;
-    for (struct dirent *e = readdir(d); e != NULL; e = readdir(d)) {
-        size_t len = strlen(e->d_name);
-        if (len < 4 || strcmp(e->d_name + len - 3, ".wc") != 0)
-            continue;
-        char **p = realloc(*names, (count + 1) * sizeof *p);
-        if (p == NULL)
-            abort();
-        *names = p;
-        p[count] = malloc(sizeof UG_PROPS_DIR + len + 8);
-        if (p[count] == NULL)
-            abort();
-        sprintf(p[count++], "%s/data/%s", UG_PROPS_DIR, e->d_name);
-    }
-    closedir(d);
-    qsort(*names, count, sizeof **names, by_name);
-    return (int)count;
-}
-
-void prop_wc_files_free(char **names, int count)
-{
-    for (int i = 0; i < count; i++)
-        free(names[i]);
-    free(names);
-}
 
 typedef struct replay {
     const ug_kernel *k;

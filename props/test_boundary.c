@@ -6,7 +6,9 @@
  *     exactly while expf(c) is finite (e^-128 is below half an ULP of the sum), and
  *     inf / inf = NaN from the first float c whose expf overflows: the boundary is the
  *     float after the largest float whose expf is finite, found below by walking libm's
- *     expf down from 89 (0x1.62e42ep+6 ~= 88.72 with glibc);
+ *     expf down from 89 (0x1.62e42ep+6 ~= 88.72 with glibc), and independently of libm
+ *     with MPFR: the largest float below log((2 - 2^-24) 2^127), where the exact e^x
+ *     passes the midpoint between FLT_MAX and 2^128 and so rounds to inf;
  *   - on shift- it computes 0 / 0 = NaN from the first c (going down) whose expf is 0;
  *   - softmax.pure.bf16 on the length axis (n zeros) adds 1 + 1 + ... in bf16: the sum
  *     stalls at 256 (257 is a tie and rounds to even, 256), so outputs are 1/256 from
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <mpfr.h>
 
 extern char **environ;
 
@@ -114,14 +117,32 @@ static int line_has(const char *line, const char *what)
 
 /* ================================================================ the tests */
 
+/* The largest float x whose e^x, correctly rounded to f32, is finite: e^x must stay below
+ * FLT_MAX + ulp(FLT_MAX)/2 = (2 - 2^-24) 2^127 (exactly that would round to even, 2^128:
+ * inf; e^x never equals it), so x < T = log((2 - 2^-24) 2^127), and x is T rounded down
+ * to a float (T is irrational: no float equals it; 256 bits leave no doubt). */
+static float expf_finite_limit_mpfr(void)
+{
+    mpfr_t t;
+    mpfr_init2(t, 256);
+    mpfr_set_d(t, 0x1.ffffffp127, MPFR_RNDN); /* exact: 25 bits */
+    mpfr_log(t, t, MPFR_RNDD);
+    float x = mpfr_get_flt(t, MPFR_RNDD);
+    mpfr_clear(t);
+    return x;
+}
+
 Test(boundary, naive_f32_shift_up_is_the_expf_overflow_threshold)
 {
     float last = 89.0f;
     while (!isfinite(expf(last)))
         last = nextafterf(last, 0.0f);
-    float first = nextafterf(last, INFINITY);
-    cr_log_info("largest float with expf finite: %a (%.9g); boundary expected at %a", (double)last, (double)last,
-                (double)first);
+    float first = nextafterf(last, INFINITY), limit = expf_finite_limit_mpfr();
+    cr_log_info("largest float with expf finite: %a (%.9g) by libm, %a by MPFR; boundary expected at %a", (double)last,
+                (double)last, (double)limit, (double)first);
+    cr_expect_eq(last, limit, "libm's expf and MPFR disagree on the overflow threshold: %a against %a", (double)last,
+                 (double)limit);
+    first = nextafterf(limit, INFINITY); /* the exact answer decides, not libm */
     run_result r = run_ulpgate((const char *[]){"boundary", "--kernel", "softmax.naive.f32", "--axis", "shift+", NULL});
     cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
     const char *l = line_of(r.out, "softmax.naive.f32", "shift+");

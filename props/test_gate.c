@@ -1,6 +1,7 @@
 /* ulpgate gate: a kernel made worse fails the gate (exit 1, a Markdown table saying what
  * changed); improvements pass; a damaged baseline is refused (exit 2, naming its line); a
- * missing one is an I/O error (exit 3); --update is deterministic and atomic.
+ * missing one is an I/O error (exit 3); --update is deterministic and atomic; every
+ * worst-case file is measured, and a damaged one is refused (exit 2, naming its line).
  *
  * "Made worse" is simulated by doctoring a baseline in a temporary directory so that the
  * kernel's real measurement is worse than the baseline says: a max_ulp or violations count
@@ -237,11 +238,11 @@ Test(gate, damaged_baseline_is_refused_with_its_line)
 {
     fixture fx;
     fixture_init(&fx);
-    /* line 9 is the second measurement (7 header lines) */
+    /* line 11 is the second measurement (9 header lines) */
     const char *p = doctor(&fx, with_value(fx.text, KERNEL " ascending p99", "0x1.zzp-1"));
     run_result r = gate(p);
     cr_expect_eq(r.status, 2, "exit %d: %s%s", r.status, r.out, r.err);
-    cr_expect(strstr(r.err, "doctored.txt:9:") != NULL && strstr(r.err, "bad p99 value '0x1.zzp-1'") != NULL, "%s",
+    cr_expect(strstr(r.err, "doctored.txt:11:") != NULL && strstr(r.err, "bad p99 value '0x1.zzp-1'") != NULL, "%s",
               r.err);
     run_free(&r);
 
@@ -266,5 +267,43 @@ Test(gate, missing_baseline_is_an_io_error)
     run_result r = gate("/nonexistent/baseline.txt");
     cr_expect_eq(r.status, 3, "exit %d: %s", r.status, r.err);
     cr_expect(strstr(r.err, "cannot open the baseline /nonexistent/baseline.txt") != NULL, "%s", r.err);
+    run_free(&r);
+}
+
+/* ================================================================ worst-case files */
+
+Test(gate, worst_case_files_are_measured_and_gated)
+{
+    fixture fx;
+    fixture_init(&fx);
+    /* the naive softmax overflows on the shifted rows of softmax.wc: violations, max inf */
+    cr_expect(strstr(fx.text, "\n" KERNEL " wc:softmax.wc max_ulp inf\n") != NULL, "%s", fx.text);
+    cr_expect(strstr(fx.text, "\n" KERNEL " wc:softmax.wc p99 ") != NULL, "%s", fx.text);
+    const char *p = doctor(&fx, with_value(fx.text, KERNEL " wc:softmax.wc violations", "0"));
+    run_result r = gate(p);
+    cr_expect_eq(r.status, 1, "exit %d: %s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.out, "| **worse** | `" KERNEL "` | wc:softmax.wc | violations | `0` |") != NULL, "%s", r.out);
+    run_free(&r);
+    fixture_free(&fx);
+}
+
+Test(gate, damaged_worst_case_file_is_refused_with_its_line)
+{
+    char dir[] = "/tmp/ug_test_gate_wc_XXXXXX", file[96];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(file, sizeof file, "%s/bad.wc", dir);
+    spit(file, "# a damaged worst-case file\nsoftmax f32 : 1 2 3\nsoftmax f32 : 1 0x1.zzp0\n");
+    run_result r = run_ulpgate((const char *[]){"gate", "--baseline", UG_SOURCE_DIR "/reports/baseline.txt", "--kernel",
+                                                KERNEL, "--wc", dir, NULL});
+    cr_expect_eq(r.status, 2, "exit %d: %s%s", r.status, r.out, r.err);
+    cr_expect(strstr(r.err, "bad.wc:3: bad number: '0x1.zzp0'") != NULL, "%s", r.err);
+    run_free(&r);
+    remove(file);
+    cr_expect_eq(rmdir(dir), 0);
+
+    r = run_ulpgate((const char *[]){"gate", "--baseline", UG_SOURCE_DIR "/reports/baseline.txt", "--kernel", KERNEL,
+                                     "--wc", "/nonexistent/wc", NULL});
+    cr_expect_eq(r.status, 3, "exit %d: %s", r.status, r.err);
+    cr_expect(strstr(r.err, "cannot read the worst-case folder /nonexistent/wc") != NULL, "%s", r.err);
     run_free(&r);
 }

@@ -1,7 +1,8 @@
 /* The report as a person sees it: report.html rendered by headless Chromium.
  *
- * A small report (--quick, one kernel: five plots) is written to a temporary directory and
- * loaded by Chromium with --dump-dom; the page's own script counts the plot images the
+ * A small report (--quick, one production kernel with a benchmark file from `ulpgate bench
+ * --json`: six plots) is written to a temporary directory and loaded by Chromium with
+ * --dump-dom; the page's own script counts the plot images the
  * browser decoded (body[data-plots-loaded="k/n"]), so k = n > 0 proves that every inline
  * SVG is there and valid, not just present as text.  A screenshot must be a PNG.  Skipped,
  * with a message, where Chromium is absent (install it with scripts/setup-deps --browser);
@@ -97,9 +98,14 @@ Test(report_render, plots_are_decoded_by_chromium, .timeout = 280)
                      "scripts/setup-deps --browser)");
     char dir[] = "/tmp/ug_test_render_XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
-    const char *args[] = {UG_CLI_PATH, "report", "--out", dir, "--quick", "--kernel", "softmax.naive.f32", NULL};
+    char html[256], dom[256], png[256], profile[300], url[300], shot[300], bench[256];
+    snprintf(bench, sizeof bench, "%s/bench.json", dir);
+    const char *bargs[] = {UG_CLI_PATH, "bench", "--kernel", "softmax.twopass.f32", "--shape", "8x64", "--repeat", "1",
+                           "--json", bench, NULL};
+    cr_assert_eq(run(bargs, NULL), 0, "ulpgate bench failed");
+    const char *args[] = {UG_CLI_PATH, "report", "--out", dir, "--quick", "--kernel", "softmax.twopass.f32", "--bench",
+                          bench, NULL};
     cr_assert_eq(run(args, NULL), 0, "ulpgate report failed");
-    char html[256], dom[256], png[256], profile[300], url[300], shot[300];
     snprintf(html, sizeof html, "%s/report.html", dir);
     snprintf(dom, sizeof dom, "%s/dom.html", dir);
     snprintf(png, sizeof png, "%s/shot.png", dir);
@@ -112,7 +118,8 @@ Test(report_render, plots_are_decoded_by_chromium, .timeout = 280)
         cr_log_warn("gnuplot is missing: the report says so, and there is nothing to render");
         cr_expect_eq(plots, 0u);
     } else {
-        cr_expect_eq(plots, 5u, "one kernel: 1 comparison, 1 boundary map, 3 plots of its op");
+        cr_expect_eq(plots, 6u, "one kernel: 1 comparison, 1 boundary map, 3 plots of its op, accuracy against speed");
+        cr_expect(strstr(page, "alt=\"worst ULP against ns per element\"") != NULL, "no accuracy-against-speed plot");
         cr_assert_eq(chromium(browser, profile, "--dump-dom", url, dom), 0, "chromium --dump-dom failed");
         char *d = slurp(dom, NULL);
         char want[64];

@@ -6,9 +6,14 @@
  *     families' default rows (the same inputs as `ulpgate check --kernel all`), reduction
  *     none: max_ulp, p99 and violations (outputs in violation plus kernel errors);
  *   - every selected kernel on every axis of `ulpgate boundary`, the length axis up to
- *     n = 2^16 (bce_logits too): the first failing value, or none.
- * About 20 s for every kernel on one core.  The worst-case files props/data/ *.wc are not
- * measured yet: their parser lives in props/ (prop_wc.c), which reports/ cannot use.
+ *     n = 2^16 (bce_logits too): the first failing value, or none;
+ *   - every selected kernel on every worst-case file props/data/ *.wc (--wc DIR) that holds
+ *     a case of its op and dtype (parsed by oracle/wc.c, the parser the property suite
+ *     uses): every such case under each reduction it names, judged as one set: max_ulp,
+ *     p99 and violations, measure "wc:<file name>".  The oracle runs once per case and
+ *     reduction, for every kernel of that op and dtype.  A file the parser or the oracle
+ *     refuses is bad input (exit 2, naming the file and line), never skipped.
+ * About 20 s for every kernel on one core.
  */
 #include <math.h>
 #include <stdio.h>
@@ -21,14 +26,19 @@
 #include "cli.h"
 #include "cmds.h"
 #include "measure.h"
+#include "wc.h"
 
 static const char CMD[] = "gate";
+
+#ifndef UG_WC_DIR
+#error "UG_WC_DIR must name the default worst-case folder (props/data; reports/CMakeLists.txt)"
+#endif
 
 enum { SEED = 1, LENGTH_CAP = 1 << 16, TABLE_MAX = 200 };
 
 static const char help_text[] =
-    "usage: ulpgate gate --baseline FILE [--update] [--kernel NAME|all] [--threads T]\n"
-    "                    [--shard I/N]\n\n"
+    "usage: ulpgate gate --baseline FILE [--update] [--kernel NAME|all] [--wc DIR]\n"
+    "                    [--threads T] [--shard I/N]\n\n"
     "Measures every kernel deterministically and compares with the baseline FILE\n"
     "(reports/baseline.txt): one sorted line per kernel x family x metric, and one per\n"
     "kernel x boundary axis, values as C99 hex floats (exact) or counts.\n\n"
@@ -36,7 +46,9 @@ static const char help_text[] =
     "  every kernel on every input family of its dtype (seed 1, the families' default\n"
     "  rows, as ulpgate check): max_ulp, p99 and violations (outputs in violation plus\n"
     "  kernel errors); every kernel on each boundary axis (ulpgate boundary; length up to\n"
-    "  n = 65536): the first failing value, or none\n\n"
+    "  n = 65536): the first failing value, or none; every kernel on each worst-case\n"
+    "  file DIR/*.wc holding cases of its op and dtype (measure wc:<file>; every case\n"
+    "  under each reduction it names): max_ulp, p99 and violations\n\n"
     "The gate fails (exit 1) when a max_ulp or p99 grows, violations grow (a violation\n"
     "appears), a boundary moves inward (closer to the start of its axis), a measurement\n"
     "of the baseline is not made any more, or a kernel of the baseline is not in the\n"
@@ -60,13 +72,18 @@ static const char help_text[] =
     "                     registry fails every shard.  N jobs (a CI matrix)\n"
     "                     with I = 1..N compare every line once; the gate passes when\n"
     "                     every job passes.  Not with --update\n"
+    "                     (the worst-case lines: by a hash of file, op and dtype)\n"
+    "  --wc DIR           the worst-case files (default: props/data of the source tree\n"
+    "                     this command was built from, " UG_WC_DIR ")\n"
     "  -h, --help         print this help and exit\n\n"
     "exit status:\n"
     "  0  no change, or only improvements and new measurements (or --update)\n"
     "  1  the gate failed: something got worse, or a measurement or kernel disappeared\n"
-    "  2  bad usage, or a baseline that is not a complete, well-formed baseline (the\n"
-    "     message names the line and column)\n"
-    "  3  the baseline cannot be opened or read, or written with --update\n"
+    "  2  bad usage, a baseline that is not a complete, well-formed baseline (the\n"
+    "     message names the line and column), or a worst-case file with a bad line\n"
+    "     (named with its file and line)\n"
+    "  3  the baseline cannot be opened or read, or written with --update; the\n"
+    "     worst-case folder or one of its files cannot be read\n"
     "  4  internal error\n";
 
 static const char baseline_comment[] =
@@ -74,7 +91,9 @@ static const char baseline_comment[] =
     "# edit by hand.  Measured (ulpgate gate --help): every kernel on every input family of its\n"
     "# dtype, seed 1, the families' default rows, reduction none: max_ulp and p99 (ULP, C99 hex\n"
     "# floats, inf for a violation) and violations (count); every kernel on each boundary axis\n"
-    "# (length up to n = 65536): the first failing value (hex float; n on the length axis) or none.\n"
+    "# (length up to n = 65536): the first failing value (hex float; n on the length axis) or none;\n"
+    "# every kernel on each worst-case file props/data/*.wc with cases of its op and dtype (measure\n"
+    "# wc:<file>, every case under each reduction it names): max_ulp, p99, violations.\n"
     "# Line: <kernel> <family or axis> <metric> <value>, sorted bytewise.\n";
 
 /* ---------------------------------------------------------------- measuring */
@@ -153,6 +172,100 @@ static void measure_boundaries(const ug_kernel **ks, size_t nk, const ug_split *
     free(res);
 }
 
+/* ---------------------------------------------------------------- worst-case files */
+
+/* The kernels of one op and dtype, judged together on the cases of one file. */
+typedef struct wc_group {
+    const ug_kernel **ks;
+    ug_judge *j;
+    size_t nk, cases;
+    const char *file;
+} wc_group;
+
+static void wc_judge_case(void *ctx, const ug_batch *b, unsigned reds, const char *origin)
+{
+    wc_group *g = ctx;
+    g->cases++;
+    for (int red = 0; red <= UG_RED_MEAN; red++) {
+        if (!(reds >> red & 1u) || (red != UG_RED_NONE && !ug_op_has_reduction(b->op)))
+            continue;
+        ug_expect e;
+        ug_status st = ug_expect_init(&e, b, (ug_reduction)red);
+        if (st == UG_ERR_NOMEM)
+            ug_cli_die(UG_EXIT_INTERNAL, CMD, "out of memory");
+        if (st != UG_OK)
+            ug_cli_die(UG_EXIT_USAGE, CMD, "%s/%s: the oracle refuses this case (%s reduction %s): %s", g->file, origin,
+                       ug_op_name(b->op), ug_reduction_name((ug_reduction)red), ug_last_error());
+        for (size_t i = 0; i < g->nk; i++)
+            if (ug_judge_batch(&g->j[i], b, &e) == UG_ERR_NOMEM)
+                ug_cli_die(UG_EXIT_INTERNAL, CMD, "out of memory");
+        ug_expect_free(&e);
+    }
+}
+
+/* Every selected kernel on every file of dir that has cases of its op and dtype. */
+/* Whether shard `split` owns the worst-case lines of file measure ("wc:NAME") for (op, dt):
+ * FNV-1a of the three, modulo the number of shards, so that every shard decides alone and
+ * the N shards of a CI matrix measure every worst-case line once. */
+static int wc_owned(const ug_split *split, const char *measure, ug_op op, ug_dtype dt)
+{
+    if (split == NULL || split->shards <= 1)
+        return 1;
+    uint64_t h = 1469598103934665603u;
+    for (const char *c = measure; *c != '\0'; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211u;
+    h = (h ^ (unsigned)op) * 1099511628211u;
+    h = (h ^ (unsigned)dt) * 1099511628211u;
+    return h % split->shards == split->shard;
+}
+
+static void measure_worst_cases(const char *dir, const ug_kernel **ks, size_t nk, const ug_split *split,
+                                ug_baseline *now)
+{
+    char **files;
+    int nf = ug_wc_files(dir, &files);
+    if (nf < 0)
+        ug_cli_die(UG_EXIT_IO, CMD, "cannot read the worst-case folder %s (--wc DIR)", dir);
+    const ug_kernel **group = ug_cli_alloc(CMD, nk ? nk : 1, sizeof *group);
+    ug_judge *judges = ug_cli_alloc(CMD, nk ? nk : 1, sizeof *judges);
+    for (int f = 0; f < nf; f++) {
+        const char *base = strrchr(files[f], '/') + 1;
+        char measure[256];
+        snprintf(measure, sizeof measure, "wc:%s", base);
+        for (int op = 0; op < UG_OP_COUNT; op++)
+            for (int dt = 0; dt < UG_DTYPE_COUNT; dt++) {
+                wc_group g = {group, judges, 0, 0, files[f]};
+                for (size_t i = 0; i < nk; i++)
+                    if ((int)ks[i]->op == op && (int)ks[i]->dtype == dt)
+                        group[g.nk++] = ks[i];
+                if (g.nk == 0 || !wc_owned(split, measure, (ug_op)op, (ug_dtype)dt))
+                    continue;
+                ug_progress(CMD, "%s %s %s", base, ug_op_name((ug_op)op), ug_dtype_name((ug_dtype)dt));
+                for (size_t i = 0; i < g.nk; i++)
+                    ug_judge_init(&judges[i], group[i]);
+                char err[512];
+                if (ug_wc_file(files[f], (ug_op)op, (ug_dtype)dt, wc_judge_case, &g, err, sizeof err) < 0) {
+                    if (strncmp(err, "cannot ", 7) == 0) /* "cannot open: 'PATH'" */
+                        ug_cli_die(UG_EXIT_IO, CMD, "worst-case file: %s", err);
+                    ug_cli_die(UG_EXIT_USAGE, CMD, "%s/%s", dir, err); /* "FILE:LINE: what" */
+                }
+                for (size_t i = 0; i < g.nk; i++) {
+                    if (g.cases > 0) {
+                        ug_judge_stats st = ug_judge_summary(&judges[i]);
+                        ug_baseline_add_ulp(now, group[i]->name, measure, UG_M_MAX_ULP, st.max_ulp);
+                        ug_baseline_add_ulp(now, group[i]->name, measure, UG_M_P99, st.p99);
+                        ug_baseline_add_count(now, group[i]->name, measure,
+                                              ug_judge_violations(&judges[i]) + judges[i].kernel_errors);
+                    }
+                    ug_judge_free(&judges[i]);
+                }
+            }
+    }
+    free(group);
+    free(judges);
+    ug_wc_files_free(files, nf);
+}
+
 /* ---------------------------------------------------------------- the table */
 
 static void cell(const ug_bline *l)
@@ -201,6 +314,7 @@ typedef struct selection {
     unsigned char *own_family; /* nk x families: the shard measured the pair          */
     unsigned char *own_axis;   /* nk x directions: the shard searched the line        */
     int own_first;             /* shard 1 of N                                         */
+    ug_split split;            /* the worst-case lines: wc_owned()                     */
 } selection;
 
 static size_t kernel_index(const selection *s, const char *kernel)
@@ -228,6 +342,8 @@ static int selected_line(const ug_bline *l, void *ctx)
         return s->own_family[i * ug_family_count() + (size_t)(f - ug_family_at(0))];
     if (d != NULL && l->metric == UG_M_BOUNDARY)
         return s->own_axis[i * ug_bdir_count() + (size_t)(d - ug_bdir_at(0))];
+    if (strncmp(l->measure, "wc:", 3) == 0)
+        return wc_owned(&s->split, l->measure, s->ks[i]->op, s->ks[i]->dtype);
     return s->own_first;
 }
 
@@ -274,10 +390,11 @@ static int file_exists(const char *path)
 
 int ug_cmd_gate(int argc, char **argv)
 {
-    const char *path = NULL, *kernel = NULL, *threads = NULL, *shard = NULL;
+    const char *path = NULL, *kernel = NULL, *threads = NULL, *shard = NULL, *wc_dir = NULL;
     int update = 0;
     const ug_cli_option opts[] = {{"baseline", &path, NULL}, {"update", NULL, &update}, {"kernel", &kernel, NULL},
-                                  {"threads", &threads, NULL}, {"shard", &shard, NULL},  {NULL, NULL, NULL}};
+                                  {"wc", &wc_dir, NULL},     {"threads", &threads, NULL}, {"shard", &shard, NULL},
+                                  {NULL, NULL, NULL}};
     ug_cli_parse(CMD, help_text, argc, argv, opts, NULL, 0);
     if (path == NULL)
         ug_cli_die(UG_EXIT_USAGE, CMD, "missing --baseline FILE (reports/baseline.txt)");
@@ -285,7 +402,7 @@ int ug_cmd_gate(int argc, char **argv)
     ug_split_parse(&split, CMD, threads, shard);
     if (update && split.shards > 1)
         ug_cli_die(UG_EXIT_USAGE, CMD, "--update measures every line: it cannot be combined with --shard");
-    selection sel = {.sharded = split.shards > 1, .own_first = split.shard == 0};
+    selection sel = {.sharded = split.shards > 1, .own_first = split.shard == 0, .split = split};
     sel.ks = ug_select_kernels(CMD, kernel != NULL ? kernel : "all", &sel.nk);
     size_t nf = ug_family_count(), nd = ug_bdir_count();
     sel.own_family = ug_cli_alloc(CMD, sel.nk * nf, 1);
@@ -302,6 +419,7 @@ int ug_cmd_gate(int argc, char **argv)
     measure_families(sel.ks, sel.nk, &pairs, &split, &now);
     measure_boundaries(sel.ks, sel.nk, &split, &now, sel.own_axis);
     ug_pairs_free(&pairs);
+    measure_worst_cases(wc_dir != NULL ? wc_dir : UG_WC_DIR, sel.ks, sel.nk, &split, &now);
     ug_progress_end();
     const ug_bline *dup;
     if (ug_baseline_sort(&now, &dup) != 0)

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ enum { DEFAULT_SEED = 1, QUICK_ROWS = 16, CMP_POINTS = 97, CMP_POINTS_QUICK = 49
 
 static const char help_text[] =
     "usage: ulpgate report --out DIR [--quick] [--seed S] [--kernel NAME|all]\n"
-    "                      [--threads T] [--shard I/N] [--peers FILE|DIR]\n\n"
+    "                      [--threads T] [--shard I/N] [--peers FILE|DIR] [--bench FILE]\n\n"
     "Measures every kernel (or one) and writes an accuracy report to DIR (created if\n"
     "needed):\n"
     "  report.json  everything measured, versioned schema (reports/SCHEMA.md)\n"
@@ -34,7 +35,8 @@ static const char help_text[] =
     "  report.html  one self-contained page with the plots inline (SVG by gnuplot):\n"
     "               ULP histograms, worst ULP against spread and against n, the boundary\n"
     "               map per dtype, and naive, two-step and clipped algorithms against the\n"
-    "               fused from-logits ones, with the inputs where each breaks\n"
+    "               fused from-logits ones, with the inputs where each breaks, and\n"
+    "               (with --bench) worst ULP against ns per element\n"
     "Measured: ulpgate check on every input family (seed S; --quick: at most 16 rows per\n"
     "family), ulpgate boundary on every axis (length up to 2^20, 2^16 for bce_logits;\n"
     "--quick: 2^12), and the sweeps of reports/sweep.h.  The same options give the same\n"
@@ -57,6 +59,10 @@ static const char help_text[] =
     "                     same bytes as one unsharded run.  Each stage's units (kernel x\n"
     "                     family inputs, op x dtype x axis, op x dtype x sweep point) go\n"
     "                     to the shards in turn\n"
+    "  --bench FILE       the timings of `ulpgate bench --json FILE`, for the accuracy-\n"
+    "                     against-speed plot (the report never times anything itself;\n"
+    "                     per production kernel, the figure with n closest to 1024;\n"
+    "                     not with --shard)\n"
     "  -h, --help         print this help and exit\n\n"
     "The report is information: the exit status is 0 even when a kernel breaks its claim\n"
     "(ulpgate check and ulpgate gate are the checks).\n\n" UG_CLI_HELP_EXIT;
@@ -283,6 +289,74 @@ void ug_report_free(ug_report *r)
         free(r->cmp_viol[c]);
     }
     free(r->ks);
+    free(r->speed);
+}
+
+/* ---------------------------------------------------------------- --bench FILE */
+
+/* Member name of o as a number (integers too); -1 when absent or not a number. */
+static double bench_num(json_object *o, const char *name)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, name, &v) ||
+        !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+        return -1;
+    return json_object_get_double(v);
+}
+
+/* Read the figures of `ulpgate bench --json` from path into r->speed: for each selected
+ * production kernel with a figure, the one whose n is closest to 1024 (the first of equals).
+ * Exit 3 when the file cannot be read, 2 when it is not a bench file (naming the figure). */
+static void read_bench(ug_report *r, const char *path)
+{
+    FILE *probe = fopen(path, "r");
+    if (probe == NULL)
+        ug_cli_die(UG_EXIT_IO, CMD, "cannot open the benchmark file %s: %s", path, strerror(errno));
+    fclose(probe);
+    json_object *doc = json_object_from_file(path), *cmd, *isa, *figs;
+    if (doc == NULL || !json_object_is_type(doc, json_type_object))
+        ug_cli_die(UG_EXIT_USAGE, CMD, "%s: not JSON (expected the output of ulpgate bench --json)", path);
+    if (!json_object_object_get_ex(doc, "command", &cmd) || strcmp(json_object_get_string(cmd), "bench") != 0 ||
+        !json_object_object_get_ex(doc, "figures", &figs) || !json_object_is_type(figs, json_type_array))
+        ug_cli_die(UG_EXIT_USAGE, CMD, "%s: not a file of ulpgate bench --json (no \"command\": \"bench\" with "
+                   "\"figures\")", path);
+    snprintf(r->bench_isa, sizeof r->bench_isa, "%s",
+             json_object_object_get_ex(doc, "isa", &isa) ? json_object_get_string(isa) : "?");
+    r->bench = path;
+    r->speed = ug_cli_alloc(CMD, r->nk ? r->nk : 1, sizeof *r->speed);
+    size_t *best = ug_cli_alloc(CMD, r->nk ? r->nk : 1, sizeof *best);
+    for (size_t i = 0; i < r->nk; i++)
+        best[i] = SIZE_MAX;
+    size_t nf = json_object_array_length(figs);
+    for (size_t i = 0; i < nf; i++) {
+        json_object *fig = json_object_array_get_idx(figs, i), *name;
+        double rows = bench_num(fig, "rows"), n = bench_num(fig, "n"), ns = bench_num(fig, "ns_per_elem");
+        if (!json_object_is_type(fig, json_type_object) || !json_object_object_get_ex(fig, "kernel", &name) ||
+            !json_object_is_type(name, json_type_string) || rows < 1 || n < 1)
+            ug_cli_die(UG_EXIT_USAGE, CMD, "%s: figure %zu: expected kernel, rows, n and ns_per_elem", path, i);
+        if (!(ns > 0))
+            continue; /* the kernel failed or was not run: no point */
+        for (size_t k = 0; k < r->nk; k++) {
+            if (r->ks[k]->role != UG_ROLE_PRODUCTION || strcmp(r->ks[k]->name, json_object_get_string(name)) != 0)
+                continue;
+            ug_speed sp = {k, (size_t)rows, (size_t)n, ns};
+            if (best[k] == SIZE_MAX)
+                best[k] = r->nspeed++;
+            else if (!(fabs(log2(n / 1024)) < fabs(log2((double)r->speed[best[k]].n / 1024))))
+                continue;
+            r->speed[best[k]] = sp;
+        }
+    }
+    /* registry order, whatever the file's order */
+    size_t m = 0;
+    ug_speed *sorted = ug_cli_alloc(CMD, r->nk ? r->nk : 1, sizeof *sorted);
+    for (size_t k = 0; k < r->nk; k++)
+        if (best[k] != SIZE_MAX)
+            sorted[m++] = r->speed[best[k]];
+    free(r->speed);
+    r->speed = sorted;
+    free(best);
+    json_object_put(doc);
 }
 
 /* ---------------------------------------------------------------- report.json */
@@ -424,11 +498,12 @@ void ug_report_write(ug_report *r, const char *dir)
 int ug_cmd_report(int argc, char **argv)
 {
     const char *out = NULL, *seed = NULL, *kernel = NULL, *threads = NULL, *shard = NULL, *peers = NULL;
+    const char *bench = NULL;
     int quick = 0;
     const ug_cli_option opts[] = {{"out", &out, NULL},         {"quick", NULL, &quick}, {"seed", &seed, NULL},
                                   {"kernel", &kernel, NULL},   {"threads", &threads, NULL},
                                   {"shard", &shard, NULL},     {"peers", &peers, NULL},
-                                  {NULL, NULL, NULL}};
+                                  {"bench", &bench, NULL},     {NULL, NULL, NULL}};
     ug_cli_parse(CMD, help_text, argc, argv, opts, NULL, 0);
     if (out == NULL)
         ug_cli_die(UG_EXIT_USAGE, CMD, "missing --out DIR");
@@ -438,6 +513,10 @@ int ug_cmd_report(int argc, char **argv)
     ug_report_setup(&r, seed != NULL ? ug_parse_count(CMD, "seed", seed, 0) : DEFAULT_SEED, quick);
     if (peers != NULL && r.split.shards > 1)
         ug_cli_die(UG_EXIT_USAGE, CMD, "--peers goes with the unsharded report (or ulpgate merge --peers), not --shard");
+    if (bench != NULL && r.split.shards > 1)
+        ug_cli_die(UG_EXIT_USAGE, CMD, "--bench goes with the unsharded report, not --shard");
+    if (bench != NULL)
+        read_bench(&r, bench); /* before measuring: a bad file fails fast */
     ug_peers ps;
     if (peers != NULL) /* read first: a bad file fails before the long measurement */
         ug_peers_load(CMD, peers, &ps), r.peers = &ps;

@@ -1,7 +1,8 @@
 /* The accuracy report (`ulpgate report`): what is measured, held in memory, and written
  * three ways: report.json (report_json in cmd_report.c; schema in reports/SCHEMA.md),
  * report.md (report_md.c) and report.html with gnuplot plots (report_html.c,
- * report_plots.c).  Every figure is a pure function of (seed, --quick): the same options
+ * report_plots.c).  Every figure is a pure function of (seed, --quick) and of the
+ * benchmark file given with --bench (never measured here): the same options and files
  * give the same bytes.
  */
 #ifndef ULPGATE_REPORTS_REPORT_H
@@ -62,6 +63,15 @@ typedef struct ug_compare_def {
 enum { UG_COMPARE_COUNT = 4 };
 const ug_compare_def *ug_compare_at(size_t i);
 
+/* The speed of one production kernel, read from `ulpgate bench --json FILE` (report
+ * --bench FILE): the report never times anything itself, so that its bytes stay a pure
+ * function of its inputs. */
+typedef struct ug_speed {
+    size_t kernel;             /* index into ug_report.ks                                 */
+    size_t rows, n;            /* the shape of the figure (n closest to 1024)              */
+    double ns;                 /* ns per element                                          */
+} ug_speed;
+
 typedef struct ug_report {
     const char *cmd;
     uint64_t seed;
@@ -88,6 +98,10 @@ typedef struct ug_report {
                                                     only), on the comparison's axis           */
     size_t checked, passed, canaries, caught;
     const struct ug_peers *peers; /* --peers: other implementations (peers.h), or NULL    */
+    const char *bench;         /* --bench FILE as given, or NULL                           */
+    char bench_isa[32];        /* the "isa" of that file                                   */
+    ug_speed *speed;           /* nspeed figures, in registry order                        */
+    size_t nspeed;
 } ug_report;
 
 /* The measuring options of (seed, quick) into r (rows, boundary caps), and the arrays
@@ -118,6 +132,7 @@ typedef struct ug_plots {
     char *hist[UG_OP_COUNT], *spread[UG_OP_COUNT], *length[UG_OP_COUNT];
     char *bmap[UG_DTYPE_COUNT];
     char *cmp[UG_COMPARE_COUNT];
+    char *speed;               /* worst ULP against ns per element (report --bench)       */
     int skipped;
     char why[512];
 } ug_plots;

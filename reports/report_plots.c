@@ -300,6 +300,51 @@ static char *cmp_plot(ug_plotter *pl, const ug_report *r, size_t c)
     return finish(pl, f);
 }
 
+/* ---------------------------------------------------------------- accuracy against speed */
+
+static const unsigned dtype_rgb[UG_DTYPE_COUNT] = {0x1f5fbf, 0x2ca02c, 0xd62728};
+/* gnuplot point types per op: filled for scalar kernels, the open shape (one less) for SIMD */
+static const int op_pt[UG_OP_COUNT] = {7, 5, 9, 11, 13, 15, 3};
+
+/* Worst ULP error over every input family against ns per element, one point per
+ * production kernel timed in the --bench file: colour = dtype, shape = op (open: SIMD);
+ * kernels worse than 2 ULP are labelled with their name (the table below the plot names
+ * every point).  Both axes log2. */
+static char *speed_plot(ug_plotter *pl, const ug_report *r)
+{
+    double lo = INFINITY, hi = 0;
+    for (size_t i = 0; i < r->nspeed; i++)
+        lo = fmin(lo, r->speed[i].ns), hi = fmax(hi, r->speed[i].ns);
+    FILE *f = ug_plot_begin(pl, W_FULL, 560);
+    style(f);
+    y_ulp_axis(f);
+    fputs("$v << EOD\n", f);
+    for (size_t i = 0; i < r->nspeed; i++) {
+        const ug_kernel *k = r->ks[r->speed[i].kernel];
+        double w = r->kr[r->speed[i].kernel].max_ulp;
+        int simd = strcmp(k->isa, "scalar") != 0;
+        fprintf(f, "%.17g %.17g %d %u \"%s\"\n", r->speed[i].ns, y_of(w), op_pt[k->op] - simd, dtype_rgb[k->dtype],
+                w > 2 ? k->name : "");
+    }
+    fputs("EOD\n", f);
+    fprintf(f, "set logscale x 2\nset xrange [%.17g:%.17g]\nset format x '%%g'\n"
+               "set xlabel 'ns per element (ulpgate bench; lower is faster)' font ',11'\n",
+            lo / 2, hi * 2);
+    fputs("set title 'production kernels: worst error over every input family against speed' font ',13'\n"
+          "set key outside right top vertical font ',10' noenhanced\nset rmargin 18\n"
+          "plot $v using 1:2:3:4 with points pt variable ps 1.3 lc rgb variable notitle, \\\n"
+          "     $v using 1:2:5 with labels left offset 0.8,0.4 font ',9' tc rgb '#333333' noenhanced notitle",
+          f);
+    for (int op = 0; op < UG_OP_COUNT; op++)
+        fprintf(f, ", \\\n     keyentry with points pt %d ps 1.2 lc rgb '#444444' title '%s'", op_pt[op],
+                ug_op_name((ug_op)op));
+    for (int dt = 0; dt < UG_DTYPE_COUNT; dt++)
+        fprintf(f, ", \\\n     keyentry with points pt 7 ps 1.2 lc rgb '#%06x' title '%s'", dtype_rgb[dt],
+                ug_dtype_name((ug_dtype)dt));
+    fputs(", \\\n     keyentry with points pt 6 ps 1.2 lc rgb '#444444' title 'open: SIMD'\n", f);
+    return finish(pl, f);
+}
+
 /* ---------------------------------------------------------------- all of them */
 
 static int has_op(const ug_report *r, ug_op op)
@@ -320,6 +365,8 @@ void ug_report_plots(ug_plots *p, const ug_report *r, const char *cmd)
         p->cmp[c] = r->cmp[c].nk > 0 ? cmp_plot(&pl, r, c) : NULL;
     for (int dt = 0; dt < UG_DTYPE_COUNT && pl.available; dt++)
         p->bmap[dt] = bmap_plot(&pl, r, (ug_dtype)dt, idx);
+    if (r->nspeed > 0 && pl.available)
+        p->speed = speed_plot(&pl, r);
     for (int op = 0; op < UG_OP_COUNT && pl.available; op++) {
         if (!has_op(r, (ug_op)op))
             continue;
@@ -345,4 +392,5 @@ void ug_plots_free(ug_plots *p)
         free(p->bmap[i]);
     for (int i = 0; i < UG_COMPARE_COUNT; i++)
         free(p->cmp[i]);
+    free(p->speed);
 }
