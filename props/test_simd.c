@@ -485,7 +485,7 @@ Test(simd, vexp_accuracy)
 
 Test(simd, vexp_special_values_and_isa_agreement)
 {
-    static const double x[] = {0.0, -0.0, -INFINITY, NAN, UG__EXP_X_MIN, nextafter(UG__EXP_X_MIN, -INFINITY), -745.2, -1e300,
+    const double x[] = {0.0, -0.0, -INFINITY, NAN, UG__EXP_X_MIN, nextafter(UG__EXP_X_MIN, -INFINITY), -745.2, -1e300,
                                -0x1p-1074, 0x1p-1074, -1.0, 1.0, -0x1.62e42fefa39efp-5, -0x1.62e42fefa39efp-6, -20};
     enum { N = sizeof x / sizeof x[0] };
     double y[2][N];

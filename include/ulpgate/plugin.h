@@ -48,7 +48,10 @@
  *              It must validate its arguments and return a ug_status (UG_ERR_NULL,
  *              UG_ERR_EMPTY, ...) rather than crash: the harness calls it with n = 1,
  *              with every special value, and with rows up to 2^20 long.  It must not
- *              modify x, target or aux, nor write outside y; the judge checks.
+ *              modify x, target or aux, nor write outside y; the judge checks.  It must
+ *              be thread-safe: check, boundary, report and gate call kernels from several
+ *              threads at once (--threads); a kernel with shared state takes a lock
+ *              (plugins/onednn/onednn_plugin.c does).
  *   bound      the ULP error the kernel claims (registry.h, ug_bound): every field finite
  *              and >= 0, and ulp >= 0.5 (no rounded result can promise less).  A kernel
  *              whose library documents no bound should claim the bar it is meant to meet

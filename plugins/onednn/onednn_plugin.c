@@ -24,6 +24,7 @@
  * primitive per row, as the ulpgate command and the fuzz targets call kernels from one
  * thread.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,7 +78,7 @@ static dnnl_status_t make_pd(int kind, ug_dtype dt, size_t rows, size_t n, dnnl_
     return s;
 }
 
-static ug_status run(int kind, ug_dtype dt, const ug_problem *p)
+static ug_status run_locked(int kind, ug_dtype dt, const ug_problem *p)
 {
     if (p == NULL || p->x == NULL || p->y == NULL)
         return UG_ERR_NULL;
@@ -119,6 +120,18 @@ static ug_status run(int kind, ug_dtype dt, const ug_problem *p)
     if (dst != NULL)
         dnnl_memory_destroy(dst);
     return from_dnnl(s);
+}
+
+/* The host calls kernels from several threads at once (ulpgate check --threads): the one
+ * stream and the primitive caches above are shared, so calls take turns. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static ug_status run(int kind, ug_dtype dt, const ug_problem *p)
+{
+    pthread_mutex_lock(&lock);
+    ug_status st = run_locked(kind, dt, p);
+    pthread_mutex_unlock(&lock);
+    return st;
 }
 
 static ug_status softmax_f32(const ug_problem *p) { return run(KIND_SOFTMAX, UG_F32, p); }
