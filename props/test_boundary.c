@@ -29,59 +29,9 @@
 #include <criterion/criterion.h>
 #include <mpfr.h>
 
-extern char **environ;
+#include "run_cli.h"
 
-/* ================================================================ running the command */
-
-typedef struct run_result {
-    int status;
-    char *out;
-    char *err;
-} run_result;
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot read %s", path);
-    size_t cap = 1 << 16, len = 0, got;
-    char *s = malloc(cap);
-    while ((got = fread(s + len, 1, cap - len - 1, f)) > 0)
-        if ((len += got) + 1 == cap)
-            s = realloc(s, cap *= 2);
-    s[len] = '\0';
-    fclose(f);
-    return s;
-}
-
-/* ulpgate with args (NULL-terminated), stdout and stderr captured. */
-static run_result run_ulpgate(const char *const *args)
-{
-    char out[] = "/tmp/ug_test_boundary_out_XXXXXX", err[] = "/tmp/ug_test_boundary_err_XXXXXX";
-    close(mkstemp(out));
-    close(mkstemp(err));
-    const char *argv[32] = {UG_CLI_PATH};
-    for (size_t i = 0; args[i] != NULL && i < 30; i++)
-        argv[i + 1] = args[i];
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_TRUNC, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_TRUNC, 0);
-    pid_t pid;
-    cr_assert_eq(posix_spawn(&pid, UG_CLI_PATH, &fa, NULL, (char *const *)argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int ws;
-    cr_assert_eq(waitpid(pid, &ws, 0), pid);
-    run_result r = {WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws), slurp(out), slurp(err)};
-    remove(out);
-    remove(err);
-    return r;
-}
-
-static void run_free(run_result *r)
-{
-    free(r->out);
-    free(r->err);
-}
+/* ================================================================ reading the command's output */
 
 /* The line of kernel on axis in the output (cr_assert when absent). */
 static const char *line_of(const char *out, const char *kernel, const char *axis)

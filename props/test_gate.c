@@ -20,25 +20,11 @@
 
 #include <criterion/criterion.h>
 
-extern char **environ;
+#include "run_cli.h"
 
 #define KERNEL "softmax.naive.f32"
 
 /* ================================================================ files and the command */
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot read %s", path);
-    size_t cap = 1 << 16, len = 0, got;
-    char *s = malloc(cap);
-    while ((got = fread(s + len, 1, cap - len - 1, f)) > 0)
-        if ((len += got) + 1 == cap)
-            s = realloc(s, cap *= 2);
-    s[len] = '\0';
-    fclose(f);
-    return s;
-}
 
 static void spit(const char *path, const char *text)
 {
@@ -46,40 +32,6 @@ static void spit(const char *path, const char *text)
     cr_assert_not_null(f, "cannot write %s", path);
     fputs(text, f);
     cr_assert_eq(fclose(f), 0);
-}
-
-typedef struct run_result {
-    int status;
-    char *out, *err;
-} run_result;
-
-static run_result run_ulpgate(const char *const *args)
-{
-    char out[] = "/tmp/ug_test_gate_out_XXXXXX", err[] = "/tmp/ug_test_gate_err_XXXXXX";
-    close(mkstemp(out));
-    close(mkstemp(err));
-    const char *argv[32] = {UG_CLI_PATH};
-    for (size_t i = 0; args[i] != NULL && i < 30; i++)
-        argv[i + 1] = args[i];
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_TRUNC, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_TRUNC, 0);
-    pid_t pid;
-    cr_assert_eq(posix_spawn(&pid, UG_CLI_PATH, &fa, NULL, (char *const *)argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int ws;
-    cr_assert_eq(waitpid(pid, &ws, 0), pid);
-    run_result r = {WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws), slurp(out), slurp(err)};
-    remove(out);
-    remove(err);
-    return r;
-}
-
-static void run_free(run_result *r)
-{
-    free(r->out);
-    free(r->err);
 }
 
 /* ================================================================ a baseline to doctor */
