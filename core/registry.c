@@ -188,6 +188,22 @@ ug_status ug_kernel_append(const ug_kernel *rows, size_t count)
     return ug__fail(UG_OK, "%s", "");
 }
 
+const ug_kernel *ug_kernel_scalar_twin(const ug_kernel *k)
+{
+    if (k == NULL || strcmp(k->isa, "scalar") == 0)
+        return NULL;
+    const char *dot = strrchr(k->name, '.');
+    if (dot == NULL)
+        return NULL;
+    size_t len = (size_t)(dot - k->name);
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *c = ug_kernel_at(i);
+        if (strncmp(c->name, k->name, len) == 0 && c->name[len] == '\0')
+            return c;
+    }
+    return NULL;
+}
+
 const char *ug_role_name(ug_role r)
 {
     switch (r) {

@@ -30,16 +30,6 @@ const ug_fuzz_target ug_fuzz_this_target = {
 
 UG_FUZZ_ENTRY_POINTS
 
-static const ug_kernel *twin_of(const ug_kernel *k)
-{
-    char name[128];
-    snprintf(name, sizeof name, "%s", k->name);
-    char *dot = strrchr(name, '.');
-    if (dot != NULL)
-        *dot = '\0';
-    return ug_kernel_find(name);
-}
-
 /* k on b under red: the status, and the outputs widened (malloc'd, *count of them). */
 static ug_status call(const ug_kernel *k, const ug_batch *b, ug_reduction red, double **out, size_t *count)
 {
@@ -88,7 +78,7 @@ static void expect_rows_alone(const ug_kernel *k, const ug_batch *b, const doubl
 
 static void check_row(const ug_kernel *k, const ug_fuzz_case *c)
 {
-    const ug_kernel *tw = twin_of(k);
+    const ug_kernel *tw = ug_kernel_scalar_twin(k);
     if (tw == NULL) {
         fprintf(stderr, "fuzz_simd: %s has no scalar twin\n", k->name);
         abort();

@@ -45,16 +45,6 @@
 
 static int is_simd(const ug_kernel *k) { return strcmp(k->isa, "scalar") != 0; }
 
-static const ug_kernel *twin_of(const ug_kernel *k)
-{
-    char name[128];
-    snprintf(name, sizeof name, "%s", k->name);
-    char *dot = strrchr(name, '.');
-    if (dot != NULL)
-        *dot = '\0';
-    return ug_kernel_find(name);
-}
-
 /* 1 when k can run here; otherwise says so on stderr. */
 static int runnable(const ug_kernel *k)
 {
@@ -163,7 +153,7 @@ Test(simd, agrees_with_scalar_twin)
         const ug_kernel *k = ug_kernel_at(i);
         if (!is_simd(k) || !runnable(k))
             continue;
-        const ug_kernel *tw = twin_of(k);
+        const ug_kernel *tw = ug_kernel_scalar_twin(k);
         cr_assert(tw != NULL && tw->op == k->op && tw->dtype == k->dtype, "%s has no scalar twin", k->name);
         twin_on_families(k, tw);
         ran++;
@@ -204,7 +194,7 @@ Test(simd, long_rows)
             ug_batch *b = normal_batch(k, 2, ns[j], 3.0, 7 + j);
             char where[64];
             snprintf(where, sizeof where, "2 x %zu normal(0, 3)", ns[j]);
-            compare_twin(k, twin_of(k), b, UG_RED_NONE, where, &t);
+            compare_twin(k, ug_kernel_scalar_twin(k), b, UG_RED_NONE, where, &t);
             ug_batch_free(b);
         }
         fprintf(stderr, "test_simd: %-34s long rows: %zu outputs, %zu differ in bits (largest error there %.4g ULP)\n",
@@ -311,7 +301,7 @@ Test(simd, long_rows_mixed_with_special_rows)
         }
         free(row);
         tally t = {0};
-        compare_twin(k, twin_of(k), b, UG_RED_NONE, "7 x 700, special rows between", &t);
+        compare_twin(k, ug_kernel_scalar_twin(k), b, UG_RED_NONE, "7 x 700, special rows between", &t);
         cr_expect_eq(t.differ, 0, "%s: %zu outputs differ from the twin's", k->name, t.differ);
         batching_on(k, b);
         ug_batch_free(b);

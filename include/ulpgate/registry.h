@@ -87,6 +87,11 @@ ug_status ug_kernel_append(const ug_kernel *rows, size_t count);
  * (avx512 > avx2 > scalar).  ug_run() and the public entry points call it. */
 const ug_kernel *ug_kernel_production(ug_op op, ug_dtype dt);
 
+/* The scalar twin of a SIMD row: the row named as k without its last ".isa" part
+ * (softmax.twopass.f32.avx512 -> softmax.twopass.f32), or NULL when there is none.  The
+ * agreement tests and the simd fuzz target compare the two. */
+const ug_kernel *ug_kernel_scalar_twin(const ug_kernel *k);
+
 /* 1 when this CPU can run k: always for scalar rows and for appended rows whose isa is
  * not one dispatch knows (ug_kernel_append); for a SIMD row, when the CPU and the
  * OS support its ISA ("avx2": AVX2 + FMA; "avx512": AVX-512 F, DQ, BW and VL).  Tests,
