@@ -15,8 +15,20 @@ void ug__shift(double x, double m, double *hi, double *lo)
         return;
     }
     ug__two_sum(x, -m, hi, lo);
-    if (isinf(*hi)) /* |x - m| > DBL_MAX: exp is 0 and the output overflows anyway */
+    if (isinf(*hi)) { /* |x - m| > DBL_MAX: exp is 0 and the output overflows anyway */
         *lo = 0;
+        return;
+    }
+    if (!isfinite(*lo)) {
+        /* TwoSum overflows inside when x - m is finite but t - x rounds past DBL_MAX
+         * (|m| near DBL_MAX, x ~ 2^1021 on the other side: fuzz_rowops found NaN outputs).
+         * Halved operands cannot overflow, and halving and doubling are exact here: the
+         * operands are >= 2^969 in magnitude (else t - x ~ -m rounds to within DBL_MAX),
+         * so lo is a multiple of 2^916, far above the subnormals. */
+        ug__two_sum(0.5 * x, -0.5 * m, hi, lo);
+        *hi *= 2;
+        *lo *= 2;
+    }
 }
 
 double ug__exp_shifted(double hi, double lo)
