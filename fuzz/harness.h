@@ -9,8 +9,11 @@
  *      rows x n values, a target index, labels or probabilities and a reduction;
  *   2. is evaluated once by the oracle (ug_expect_init), then the chosen kernel and every
  *      other registered kernel of the same op and dtype are judged against that one
- *      answer (ug_judge_batch): the oracle costs ~3 us per element, a kernel ~10 ns, so
- *      the siblings come almost free (a differential target in the zstd/simdjson sense);
+ *      answer (ug_judge_batch_defer, counts only: a kernel that breaks its claim is
+ *      judged again with samples for the report; ug_expect_memo: each output's correctly
+ *      rounded value is compared once): the oracle costs ~3 us per element, a kernel
+ *      ~10 ns, so the siblings come almost free (a differential target in the
+ *      zstd/simdjson sense);
  *   3. feeds the ULP error of each kernel (bucketed by log2) and the row's distance to
  *      its dtype's overflow and underflow thresholds to libFuzzer's extra counters
  *      (feedback.c), so an input that provokes a larger error is new coverage;

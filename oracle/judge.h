@@ -35,12 +35,21 @@ typedef struct ug_expect {
     size_t count;      /* ug_output_count(op, rows, n, red)                       */
     ug_exact *exact;   /* count values, NULL when the oracle refused the batch    */
     ug_status status;  /* the oracle's status (UG_OK for every valid batch)       */
+    ug_cmp *at_rounded;/* NULL, or (ug_expect_memo) per output ug_expect_compare of
+                          its correctly rounded value once asked (cls
+                          UG_CMP_CLASS_COUNT before)                               */
 } ug_expect;
 
 /* Evaluate the oracle on b with reduction red (ug_oracle_eval_lazy: values may be lazy).
  * Returns e->status, or UG_ERR_NOMEM. */
 ug_status ug_expect_init(ug_expect *e, const ug_batch *b, ug_reduction red);
 void ug_expect_free(ug_expect *e);
+
+/* From now on compare each output's correctly rounded value once (at_rounded), whichever
+ * kernel returns it: most kernels do, and each would ask again.  For a caller that judges
+ * many kernels against e on one thread (the fuzz harness): e is written by every compare
+ * then, and must not be shared between threads.  UG_OK, or UG_ERR_NOMEM. */
+ug_status ug_expect_memo(ug_expect *e);
 
 /* Make e->exact[i].value available (computed by the MPFR oracle if it was lazy); every
  * reader of a value of an expect calls this first.  UG_OK, or the oracle's status. */
@@ -52,7 +61,7 @@ int ug_expect_value_2exp(const ug_expect *e, size_t i, double *m, long *exp);
 
 /* ug_compare of y with output i: from the fast path's enclosure when it decides the ULP
  * error (ug_compare_lazy), else from the value (ug_expect_value).  The same result as
- * ug_compare on the MPFR oracle's answer, bit for bit. */
+ * ug_compare on the MPFR oracle's answer, bit for bit (at_rounded or not). */
 ug_cmp ug_expect_compare(const ug_expect *e, size_t i, double y);
 
 /* One judged output and the input it came from: enough to print it and replay it. */
@@ -92,6 +101,11 @@ typedef struct ug_judge {
     ug_judge_sample worst;             /* the first output of the largest ULP error   */
     ug_judge_sample excess;            /* the first output most over its bound, or the
                                           first kernel error                          */
+    int counts_only;                   /* set after ug_judge_init: no sample is taken
+                                          (worst and excess stay empty), every count and
+                                          error is the same; for a caller that reads the
+                                          samples only of a failure and then judges again
+                                          without it (the fuzz harness, fuzz/harness.c)  */
 } ug_judge;
 
 typedef struct ug_judge_stats {
