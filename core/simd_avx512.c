@@ -11,9 +11,9 @@
  * inexact), then RNE to bf16 by integer arithmetic (as ug_bf16_from_f32).  Rounding to
  * odd at 24 bits and then to nearest at 8 is one correct rounding (Boldo & Melquiond
  * 2008), subnormals included: binary32's grid is finer than bf16's at every exponent.
- * With AVX512_BF16 the last step is VCVTNEPS2BF16 (one instruction), except for a vector
- * with a subnormal round-to-odd lane, which the instruction would flush: see the second
- * instantiation at the end of the file.
+ * With AVX512_BF16 the store is RNE to binary32 then VCVTNEPS2BF16 wherever that double
+ * rounding is provably one rounding (no midpoint, no subnormal), the round-to-odd route
+ * otherwise: see the second instantiation at the end of the file.
  */
 #include <immintrin.h>
 #include <math.h>
@@ -253,20 +253,20 @@ UG__SIMD_TARGET_END
 /* ------------------------------------------------------------------ AVX512_BF16 stores */
 
 /* The bf16 kernels a second time, storing through VCVTNEPS2BF16 (AVX512_BF16), which rounds
- * binary32 to bf16 to nearest even in one instruction but flushes subnormal binary32 inputs:
- * a vector whose round-to-odd binary32 value has a subnormal lane (an output below 2^-126,
- * rare) takes the integer rounding instead.  Same bits as vd_store_bf16 on every input
+ * binary32 to bf16 to nearest even in one instruction but flushes subnormal binary32 inputs
+ * (vd_store_bf16_hw: the vectors where it cannot be used take the integer rounding).  Same bits as vd_store_bf16 on every input
  * (props/test_simd.c, bf16_store).  The entry points below pick this copy when the CPU has
  * AVX512_BF16 (ug__cpu_bf16_hw), the emulated one otherwise. */
 UG__SIMD_TARGET_BEGIN("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,popcnt,avx512bf16")
 
-/* The round-to-odd binary32 value here detects inexactness by the 29 low significand bits
- * of the binary64 value (one test instead of a conversion back and a compare): right
- * wherever the result is a normal binary32 or overflows (RZ gives the largest finite, with
- * the sticky bit, which VCVTNEPS2BF16 rounds to inf, as it should).  A lane whose result is
- * subnormal or zero with a sticky bit shows as a subnormal: that vector is done again by
- * vd_store_bf16 (exact compare, integer rounding). */
-static inline void vd_store_bf16_hw(ug_bf16 *p, vd v)
+/* The exact route, for the vectors the fast one below sends back.  The round-to-odd binary32
+ * value here detects inexactness by the 29 low significand bits of the binary64 value (one
+ * test instead of a conversion back and a compare): right wherever the result is a normal
+ * binary32 or overflows (RZ gives the largest finite, with the sticky bit, which
+ * VCVTNEPS2BF16 rounds to inf, as it should).  A lane whose result is subnormal or zero with
+ * a sticky bit shows as a subnormal: that vector is done again by vd_store_bf16 (exact
+ * compare, integer rounding). */
+static void vd_store_bf16_hw_odd(ug_bf16 *p, vd v)
 {
     __m256 t = _mm512_cvt_roundpd_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
     __mmask8 inexact = _mm512_test_epi64_mask(_mm512_castpd_si512(v), _mm512_set1_epi64(0x1fffffff));
@@ -277,6 +277,26 @@ static inline void vd_store_bf16_hw(ug_bf16 *p, vd v)
         return;
     }
     __m128bh h = _mm256_cvtneps_pbh(_mm256_castsi256_ps(b));
+    _mm_storeu_si128((__m128i *)(void *)p, (__m128i)h);
+}
+
+/* v to bf16, one rounding (SIMD-ERROR-ANALYSIS.md §5).  The fast route rounds twice, to
+ * binary32 (VCVTPD2PS, RNE) and then to bf16 (VCVTNEPS2BF16, RNE), which is one correct
+ * rounding wherever the binary32 value t is normal and not a bf16 midpoint (its low half
+ * 0x8000): every bf16 midpoint M is a binary32, rounding is monotone, so v < M gives t <= M
+ * and t != M gives t < M (likewise above): v and t lie between the same two midpoints, and
+ * round to the same bf16 value.  One VPTESTNMW per vector finds the other lanes: a low half
+ * 0x0000 or 0x8000 (midpoints, and the exact bf16 values and infinities with them) or a zero
+ * exponent field (zero or subnormal, which VCVTNEPS2BF16 would flush); such a vector goes the
+ * round-to-odd route above.  NaN lanes give the same NaN either way. */
+static inline __attribute__((always_inline)) void vd_store_bf16_hw(ug_bf16 *p, vd v)
+{
+    __m256 t = _mm512_cvtpd_ps(v);
+    if (_mm256_testn_epi16_mask(_mm256_castps_si256(t), _mm256_set1_epi32(0x7f807fff)) != 0) {
+        vd_store_bf16_hw_odd(p, v);
+        return;
+    }
+    __m128bh h = _mm256_cvtneps_pbh(t);
     _mm_storeu_si128((__m128i *)(void *)p, (__m128i)h);
 }
 
