@@ -97,11 +97,16 @@ static inline void vd_hsum8(const vd v[8], double out[8])
 static inline vd vd_load_f32(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
 static inline void vd_store_f32(float *p, vd v) { _mm256_storeu_ps(p, _mm512_cvtpd_ps(v)); }
 
-static inline vd vd_load_bf16(const ug_bf16 *p)
+/* bf16 -> binary32 is a shift: one zero-masked VPERMW puts word j in the high half of
+ * dword j (the low halves zeroed), for 8 (ymm) or 16 (zmm) values at once. */
+static inline __m256 bf16x8_to_f32(const ug_bf16 *p)
 {
-    __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)p));
-    return _mm512_cvtps_pd(_mm256_castsi256_ps(_mm256_slli_epi32(w, 16)));
+    const __m256i idx = _mm256_setr_epi16(0, 0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7);
+    __m256i w = _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)p));
+    return _mm256_castsi256_ps(_mm256_maskz_permutexvar_epi16(0xaaaa, idx, w));
 }
+
+static inline vd vd_load_bf16(const ug_bf16 *p) { return _mm512_cvtps_pd(bf16x8_to_f32(p)); }
 
 /* v rounded to binary32 to odd: VCVTPD2PS toward zero, the last bit set when inexact. */
 static inline __m256i vd_to_f32_odd(vd v)
@@ -158,8 +163,10 @@ static inline void vf_hmax8(const vf v[8], double out[8])
 static inline vf vf_load_f32(const float *p) { return _mm512_loadu_ps(p); }
 static inline vf vf_load_bf16(const ug_bf16 *p)
 {
-    __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)p));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
+    const __m512i idx = _mm512_set_epi16(15, 0, 14, 0, 13, 0, 12, 0, 11, 0, 10, 0, 9, 0, 8, 0, 7, 0, 6, 0, 5, 0, 4, 0, 3, 0,
+                                         2, 0, 1, 0, 0, 0);
+    __m512i w = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(const void *)p));
+    return _mm512_castsi512_ps(_mm512_maskz_permutexvar_epi16(0xaaaaaaaau, idx, w));
 }
 
 static inline vd vd_div(vd a, vd b) { return _mm512_div_pd(a, b); }
@@ -300,6 +307,19 @@ static inline __attribute__((always_inline)) void vd_store_bf16_hw(ug_bf16 *p, v
     _mm_storeu_si128((__m128i *)(void *)p, (__m128i)h);
 }
 
+/* vd_store_bf16_hw of a and b (16 values), with one test and one VCVTNEPS2BF16 for both. */
+static inline __attribute__((always_inline)) void vd_store2_bf16_hw(ug_bf16 *p, vd a, vd b)
+{
+    __m512 t = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(a)), _mm512_cvtpd_ps(b), 1);
+    if (_mm512_testn_epi16_mask(_mm512_castps_si512(t), _mm512_set1_epi32(0x7f807fff)) != 0) {
+        vd_store_bf16_hw(p, a);
+        vd_store_bf16_hw(p + VL, b);
+        return;
+    }
+    __m256bh h = _mm512_cvtneps_pbh(t);
+    _mm256_storeu_si256((__m256i *)(void *)p, (__m256i)h);
+}
+
 #define ET ug_bf16
 #define DT UG_BF16
 #define TAG bf16hw
@@ -307,6 +327,7 @@ static inline __attribute__((always_inline)) void vd_store_bf16_hw(ug_bf16 *p, v
 #define ET_NEGINF ((ug_bf16){0xff80u})
 #define vd_load_et vd_load_bf16
 #define vd_store_et vd_store_bf16_hw
+#define vd_store2_et vd_store2_bf16_hw
 #define vf_load_et vf_load_bf16
 #define et_widen bf16_widen
 #include "simd_tmpl.h"

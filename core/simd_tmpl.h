@@ -11,6 +11,7 @@
  *   ET_NEGINF     -inf as an ET (the padding of a partial vector)
  *   vd_load_et    VL elements widened exactly to binary64 lanes
  *   vd_store_et   VL binary64 lanes rounded once (RNE) to ET
+ *   vd_store2_et  (optional) 2 VL lanes, as two vd_store_et (one conversion for both)
  *   vf_load_et    VF = 2 VL elements as binary32 lanes (exact; for the max)
  *   et_widen      one ET to double (exact)
  * and the primitives of the ISA (vd, VL, vd_* of simd_vexp.h and vd_hsum,
@@ -22,6 +23,9 @@
 
 #ifndef SCALAR_TAG
 #define SCALAR_TAG TAG /* the dtype's name in the scalar kernels' names */
+#endif
+#ifndef vd_store2_et
+#define vd_store2_et(y, a, b) (vd_store_et((y), (a)), vd_store_et((y) + VL, (b)))
 #endif
 #define T_(name) UG__CAT(name##_, TAG)
 #define SCALAR(op, alg) UG__CAT(ug_k_##op##_##alg##_, SCALAR_TAG)
@@ -85,6 +89,8 @@ UG__SIMD_INLINE void T_(map_store)(const double *v, size_t n, double c, ET *y, v
 {
     vd vc = vd_set1(c);
     size_t i = 0;
+    for (; i + 2 * VL <= n; i += 2 * VL)
+        vd_store2_et(y + i, op(vd_loadu(v + i), vc), op(vd_loadu(v + i + VL), vc));
     for (; i + VL <= n; i += VL)
         vd_store_et(y + i, op(vd_loadu(v + i), vc));
     if (i < n)
@@ -99,6 +105,8 @@ UG__SIMD_INLINE void T_(shift_store)(const ET *x, size_t n, double m, double L, 
 {
     vd vm = vd_set1(m), vl = vd_set1(L);
     size_t i = 0;
+    for (; i + 2 * VL <= n; i += 2 * VL)
+        vd_store2_et(y + i, vd_sub(vd_sub(vd_load_et(x + i), vm), vl), vd_sub(vd_sub(vd_load_et(x + i + VL), vm), vl));
     for (; i + VL <= n; i += VL)
         vd_store_et(y + i, vd_sub(vd_sub(vd_load_et(x + i), vm), vl));
     if (i < n)
@@ -134,16 +142,17 @@ UG__SIMD_INLINE void T_(pend_4)(const T_(pend) *pd, size_t i)
 {
     if (pd->kind == 1) {
         vd vs = vd_set1(pd->a);
-        for (size_t j = 0; j < 4 * VL; j += VL)
-            vd_store_et(pd->y + i + j, vd_mul(vd_loadu(pd->e + i + j), vs));
+        for (size_t j = 0; j < 4 * VL; j += 2 * VL)
+            vd_store2_et(pd->y + i + j, vd_mul(vd_loadu(pd->e + i + j), vs), vd_mul(vd_loadu(pd->e + i + j + VL), vs));
     } else if (pd->kind == 2) {
         vd vm = vd_set1(pd->a), vl = vd_set1(pd->b);
-        for (size_t j = 0; j < 4 * VL; j += VL)
-            vd_store_et(pd->y + i + j, vd_sub(vd_sub(vd_load_et(pd->x + i + j), vm), vl));
+        for (size_t j = 0; j < 4 * VL; j += 2 * VL)
+            vd_store2_et(pd->y + i + j, vd_sub(vd_sub(vd_load_et(pd->x + i + j), vm), vl),
+                         vd_sub(vd_sub(vd_load_et(pd->x + i + j + VL), vm), vl));
     } else if (pd->kind == 3) {
         vd vl = vd_set1(pd->b);
-        for (size_t j = 0; j < 4 * VL; j += VL)
-            vd_store_et(pd->y + i + j, vd_sub(vd_loadu(pd->e + i + j), vl));
+        for (size_t j = 0; j < 4 * VL; j += 2 * VL)
+            vd_store2_et(pd->y + i + j, vd_sub(vd_loadu(pd->e + i + j), vl), vd_sub(vd_loadu(pd->e + i + j + VL), vl));
     }
 }
 
@@ -676,5 +685,6 @@ static ug_status T_(bce_logits_stable)(const ug_problem *p)
 #undef ET_NEGINF
 #undef vd_load_et
 #undef vd_store_et
+#undef vd_store2_et
 #undef vf_load_et
 #undef et_widen
