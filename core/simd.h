@@ -73,6 +73,9 @@
  * they are finished (simd_tmpl.h): latency hiding only, the arithmetic is unchanged. */
 #define UG__SIMD_GROUP 8 /* vd_hsum8 and vf_hmax8 reduce eight rows: keep it 8 */
 #define UG__SIMD_GROUP_MAX_N ((size_t)512)
+/* Rows of n = nv whole vectors, nv <= UG__SIMD_TINY, keep their entries in registers between
+ * passes 1 and 2 (softmax, log_softmax, xent; simd_tmpl.h tiny_max). */
+#define UG__SIMD_TINY 4
 
 /* row_sum's mode (simd_tmpl.h) that keeps x - m instead of exp(x - m). */
 #define UG__SUM_KEEP_D 2

@@ -32,6 +32,7 @@ static inline vd vd_set1(double a) { return _mm256_set1_pd(a); }
 static inline vd vd_zero(void) { return _mm256_setzero_pd(); }
 static inline vd vd_add(vd a, vd b) { return _mm256_add_pd(a, b); }
 static inline vd vd_sub(vd a, vd b) { return _mm256_sub_pd(a, b); }
+static inline vd vd_max(vd a, vd b) { return _mm256_max_pd(a, b); }
 static inline vd vd_mul(vd a, vd b) { return _mm256_mul_pd(a, b); }
 static inline vd vd_fma(vd a, vd b, vd c) { return _mm256_fmadd_pd(a, b, c); }
 static inline vd vd_loadu(const double *p) { return _mm256_loadu_pd(p); }
@@ -72,6 +73,15 @@ static inline void vd_hsum8(const vd v[8], double out[8])
 {
     for (int k = 0; k < 8; k++)
         out[k] = vd_hsum(v[k]);
+}
+
+/* The max of each of v[0..8) (pass 1 of rows of a few whole vectors: exact). */
+static inline void vd_hmax8(const vd v[8], double out[8])
+{
+    for (int k = 0; k < 8; k++) {
+        __m128d b = _mm_max_pd(_mm256_castpd256_pd128(v[k]), _mm256_extractf128_pd(v[k], 1));
+        out[k] = _mm_cvtsd_f64(_mm_max_sd(b, _mm_unpackhi_pd(b, b)));
+    }
 }
 
 static inline vd vd_load_f32(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }

@@ -35,6 +35,7 @@ static inline vd vd_set1(double a) { return _mm512_set1_pd(a); }
 static inline vd vd_zero(void) { return _mm512_setzero_pd(); }
 static inline vd vd_add(vd a, vd b) { return _mm512_add_pd(a, b); }
 static inline vd vd_sub(vd a, vd b) { return _mm512_sub_pd(a, b); }
+static inline vd vd_max(vd a, vd b) { return _mm512_max_pd(a, b); }
 static inline vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
 static inline vd vd_fma(vd a, vd b, vd c) { return _mm512_fmadd_pd(a, b, c); }
 static inline vd vd_loadu(const double *p) { return _mm512_loadu_pd(p); }
@@ -90,6 +91,25 @@ static inline void vd_hsum8(const vd v[8], double out[8])
     }
     double r[8];
     _mm512_storeu_pd(r, _mm512_add_pd(_mm512_unpacklo_pd(t[0], t[1]), _mm512_unpackhi_pd(t[0], t[1])));
+    for (int q = 0; q < 4; q++)
+        out[q] = r[2 * q], out[q + 4] = r[2 * q + 1];
+}
+
+/* The max of each of v[0..8), the vectors transposed on the way as in vd_hsum8 (pass 1 of
+ * rows of a few whole vectors: exact, whatever the order). */
+static inline void vd_hmax8(const vd v[8], double out[8])
+{
+    vd t[2];
+    for (int h = 0; h < 2; h++) {
+        vd s[2];
+        for (int j = 0; j < 2; j++) {
+            vd a = v[4 * h + 2 * j], b = v[4 * h + 2 * j + 1];
+            s[j] = _mm512_max_pd(_mm512_shuffle_f64x2(a, b, 0x44), _mm512_shuffle_f64x2(a, b, 0xee));
+        }
+        t[h] = _mm512_max_pd(_mm512_shuffle_f64x2(s[0], s[1], 0x88), _mm512_shuffle_f64x2(s[0], s[1], 0xdd));
+    }
+    double r[8];
+    _mm512_storeu_pd(r, _mm512_max_pd(_mm512_unpacklo_pd(t[0], t[1]), _mm512_unpackhi_pd(t[0], t[1])));
     for (int q = 0; q < 4; q++)
         out[q] = r[2 * q], out[q + 4] = r[2 * q + 1];
 }

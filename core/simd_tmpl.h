@@ -277,6 +277,7 @@ typedef struct T_(group) {
     double m[UG__SIMD_GROUP];  /* their max                                 */
     double sp[UG__SIMD_GROUP]; /* their sum without the max term (full: S)   */
     int ok[UG__SIMD_GROUP];    /* 0: special, through the scalar kernel      */
+    vd xv[UG__SIMD_GROUP][UG__SIMD_TINY]; /* tiny rows: their entries, widened       */
 } T_(group);
 
 /* Pass 1 of the group of short rows from r0 on: gr->r0, g and m (vf_hmax8: the same tree as
@@ -291,6 +292,61 @@ UG__SIMD_INLINE void T_(group_max)(const ug_problem *p, size_t r0, T_(group) *gr
     vf_hmax8(vmax, gr->m);
 }
 
+/* Tiny rows (n = nv VL, nv <= UG__SIMD_TINY whole vectors, and the kernel asks for it): each
+ * row's vectors are loaded and widened once, for both passes.  Pass 1 (tiny_max) takes the
+ * max in binary64 lanes (exact, as in binary32: the entries are the same values); pass 2
+ * (tiny_sum) runs the same steps in the same order as row_vsum, so the same bits: one
+ * accumulator for nv < 4, four for nv = 4 (block_sum's unrolled loop). */
+UG__SIMD_INLINE void T_(tiny_max)(const ug_problem *p, size_t r0, T_(group) *gr)
+{
+    size_t nv = p->n / VL;
+    gr->r0 = r0;
+    gr->g = p->rows - r0 < UG__SIMD_GROUP ? p->rows - r0 : UG__SIMD_GROUP;
+    vd vmax[UG__SIMD_GROUP];
+    for (size_t k = 0; k < UG__SIMD_GROUP; k++) {
+        vd mx = vd_set1(-INFINITY);
+        if (k < gr->g)
+            for (size_t j = 0; j < nv; j++) {
+                gr->xv[k][j] = vd_load_et(ROW_X(p, r0 + k) + j * VL);
+                mx = vd_max(mx, gr->xv[k][j]);
+            }
+        vmax[k] = mx;
+    }
+    vd_hmax8(vmax, gr->m);
+}
+
+UG__SIMD_INLINE void T_(tiny_sum)(const ug_problem *p, double *e, size_t stride, T_(group) *gr, int full)
+{
+    size_t nv = p->n / VL;
+    vd vsum[UG__SIMD_GROUP];
+    size_t neq[UG__SIMD_GROUP] = {0};
+    for (size_t k = 0; k < UG__SIMD_GROUP; k++) {
+        vd a0 = vd_zero();
+        if (k < gr->g && isfinite(gr->m[k])) {
+            vd vm = vd_set1(gr->m[k]);
+            double *ek = e != NULL ? e + k * stride : NULL;
+            size_t c = 0;
+            if (nv == 4) {
+                vd a1 = a0, a2 = a0, a3 = a0;
+                a0 = T_(step)(gr->xv[k][0], vm, a0, &c, ek, full);
+                a1 = T_(step)(gr->xv[k][1], vm, a1, &c, ek != NULL ? ek + VL : NULL, full);
+                a2 = T_(step)(gr->xv[k][2], vm, a2, &c, ek != NULL ? ek + 2 * VL : NULL, full);
+                a3 = T_(step)(gr->xv[k][3], vm, a3, &c, ek != NULL ? ek + 3 * VL : NULL, full);
+                a0 = vd_add(vd_zero(), vd_add(vd_add(a0, a1), vd_add(a2, a3)));
+            } else {
+                for (size_t j = 0; j < nv; j++)
+                    a0 = T_(step)(gr->xv[k][j], vm, a0, &c, ek != NULL ? ek + j * VL : NULL, full);
+            }
+            neq[k] = c;
+        }
+        vsum[k] = a0;
+    }
+    double h[UG__SIMD_GROUP];
+    vd_hsum8(vsum, h);
+    for (size_t k = 0; k < gr->g; k++)
+        gr->ok[k] = isfinite(gr->m[k]) && T_(sum_finish)(h[k], neq[k], full, &gr->sp[k]);
+}
+
 /* The next group of p's rows from r0 on, analysed (full: see row_sum); e (stride doubles
  * per row) or NULL.  Groups of short rows take their horizontal max and sum for all rows
  * at once (vf_hmax8, vd_hsum8: the same tree as vf_hmax, vd_hsum, so the same bits).
@@ -299,7 +355,7 @@ UG__SIMD_INLINE void T_(group_max)(const ug_problem *p, size_t r0, T_(group) *gr
  * latency (loads, horizontal max) overlaps this group's exps instead of adding to them.
  * Returns the group of r0 (one of the two).  Only the order of independent work changes. */
 UG__SIMD_INLINE T_(group) *T_(group_analyse)(const ug_problem *p, size_t r0, double *e, size_t stride, T_(group) gr[2],
-                                          int full)
+                                          int full, int tiny)
 {
     if (p->n > UG__SIMD_GROUP_MAX_N) { /* one long row */
         T_(pend) none = {0};
@@ -310,6 +366,14 @@ UG__SIMD_INLINE T_(group) *T_(group_analyse)(const ug_problem *p, size_t r0, dou
     }
     size_t q = r0 / UG__SIMD_GROUP; /* r0 is a multiple of UG__SIMD_GROUP: the groups before are full */
     T_(group) *cur = &gr[q & 1], *next = &gr[(q & 1) ^ 1];
+    if (tiny && p->n % VL == 0 && p->n <= UG__SIMD_TINY * VL) {
+        if (r0 == 0)
+            T_(tiny_max)(p, 0, cur);
+        if (r0 + cur->g < p->rows)
+            T_(tiny_max)(p, r0 + cur->g, next);
+        T_(tiny_sum)(p, e, stride, cur, full);
+        return cur;
+    }
     if (r0 == 0)
         T_(group_max)(p, 0, cur);
     if (r0 + cur->g < p->rows)
@@ -375,7 +439,7 @@ static ug_status T_(softmax_twopass)(const ug_problem *p)
     }
     T_(group) grs[2], *gp = grs;
     for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
-        gp = T_(group_analyse)(p, r0, e, stride, grs, 1);
+        gp = T_(group_analyse)(p, r0, e, stride, grs, 1, 1);
         const T_(group) *gr = gp;
         for (size_t k = 0; st == UG_OK && k < gr->g; k++) {
             if (gr->ok[k])
@@ -467,7 +531,7 @@ static ug_status T_(log_softmax_twopass)(const ug_problem *p)
         return T_(log_softmax_long)(p);
     T_(group) grs[2], *gp = grs;
     for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
-        gp = T_(group_analyse)(p, r0, NULL, 0, grs, 0);
+        gp = T_(group_analyse)(p, r0, NULL, 0, grs, 0, 1);
         const T_(group) *gr = gp;
         double L[UG__SIMD_GROUP];
         T_(group_log1p)(gr, L);
@@ -499,7 +563,7 @@ static ug_status T_(logsumexp_twopass)(const ug_problem *p)
     ug_status st = ug__validate(p, UG_OP_LOGSUMEXP, DT);
     T_(group) grs[2], *gp = grs;
     for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
-        gp = T_(group_analyse)(p, r0, NULL, 0, grs, 0);
+        gp = T_(group_analyse)(p, r0, NULL, 0, grs, 0, 0);
         const T_(group) *gr = gp;
         double L[UG__SIMD_GROUP], lse[UG__SIMD_GROUP] = {0};
         T_(group_log1p)(gr, L);
@@ -532,7 +596,7 @@ static ug_status T_(xent_fused)(const ug_problem *p)
         return st != UG_OK ? st : UG_ERR_NOMEM;
     T_(group) grs[2], *gp = grs;
     for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
-        gp = T_(group_analyse)(p, r0, NULL, 0, grs, 0);
+        gp = T_(group_analyse)(p, r0, NULL, 0, grs, 0, 1);
         const T_(group) *gr = gp;
         double L[UG__SIMD_GROUP], lg[UG__SIMD_GROUP] = {0};
         T_(group_log1p)(gr, L);
@@ -592,7 +656,7 @@ static ug_status T_(xent_grad_fused)(const ug_problem *p)
         return st != UG_OK ? st : UG_ERR_NOMEM;
     T_(group) grs[2], *gp = grs;
     for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
-        gp = T_(group_analyse)(p, r0, e, stride, grs, 0);
+        gp = T_(group_analyse)(p, r0, e, stride, grs, 0, 0);
         const T_(group) *gr = gp;
         for (size_t k = 0; st == UG_OK && k < gr->g; k++) {
             size_t r = r0 + k, t = (size_t)p->target[r];
