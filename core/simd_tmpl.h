@@ -297,9 +297,8 @@ UG__SIMD_INLINE void T_(group_max)(const ug_problem *p, size_t r0, T_(group) *gr
  * max in binary64 lanes (exact, as in binary32: the entries are the same values); pass 2
  * (tiny_sum) runs the same steps in the same order as row_vsum, so the same bits: one
  * accumulator for nv < 4, four for nv = 4 (block_sum's unrolled loop). */
-UG__SIMD_INLINE void T_(tiny_max)(const ug_problem *p, size_t r0, T_(group) *gr)
+UG__SIMD_INLINE void T_(tiny_max)(const ug_problem *p, size_t r0, T_(group) *gr, size_t nv)
 {
-    size_t nv = p->n / VL;
     gr->r0 = r0;
     gr->g = p->rows - r0 < UG__SIMD_GROUP ? p->rows - r0 : UG__SIMD_GROUP;
     vd vmax[UG__SIMD_GROUP];
@@ -315,9 +314,8 @@ UG__SIMD_INLINE void T_(tiny_max)(const ug_problem *p, size_t r0, T_(group) *gr)
     vd_hmax8(vmax, gr->m);
 }
 
-UG__SIMD_INLINE void T_(tiny_sum)(const ug_problem *p, double *e, size_t stride, T_(group) *gr, int full)
+UG__SIMD_INLINE void T_(tiny_sum)(double *e, size_t stride, T_(group) *gr, int full, size_t nv)
 {
-    size_t nv = p->n / VL;
     vd vsum[UG__SIMD_GROUP];
     size_t neq[UG__SIMD_GROUP] = {0};
     for (size_t k = 0; k < UG__SIMD_GROUP; k++) {
@@ -367,12 +365,23 @@ UG__SIMD_INLINE T_(group) *T_(group_analyse)(const ug_problem *p, size_t r0, dou
     size_t q = r0 / UG__SIMD_GROUP; /* r0 is a multiple of UG__SIMD_GROUP: the groups before are full */
     T_(group) *cur = &gr[q & 1], *next = &gr[(q & 1) ^ 1];
     if (tiny && p->n % VL == 0 && p->n <= UG__SIMD_TINY * VL) {
-        if (r0 == 0)
-            T_(tiny_max)(p, 0, cur);
-        if (r0 + cur->g < p->rows)
-            T_(tiny_max)(p, r0 + cur->g, next);
-        T_(tiny_sum)(p, e, stride, cur, full);
+        size_t nv = p->n / VL;
+#define UG__TINY_CASE(NV)                                       \
+    case NV:                                                    \
+        if (r0 == 0)                                            \
+            T_(tiny_max)(p, 0, cur, NV);                        \
+        if (r0 + cur->g < p->rows)                              \
+            T_(tiny_max)(p, r0 + cur->g, next, NV);             \
+        T_(tiny_sum)(e, stride, cur, full, NV);                 \
         return cur;
+        switch (nv) { /* a constant nv per copy: the loops unrolled */
+            UG__TINY_CASE(1)
+            UG__TINY_CASE(2)
+            UG__TINY_CASE(3)
+            default:
+            UG__TINY_CASE(4)
+        }
+#undef UG__TINY_CASE
     }
     if (r0 == 0)
         T_(group_max)(p, 0, cur);
