@@ -10,7 +10,8 @@
  * binary64 -> binary32 rounded to odd (VCVTPD2PS rounds to nearest; one less in magnitude
  * where that rounded away from zero gives the truncation, and the last bit is set when
  * inexact), then RNE to bf16 by integer arithmetic (see core/simd_avx512.c for why that is
- * one correct rounding).
+ * one correct rounding) -- or, for the vectors with no bf16 midpoint among their binary32
+ * values (nearly all), VCVTPD2PS to nearest and the same integer rounding (vd_store_bf16).
  */
 #include <immintrin.h>
 #include <math.h>
@@ -100,7 +101,16 @@ static inline __m128i mask_narrow(vd m)
     return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_castpd_si256(m), idx));
 }
 
-static inline void vd_store_bf16(ug_bf16 *p, vd v)
+/* binary32 bits b rounded to bf16 (RNE, integer arithmetic, subnormals included), stored. */
+static inline void store_f32_bits_as_bf16(ug_bf16 *p, __m128i b)
+{
+    __m128i lsb = _mm_and_si128(_mm_srli_epi32(b, 16), _mm_set1_epi32(1));
+    b = _mm_srli_epi32(_mm_add_epi32(_mm_add_epi32(b, _mm_set1_epi32(0x7fff)), lsb), 16);
+    _mm_storel_epi64((__m128i *)(void *)p, _mm_packus_epi32(b, b));
+}
+
+/* The exact route: binary32 rounded to odd, then RNE to bf16. */
+static void vd_store_bf16_odd(ug_bf16 *p, vd v)
 {
     __m128 f = _mm256_cvtpd_ps(v);
     vd back = _mm256_cvtps_pd(f), sign = _mm256_set1_pd(-0.0);
@@ -108,9 +118,22 @@ static inline void vd_store_bf16(ug_bf16 *p, vd v)
     vd inexact = _mm256_cmp_pd(back, v, _CMP_NEQ_UQ);
     __m128i b = _mm_add_epi32(_mm_castps_si128(f), mask_narrow(away)); /* -1 where rounded away */
     b = _mm_or_si128(b, _mm_and_si128(mask_narrow(inexact), _mm_set1_epi32(1)));
-    __m128i lsb = _mm_and_si128(_mm_srli_epi32(b, 16), _mm_set1_epi32(1));
-    b = _mm_srli_epi32(_mm_add_epi32(_mm_add_epi32(b, _mm_set1_epi32(0x7fff)), lsb), 16);
-    _mm_storel_epi64((__m128i *)(void *)p, _mm_packus_epi32(b, b));
+    store_f32_bits_as_bf16(p, b);
+}
+
+/* v to bf16, one rounding: RNE to binary32, then RNE to bf16 by integer arithmetic, which
+ * is one correct rounding wherever no binary32 value is a bf16 midpoint (low half 0x8000;
+ * SIMD-ERROR-ANALYSIS.md §5: every midpoint is a binary32, subnormal ones included, and
+ * rounding is monotone); a vector with such a lane takes the round-to-odd route. */
+static inline __attribute__((always_inline)) void vd_store_bf16(ug_bf16 *p, vd v)
+{
+    __m128i b = _mm_castps_si128(_mm256_cvtpd_ps(v));
+    __m128i tie = _mm_cmpeq_epi32(_mm_and_si128(b, _mm_set1_epi32(0xffff)), _mm_set1_epi32(0x8000));
+    if (_mm_movemask_epi8(tie) != 0) {
+        vd_store_bf16_odd(p, v);
+        return;
+    }
+    store_f32_bits_as_bf16(p, b);
 }
 
 
