@@ -88,10 +88,11 @@ static inline void vd_hmax8(const vd v[8], double out[8])
 static inline vd vd_load_f32(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
 static inline void vd_store_f32(float *p, vd v) { _mm_storeu_ps(p, _mm256_cvtpd_ps(v)); }
 
+/* bf16 -> binary32 is a shift: interleaving zero words below the 4 values (one VPUNPCKLWD). */
 static inline vd vd_load_bf16(const ug_bf16 *p)
 {
-    __m128i w = _mm_cvtepu16_epi32(_mm_loadl_epi64((const __m128i *)(const void *)p));
-    return _mm256_cvtps_pd(_mm_castsi128_ps(_mm_slli_epi32(w, 16)));
+    __m128i w = _mm_unpacklo_epi16(_mm_setzero_si128(), _mm_loadl_epi64((const __m128i *)(const void *)p));
+    return _mm256_cvtps_pd(_mm_castsi128_ps(w));
 }
 
 /* The low 32 bits of each 64-bit lane of a compare mask. */
