@@ -345,6 +345,20 @@ UG__SIMD_INLINE void T_(tiny_sum)(double *e, size_t stride, T_(group) *gr, int f
         gr->ok[k] = isfinite(gr->m[k]) && T_(sum_finish)(h[k], neq[k], full, &gr->sp[k]);
 }
 
+/* Whether the rows of p are tiny (for the kernels that ask for it). */
+static inline int T_(is_tiny)(const ug_problem *p) { return p->n % VL == 0 && p->n <= UG__SIMD_TINY * VL; }
+
+/* shift_store of a tiny row from its widened entries xv (the same values: the same bits). */
+UG__SIMD_INLINE void T_(tiny_shift_store)(const vd *xv, size_t nv, double m, double L, ET *y)
+{
+    vd vm = vd_set1(m), vl = vd_set1(L);
+    size_t j = 0;
+    for (; j + 2 <= nv; j += 2)
+        vd_store2_et(y + j * VL, vd_sub(vd_sub(xv[j], vm), vl), vd_sub(vd_sub(xv[j + 1], vm), vl));
+    if (j < nv)
+        vd_store_et(y + j * VL, vd_sub(vd_sub(xv[j], vm), vl));
+}
+
 /* The next group of p's rows from r0 on, analysed (full: see row_sum); e (stride doubles
  * per row) or NULL.  Groups of short rows take their horizontal max and sum for all rows
  * at once (vf_hmax8, vd_hsum8: the same tree as vf_hmax, vd_hsum, so the same bits).
@@ -364,7 +378,7 @@ UG__SIMD_INLINE T_(group) *T_(group_analyse)(const ug_problem *p, size_t r0, dou
     }
     size_t q = r0 / UG__SIMD_GROUP; /* r0 is a multiple of UG__SIMD_GROUP: the groups before are full */
     T_(group) *cur = &gr[q & 1], *next = &gr[(q & 1) ^ 1];
-    if (tiny && p->n % VL == 0 && p->n <= UG__SIMD_TINY * VL) {
+    if (tiny && T_(is_tiny)(p)) {
         size_t nv = p->n / VL;
 #define UG__TINY_CASE(NV)                                       \
     case NV:                                                    \
@@ -550,7 +564,10 @@ static ug_status T_(log_softmax_twopass)(const ug_problem *p)
                 st = ug__simd_fallback_row(SCALAR(log_softmax, twopass), UG_OP_LOG_SOFTMAX, DT, p, r, NULL);
                 continue;
             }
-            T_(shift_store)(ROW_X(p, r), p->n, gr->m[k], L[k], ROW_Y(p, r, p->n));
+            if (T_(is_tiny)(p))
+                T_(tiny_shift_store)(gr->xv[k], p->n / VL, gr->m[k], L[k], ROW_Y(p, r, p->n));
+            else
+                T_(shift_store)(ROW_X(p, r), p->n, gr->m[k], L[k], ROW_Y(p, r, p->n));
             if (L[k] == 0)
                 ug__simd_signed_zero_at_max(DT, ROW_X(p, r), ROW_Y(p, r, p->n), p->n, gr->m[k]);
         }
