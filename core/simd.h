@@ -26,8 +26,9 @@
  *           (m - x_t) + L, L = vlog1p(sp) (simd_vlog.h, relative error <= 2^-49.96, one
  *           vector call for up to 8 rows); all in binary64, rounded once to the dtype on
  *           store.
- *   order   rows of n <= UG__SIMD_GROUP_MAX_N are analysed UG__SIMD_GROUP at a time, then
- *           finished; longer rows one at a time, row r's outputs written during row r + 1's
+ *   order   rows of n <= UG__SIMD_GROUP_MAX_N are analysed UG__SIMD_GROUP at a time (pass 1
+ *           of the next group before pass 2 of this one; rows of at most UG__SIMD_TINY whole
+ *           vectors keep their widened entries between the passes), then finished; longer rows one at a time, row r's outputs written during row r + 1's
  *           pass 2 (its stores drain while the exps are computed) while row r + 2 is
  *           prefetched.  Only the order of independent instructions changes.
  * Every row is computed on its own, in the same order whatever the batch: the outputs do
