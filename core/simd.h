@@ -26,8 +26,9 @@
  *           (m - x_t) + L, L = vlog1p(sp) (simd_vlog.h, relative error <= 2^-49.96, one
  *           vector call for up to 8 rows); all in binary64, rounded once to the dtype on
  *           store.
- *   order   rows of n <= UG__SIMD_GROUP_MAX_N are analysed UG__SIMD_GROUP at a time, then
- *           finished; longer rows one at a time, row r's outputs written during row r + 1's
+ *   order   rows of n <= UG__SIMD_GROUP_MAX_N are analysed UG__SIMD_GROUP at a time (pass 1
+ *           of the next group before pass 2 of this one; rows of at most UG__SIMD_TINY whole
+ *           vectors keep their widened entries between the passes), then finished; longer rows one at a time, row r's outputs written during row r + 1's
  *           pass 2 (its stores drain while the exps are computed) while row r + 2 is
  *           prefetched.  Only the order of independent instructions changes.
  * Every row is computed on its own, in the same order whatever the batch: the outputs do
@@ -73,6 +74,9 @@
  * they are finished (simd_tmpl.h): latency hiding only, the arithmetic is unchanged. */
 #define UG__SIMD_GROUP 8 /* vd_hsum8 and vf_hmax8 reduce eight rows: keep it 8 */
 #define UG__SIMD_GROUP_MAX_N ((size_t)512)
+/* Rows of n = nv whole vectors, nv <= UG__SIMD_TINY, keep their entries in registers between
+ * passes 1 and 2 (softmax, log_softmax, xent; simd_tmpl.h tiny_max). */
+#define UG__SIMD_TINY 4
 
 /* row_sum's mode (simd_tmpl.h) that keeps x - m instead of exp(x - m). */
 #define UG__SUM_KEEP_D 2

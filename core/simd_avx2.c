@@ -10,7 +10,8 @@
  * binary64 -> binary32 rounded to odd (VCVTPD2PS rounds to nearest; one less in magnitude
  * where that rounded away from zero gives the truncation, and the last bit is set when
  * inexact), then RNE to bf16 by integer arithmetic (see core/simd_avx512.c for why that is
- * one correct rounding).
+ * one correct rounding) -- or, for the vectors with no bf16 midpoint among their binary32
+ * values (nearly all), VCVTPD2PS to nearest and the same integer rounding (vd_store_bf16).
  */
 #include <immintrin.h>
 #include <math.h>
@@ -32,6 +33,7 @@ static inline vd vd_set1(double a) { return _mm256_set1_pd(a); }
 static inline vd vd_zero(void) { return _mm256_setzero_pd(); }
 static inline vd vd_add(vd a, vd b) { return _mm256_add_pd(a, b); }
 static inline vd vd_sub(vd a, vd b) { return _mm256_sub_pd(a, b); }
+static inline vd vd_max(vd a, vd b) { return _mm256_max_pd(a, b); }
 static inline vd vd_mul(vd a, vd b) { return _mm256_mul_pd(a, b); }
 static inline vd vd_fma(vd a, vd b, vd c) { return _mm256_fmadd_pd(a, b, c); }
 static inline vd vd_loadu(const double *p) { return _mm256_loadu_pd(p); }
@@ -74,13 +76,23 @@ static inline void vd_hsum8(const vd v[8], double out[8])
         out[k] = vd_hsum(v[k]);
 }
 
+/* The max of each of v[0..8) (pass 1 of rows of a few whole vectors: exact). */
+static inline void vd_hmax8(const vd v[8], double out[8])
+{
+    for (int k = 0; k < 8; k++) {
+        __m128d b = _mm_max_pd(_mm256_castpd256_pd128(v[k]), _mm256_extractf128_pd(v[k], 1));
+        out[k] = _mm_cvtsd_f64(_mm_max_sd(b, _mm_unpackhi_pd(b, b)));
+    }
+}
+
 static inline vd vd_load_f32(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
 static inline void vd_store_f32(float *p, vd v) { _mm_storeu_ps(p, _mm256_cvtpd_ps(v)); }
 
+/* bf16 -> binary32 is a shift: interleaving zero words below the 4 values (one VPUNPCKLWD). */
 static inline vd vd_load_bf16(const ug_bf16 *p)
 {
-    __m128i w = _mm_cvtepu16_epi32(_mm_loadl_epi64((const __m128i *)(const void *)p));
-    return _mm256_cvtps_pd(_mm_castsi128_ps(_mm_slli_epi32(w, 16)));
+    __m128i w = _mm_unpacklo_epi16(_mm_setzero_si128(), _mm_loadl_epi64((const __m128i *)(const void *)p));
+    return _mm256_cvtps_pd(_mm_castsi128_ps(w));
 }
 
 /* The low 32 bits of each 64-bit lane of a compare mask. */
@@ -90,7 +102,16 @@ static inline __m128i mask_narrow(vd m)
     return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_castpd_si256(m), idx));
 }
 
-static inline void vd_store_bf16(ug_bf16 *p, vd v)
+/* binary32 bits b rounded to bf16 (RNE, integer arithmetic, subnormals included), stored. */
+static inline void store_f32_bits_as_bf16(ug_bf16 *p, __m128i b)
+{
+    __m128i lsb = _mm_and_si128(_mm_srli_epi32(b, 16), _mm_set1_epi32(1));
+    b = _mm_srli_epi32(_mm_add_epi32(_mm_add_epi32(b, _mm_set1_epi32(0x7fff)), lsb), 16);
+    _mm_storel_epi64((__m128i *)(void *)p, _mm_packus_epi32(b, b));
+}
+
+/* The exact route: binary32 rounded to odd, then RNE to bf16. */
+static void vd_store_bf16_odd(ug_bf16 *p, vd v)
 {
     __m128 f = _mm256_cvtpd_ps(v);
     vd back = _mm256_cvtps_pd(f), sign = _mm256_set1_pd(-0.0);
@@ -98,9 +119,22 @@ static inline void vd_store_bf16(ug_bf16 *p, vd v)
     vd inexact = _mm256_cmp_pd(back, v, _CMP_NEQ_UQ);
     __m128i b = _mm_add_epi32(_mm_castps_si128(f), mask_narrow(away)); /* -1 where rounded away */
     b = _mm_or_si128(b, _mm_and_si128(mask_narrow(inexact), _mm_set1_epi32(1)));
-    __m128i lsb = _mm_and_si128(_mm_srli_epi32(b, 16), _mm_set1_epi32(1));
-    b = _mm_srli_epi32(_mm_add_epi32(_mm_add_epi32(b, _mm_set1_epi32(0x7fff)), lsb), 16);
-    _mm_storel_epi64((__m128i *)(void *)p, _mm_packus_epi32(b, b));
+    store_f32_bits_as_bf16(p, b);
+}
+
+/* v to bf16, one rounding: RNE to binary32, then RNE to bf16 by integer arithmetic, which
+ * is one correct rounding wherever no binary32 value is a bf16 midpoint (low half 0x8000;
+ * SIMD-ERROR-ANALYSIS.md §5: every midpoint is a binary32, subnormal ones included, and
+ * rounding is monotone); a vector with such a lane takes the round-to-odd route. */
+static inline __attribute__((always_inline)) void vd_store_bf16(ug_bf16 *p, vd v)
+{
+    __m128i b = _mm_castps_si128(_mm256_cvtpd_ps(v));
+    __m128i tie = _mm_cmpeq_epi32(_mm_and_si128(b, _mm_set1_epi32(0xffff)), _mm_set1_epi32(0x8000));
+    if (_mm_movemask_epi8(tie) != 0) {
+        vd_store_bf16_odd(p, v);
+        return;
+    }
+    store_f32_bits_as_bf16(p, b);
 }
 
 

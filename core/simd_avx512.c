@@ -11,9 +11,9 @@
  * inexact), then RNE to bf16 by integer arithmetic (as ug_bf16_from_f32).  Rounding to
  * odd at 24 bits and then to nearest at 8 is one correct rounding (Boldo & Melquiond
  * 2008), subnormals included: binary32's grid is finer than bf16's at every exponent.
- * With AVX512_BF16 the last step is VCVTNEPS2BF16 (one instruction), except for a vector
- * with a subnormal round-to-odd lane, which the instruction would flush: see the second
- * instantiation at the end of the file.
+ * With AVX512_BF16 the store is RNE to binary32 then VCVTNEPS2BF16 wherever that double
+ * rounding is provably one rounding (no midpoint, no subnormal), the round-to-odd route
+ * otherwise: see the second instantiation at the end of the file.
  */
 #include <immintrin.h>
 #include <math.h>
@@ -35,6 +35,7 @@ static inline vd vd_set1(double a) { return _mm512_set1_pd(a); }
 static inline vd vd_zero(void) { return _mm512_setzero_pd(); }
 static inline vd vd_add(vd a, vd b) { return _mm512_add_pd(a, b); }
 static inline vd vd_sub(vd a, vd b) { return _mm512_sub_pd(a, b); }
+static inline vd vd_max(vd a, vd b) { return _mm512_max_pd(a, b); }
 static inline vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
 static inline vd vd_fma(vd a, vd b, vd c) { return _mm512_fmadd_pd(a, b, c); }
 static inline vd vd_loadu(const double *p) { return _mm512_loadu_pd(p); }
@@ -94,14 +95,38 @@ static inline void vd_hsum8(const vd v[8], double out[8])
         out[q] = r[2 * q], out[q + 4] = r[2 * q + 1];
 }
 
+/* The max of each of v[0..8), the vectors transposed on the way as in vd_hsum8 (pass 1 of
+ * rows of a few whole vectors: exact, whatever the order). */
+static inline void vd_hmax8(const vd v[8], double out[8])
+{
+    vd t[2];
+    for (int h = 0; h < 2; h++) {
+        vd s[2];
+        for (int j = 0; j < 2; j++) {
+            vd a = v[4 * h + 2 * j], b = v[4 * h + 2 * j + 1];
+            s[j] = _mm512_max_pd(_mm512_shuffle_f64x2(a, b, 0x44), _mm512_shuffle_f64x2(a, b, 0xee));
+        }
+        t[h] = _mm512_max_pd(_mm512_shuffle_f64x2(s[0], s[1], 0x88), _mm512_shuffle_f64x2(s[0], s[1], 0xdd));
+    }
+    double r[8];
+    _mm512_storeu_pd(r, _mm512_max_pd(_mm512_unpacklo_pd(t[0], t[1]), _mm512_unpackhi_pd(t[0], t[1])));
+    for (int q = 0; q < 4; q++)
+        out[q] = r[2 * q], out[q + 4] = r[2 * q + 1];
+}
+
 static inline vd vd_load_f32(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
 static inline void vd_store_f32(float *p, vd v) { _mm256_storeu_ps(p, _mm512_cvtpd_ps(v)); }
 
-static inline vd vd_load_bf16(const ug_bf16 *p)
+/* bf16 -> binary32 is a shift: one zero-masked VPERMW puts word j in the high half of
+ * dword j (the low halves zeroed), for 8 (ymm) or 16 (zmm) values at once. */
+static inline __m256 bf16x8_to_f32(const ug_bf16 *p)
 {
-    __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)p));
-    return _mm512_cvtps_pd(_mm256_castsi256_ps(_mm256_slli_epi32(w, 16)));
+    const __m256i idx = _mm256_setr_epi16(0, 0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7);
+    __m256i w = _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)p));
+    return _mm256_castsi256_ps(_mm256_maskz_permutexvar_epi16(0xaaaa, idx, w));
 }
+
+static inline vd vd_load_bf16(const ug_bf16 *p) { return _mm512_cvtps_pd(bf16x8_to_f32(p)); }
 
 /* v rounded to binary32 to odd: VCVTPD2PS toward zero, the last bit set when inexact. */
 static inline __m256i vd_to_f32_odd(vd v)
@@ -158,8 +183,10 @@ static inline void vf_hmax8(const vf v[8], double out[8])
 static inline vf vf_load_f32(const float *p) { return _mm512_loadu_ps(p); }
 static inline vf vf_load_bf16(const ug_bf16 *p)
 {
-    __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)p));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
+    const __m512i idx = _mm512_set_epi16(15, 0, 14, 0, 13, 0, 12, 0, 11, 0, 10, 0, 9, 0, 8, 0, 7, 0, 6, 0, 5, 0, 4, 0, 3, 0,
+                                         2, 0, 1, 0, 0, 0);
+    __m512i w = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(const void *)p));
+    return _mm512_castsi512_ps(_mm512_maskz_permutexvar_epi16(0xaaaaaaaau, idx, w));
 }
 
 static inline vd vd_div(vd a, vd b) { return _mm512_div_pd(a, b); }
@@ -253,20 +280,20 @@ UG__SIMD_TARGET_END
 /* ------------------------------------------------------------------ AVX512_BF16 stores */
 
 /* The bf16 kernels a second time, storing through VCVTNEPS2BF16 (AVX512_BF16), which rounds
- * binary32 to bf16 to nearest even in one instruction but flushes subnormal binary32 inputs:
- * a vector whose round-to-odd binary32 value has a subnormal lane (an output below 2^-126,
- * rare) takes the integer rounding instead.  Same bits as vd_store_bf16 on every input
+ * binary32 to bf16 to nearest even in one instruction but flushes subnormal binary32 inputs
+ * (vd_store_bf16_hw: the vectors where it cannot be used take the integer rounding).  Same bits as vd_store_bf16 on every input
  * (props/test_simd.c, bf16_store).  The entry points below pick this copy when the CPU has
  * AVX512_BF16 (ug__cpu_bf16_hw), the emulated one otherwise. */
 UG__SIMD_TARGET_BEGIN("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,popcnt,avx512bf16")
 
-/* The round-to-odd binary32 value here detects inexactness by the 29 low significand bits
- * of the binary64 value (one test instead of a conversion back and a compare): right
- * wherever the result is a normal binary32 or overflows (RZ gives the largest finite, with
- * the sticky bit, which VCVTNEPS2BF16 rounds to inf, as it should).  A lane whose result is
- * subnormal or zero with a sticky bit shows as a subnormal: that vector is done again by
- * vd_store_bf16 (exact compare, integer rounding). */
-static inline void vd_store_bf16_hw(ug_bf16 *p, vd v)
+/* The exact route, for the vectors the fast one below sends back.  The round-to-odd binary32
+ * value here detects inexactness by the 29 low significand bits of the binary64 value (one
+ * test instead of a conversion back and a compare): right wherever the result is a normal
+ * binary32 or overflows (RZ gives the largest finite, with the sticky bit, which
+ * VCVTNEPS2BF16 rounds to inf, as it should).  A lane whose result is subnormal or zero with
+ * a sticky bit shows as a subnormal: that vector is done again by vd_store_bf16 (exact
+ * compare, integer rounding). */
+static void vd_store_bf16_hw_odd(ug_bf16 *p, vd v)
 {
     __m256 t = _mm512_cvt_roundpd_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
     __mmask8 inexact = _mm512_test_epi64_mask(_mm512_castpd_si512(v), _mm512_set1_epi64(0x1fffffff));
@@ -280,6 +307,39 @@ static inline void vd_store_bf16_hw(ug_bf16 *p, vd v)
     _mm_storeu_si128((__m128i *)(void *)p, (__m128i)h);
 }
 
+/* v to bf16, one rounding (SIMD-ERROR-ANALYSIS.md §5).  The fast route rounds twice, to
+ * binary32 (VCVTPD2PS, RNE) and then to bf16 (VCVTNEPS2BF16, RNE), which is one correct
+ * rounding wherever the binary32 value t is normal and not a bf16 midpoint (its low half
+ * 0x8000): every bf16 midpoint M is a binary32, rounding is monotone, so v < M gives t <= M
+ * and t != M gives t < M (likewise above): v and t lie between the same two midpoints, and
+ * round to the same bf16 value.  One VPTESTNMW per vector finds the other lanes: a low half
+ * 0x0000 or 0x8000 (midpoints, and the exact bf16 values and infinities with them) or a zero
+ * exponent field (zero or subnormal, which VCVTNEPS2BF16 would flush); such a vector goes the
+ * round-to-odd route above.  NaN lanes give the same NaN either way. */
+static inline __attribute__((always_inline)) void vd_store_bf16_hw(ug_bf16 *p, vd v)
+{
+    __m256 t = _mm512_cvtpd_ps(v);
+    if (_mm256_testn_epi16_mask(_mm256_castps_si256(t), _mm256_set1_epi32(0x7f807fff)) != 0) {
+        vd_store_bf16_hw_odd(p, v);
+        return;
+    }
+    __m128bh h = _mm256_cvtneps_pbh(t);
+    _mm_storeu_si128((__m128i *)(void *)p, (__m128i)h);
+}
+
+/* vd_store_bf16_hw of a and b (16 values), with one test and one VCVTNEPS2BF16 for both. */
+static inline __attribute__((always_inline)) void vd_store2_bf16_hw(ug_bf16 *p, vd a, vd b)
+{
+    __m512 t = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(a)), _mm512_cvtpd_ps(b), 1);
+    if (_mm512_testn_epi16_mask(_mm512_castps_si512(t), _mm512_set1_epi32(0x7f807fff)) != 0) {
+        vd_store_bf16_hw(p, a);
+        vd_store_bf16_hw(p + VL, b);
+        return;
+    }
+    __m256bh h = _mm512_cvtneps_pbh(t);
+    _mm256_storeu_si256((__m256i *)(void *)p, (__m256i)h);
+}
+
 #define ET ug_bf16
 #define DT UG_BF16
 #define TAG bf16hw
@@ -287,6 +347,7 @@ static inline void vd_store_bf16_hw(ug_bf16 *p, vd v)
 #define ET_NEGINF ((ug_bf16){0xff80u})
 #define vd_load_et vd_load_bf16
 #define vd_store_et vd_store_bf16_hw
+#define vd_store2_et vd_store2_bf16_hw
 #define vf_load_et vf_load_bf16
 #define et_widen bf16_widen
 #include "simd_tmpl.h"

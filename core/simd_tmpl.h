@@ -11,6 +11,7 @@
  *   ET_NEGINF     -inf as an ET (the padding of a partial vector)
  *   vd_load_et    VL elements widened exactly to binary64 lanes
  *   vd_store_et   VL binary64 lanes rounded once (RNE) to ET
+ *   vd_store2_et  (optional) 2 VL lanes, as two vd_store_et (one conversion for both)
  *   vf_load_et    VF = 2 VL elements as binary32 lanes (exact; for the max)
  *   et_widen      one ET to double (exact)
  * and the primitives of the ISA (vd, VL, vd_* of simd_vexp.h and vd_hsum,
@@ -22,6 +23,9 @@
 
 #ifndef SCALAR_TAG
 #define SCALAR_TAG TAG /* the dtype's name in the scalar kernels' names */
+#endif
+#ifndef vd_store2_et
+#define vd_store2_et(y, a, b) (vd_store_et((y), (a)), vd_store_et((y) + VL, (b)))
 #endif
 #define T_(name) UG__CAT(name##_, TAG)
 #define SCALAR(op, alg) UG__CAT(ug_k_##op##_##alg##_, SCALAR_TAG)
@@ -85,6 +89,8 @@ UG__SIMD_INLINE void T_(map_store)(const double *v, size_t n, double c, ET *y, v
 {
     vd vc = vd_set1(c);
     size_t i = 0;
+    for (; i + 2 * VL <= n; i += 2 * VL)
+        vd_store2_et(y + i, op(vd_loadu(v + i), vc), op(vd_loadu(v + i + VL), vc));
     for (; i + VL <= n; i += VL)
         vd_store_et(y + i, op(vd_loadu(v + i), vc));
     if (i < n)
@@ -99,6 +105,8 @@ UG__SIMD_INLINE void T_(shift_store)(const ET *x, size_t n, double m, double L, 
 {
     vd vm = vd_set1(m), vl = vd_set1(L);
     size_t i = 0;
+    for (; i + 2 * VL <= n; i += 2 * VL)
+        vd_store2_et(y + i, vd_sub(vd_sub(vd_load_et(x + i), vm), vl), vd_sub(vd_sub(vd_load_et(x + i + VL), vm), vl));
     for (; i + VL <= n; i += VL)
         vd_store_et(y + i, vd_sub(vd_sub(vd_load_et(x + i), vm), vl));
     if (i < n)
@@ -134,16 +142,17 @@ UG__SIMD_INLINE void T_(pend_4)(const T_(pend) *pd, size_t i)
 {
     if (pd->kind == 1) {
         vd vs = vd_set1(pd->a);
-        for (size_t j = 0; j < 4 * VL; j += VL)
-            vd_store_et(pd->y + i + j, vd_mul(vd_loadu(pd->e + i + j), vs));
+        for (size_t j = 0; j < 4 * VL; j += 2 * VL)
+            vd_store2_et(pd->y + i + j, vd_mul(vd_loadu(pd->e + i + j), vs), vd_mul(vd_loadu(pd->e + i + j + VL), vs));
     } else if (pd->kind == 2) {
         vd vm = vd_set1(pd->a), vl = vd_set1(pd->b);
-        for (size_t j = 0; j < 4 * VL; j += VL)
-            vd_store_et(pd->y + i + j, vd_sub(vd_sub(vd_load_et(pd->x + i + j), vm), vl));
+        for (size_t j = 0; j < 4 * VL; j += 2 * VL)
+            vd_store2_et(pd->y + i + j, vd_sub(vd_sub(vd_load_et(pd->x + i + j), vm), vl),
+                         vd_sub(vd_sub(vd_load_et(pd->x + i + j + VL), vm), vl));
     } else if (pd->kind == 3) {
         vd vl = vd_set1(pd->b);
-        for (size_t j = 0; j < 4 * VL; j += VL)
-            vd_store_et(pd->y + i + j, vd_sub(vd_loadu(pd->e + i + j), vl));
+        for (size_t j = 0; j < 4 * VL; j += 2 * VL)
+            vd_store2_et(pd->y + i + j, vd_sub(vd_loadu(pd->e + i + j), vl), vd_sub(vd_loadu(pd->e + i + j + VL), vl));
     }
 }
 
@@ -210,9 +219,11 @@ UG__SIMD_INLINE vd T_(row_vsum)(const ET *x, size_t n, double m, double *e, int 
                               size_t *neq)
 {
     vd vm = vd_set1(m), tot = vd_zero();
+    size_t c = *neq; /* in a register, not through the pointer */
     for (size_t b = 0; b < n; b += UG__SIMD_BLOCK)
-        T_(block_sum)(x, b, n - b < UG__SIMD_BLOCK ? n : b + UG__SIMD_BLOCK, vm, &tot, neq, e, full, pf, pd);
+        T_(block_sum)(x, b, n - b < UG__SIMD_BLOCK ? n : b + UG__SIMD_BLOCK, vm, &tot, &c, e, full, pf, pd);
     pd->kind = 0;
+    *neq = c;
     return tot;
 }
 
@@ -266,39 +277,144 @@ typedef struct T_(group) {
     double m[UG__SIMD_GROUP];  /* their max                                 */
     double sp[UG__SIMD_GROUP]; /* their sum without the max term (full: S)   */
     int ok[UG__SIMD_GROUP];    /* 0: special, through the scalar kernel      */
+    vd xv[UG__SIMD_GROUP][UG__SIMD_TINY]; /* tiny rows: their entries, widened       */
 } T_(group);
 
-/* The next group of p's rows from r0 on, analysed (full: see row_sum); e (stride doubles
- * per row) or NULL.  Groups of short rows take their horizontal max and sum for all rows
- * at once (vf_hmax8, vd_hsum8: the same tree as vf_hmax, vd_hsum, so the same bits). */
-static inline void T_(group_analyse)(const ug_problem *p, size_t r0, double *e, size_t stride, T_(group) *gr, int full)
+/* Pass 1 of the group of short rows from r0 on: gr->r0, g and m (vf_hmax8: the same tree as
+ * vf_hmax, so the same bits). */
+UG__SIMD_INLINE void T_(group_max)(const ug_problem *p, size_t r0, T_(group) *gr)
 {
     gr->r0 = r0;
-    if (p->n > UG__SIMD_GROUP_MAX_N) { /* one long row */
-        T_(pend) none = {0};
-        gr->g = 1;
-        const ET *pf = r0 + 1 < p->rows ? ROW_X(p, r0 + 1) : NULL; /* prefetched during pass 2 */
-        gr->ok[0] = T_(row_analyse)(ROW_X(p, r0), p->n, e, &gr->m[0], &gr->sp[0], full, pf, &none);
-        return;
-    }
     gr->g = p->rows - r0 < UG__SIMD_GROUP ? p->rows - r0 : UG__SIMD_GROUP;
     vf vmax[UG__SIMD_GROUP];
     for (size_t k = 0; k < UG__SIMD_GROUP; k++)
         vmax[k] = k < gr->g ? T_(row_vmax)(ROW_X(p, r0 + k), p->n) : vf_set1(-INFINITY);
     vf_hmax8(vmax, gr->m);
+}
+
+/* Tiny rows (n = nv VL, nv <= UG__SIMD_TINY whole vectors, and the kernel asks for it): each
+ * row's vectors are loaded and widened once, for both passes.  Pass 1 (tiny_max) takes the
+ * max in binary64 lanes (exact, as in binary32: the entries are the same values); pass 2
+ * (tiny_sum) runs the same steps in the same order as row_vsum, so the same bits: one
+ * accumulator for nv < 4, four for nv = 4 (block_sum's unrolled loop). */
+UG__SIMD_INLINE void T_(tiny_max)(const ug_problem *p, size_t r0, T_(group) *gr, size_t nv)
+{
+    gr->r0 = r0;
+    gr->g = p->rows - r0 < UG__SIMD_GROUP ? p->rows - r0 : UG__SIMD_GROUP;
+    vd vmax[UG__SIMD_GROUP];
+    for (size_t k = 0; k < UG__SIMD_GROUP; k++) {
+        vd mx = vd_set1(-INFINITY);
+        if (k < gr->g)
+            for (size_t j = 0; j < nv; j++) {
+                gr->xv[k][j] = vd_load_et(ROW_X(p, r0 + k) + j * VL);
+                mx = vd_max(mx, gr->xv[k][j]);
+            }
+        vmax[k] = mx;
+    }
+    vd_hmax8(vmax, gr->m);
+}
+
+UG__SIMD_INLINE void T_(tiny_sum)(double *e, size_t stride, T_(group) *gr, int full, size_t nv)
+{
     vd vsum[UG__SIMD_GROUP];
     size_t neq[UG__SIMD_GROUP] = {0};
     for (size_t k = 0; k < UG__SIMD_GROUP; k++) {
-        T_(pend) none = {0};
-        vsum[k] = k < gr->g && isfinite(gr->m[k])
-                      ? T_(row_vsum)(ROW_X(p, r0 + k), p->n, gr->m[k], e != NULL ? e + k * stride : NULL, full, NULL, &none,
-                                     &neq[k])
-                      : vd_zero();
+        vd a0 = vd_zero();
+        if (k < gr->g && isfinite(gr->m[k])) {
+            vd vm = vd_set1(gr->m[k]);
+            double *ek = e != NULL ? e + k * stride : NULL;
+            size_t c = 0;
+            if (nv == 4) {
+                vd a1 = a0, a2 = a0, a3 = a0;
+                a0 = T_(step)(gr->xv[k][0], vm, a0, &c, ek, full);
+                a1 = T_(step)(gr->xv[k][1], vm, a1, &c, ek != NULL ? ek + VL : NULL, full);
+                a2 = T_(step)(gr->xv[k][2], vm, a2, &c, ek != NULL ? ek + 2 * VL : NULL, full);
+                a3 = T_(step)(gr->xv[k][3], vm, a3, &c, ek != NULL ? ek + 3 * VL : NULL, full);
+                a0 = vd_add(vd_zero(), vd_add(vd_add(a0, a1), vd_add(a2, a3)));
+            } else {
+                for (size_t j = 0; j < nv; j++)
+                    a0 = T_(step)(gr->xv[k][j], vm, a0, &c, ek != NULL ? ek + j * VL : NULL, full);
+            }
+            neq[k] = c;
+        }
+        vsum[k] = a0;
     }
     double h[UG__SIMD_GROUP];
     vd_hsum8(vsum, h);
     for (size_t k = 0; k < gr->g; k++)
         gr->ok[k] = isfinite(gr->m[k]) && T_(sum_finish)(h[k], neq[k], full, &gr->sp[k]);
+}
+
+/* Whether the rows of p are tiny (for the kernels that ask for it). */
+static inline int T_(is_tiny)(const ug_problem *p) { return p->n % VL == 0 && p->n <= UG__SIMD_TINY * VL; }
+
+/* shift_store of a tiny row from its widened entries xv (the same values: the same bits). */
+UG__SIMD_INLINE void T_(tiny_shift_store)(const vd *xv, size_t nv, double m, double L, ET *y)
+{
+    vd vm = vd_set1(m), vl = vd_set1(L);
+    size_t j = 0;
+    for (; j + 2 <= nv; j += 2)
+        vd_store2_et(y + j * VL, vd_sub(vd_sub(xv[j], vm), vl), vd_sub(vd_sub(xv[j + 1], vm), vl));
+    if (j < nv)
+        vd_store_et(y + j * VL, vd_sub(vd_sub(xv[j], vm), vl));
+}
+
+/* The next group of p's rows from r0 on, analysed (full: see row_sum); e (stride doubles
+ * per row) or NULL.  Groups of short rows take their horizontal max and sum for all rows
+ * at once (vf_hmax8, vd_hsum8: the same tree as vf_hmax, vd_hsum, so the same bits).
+ * gr points to two groups: the callers go through the rows in order from r0 = 0, and pass 1
+ * of the next group of short rows is done here, before pass 2 of this one, so that its
+ * latency (loads, horizontal max) overlaps this group's exps instead of adding to them.
+ * Returns the group of r0 (one of the two).  Only the order of independent work changes. */
+UG__SIMD_INLINE T_(group) *T_(group_analyse)(const ug_problem *p, size_t r0, double *e, size_t stride, T_(group) gr[2],
+                                          int full, int tiny)
+{
+    if (p->n > UG__SIMD_GROUP_MAX_N) { /* one long row */
+        T_(pend) none = {0};
+        gr->r0 = r0, gr->g = 1;
+        const ET *pf = r0 + 1 < p->rows ? ROW_X(p, r0 + 1) : NULL; /* prefetched during pass 2 */
+        gr->ok[0] = T_(row_analyse)(ROW_X(p, r0), p->n, e, &gr->m[0], &gr->sp[0], full, pf, &none);
+        return gr;
+    }
+    size_t q = r0 / UG__SIMD_GROUP; /* r0 is a multiple of UG__SIMD_GROUP: the groups before are full */
+    T_(group) *cur = &gr[q & 1], *next = &gr[(q & 1) ^ 1];
+    if (tiny && T_(is_tiny)(p)) {
+        size_t nv = p->n / VL;
+#define UG__TINY_CASE(NV)                                       \
+    case NV:                                                    \
+        if (r0 == 0)                                            \
+            T_(tiny_max)(p, 0, cur, NV);                        \
+        if (r0 + cur->g < p->rows)                              \
+            T_(tiny_max)(p, r0 + cur->g, next, NV);             \
+        T_(tiny_sum)(e, stride, cur, full, NV);                 \
+        return cur;
+        switch (nv) { /* a constant nv per copy: the loops unrolled */
+            UG__TINY_CASE(1)
+            UG__TINY_CASE(2)
+            UG__TINY_CASE(3)
+            default:
+            UG__TINY_CASE(4)
+        }
+#undef UG__TINY_CASE
+    }
+    if (r0 == 0)
+        T_(group_max)(p, 0, cur);
+    if (r0 + cur->g < p->rows)
+        T_(group_max)(p, r0 + cur->g, next);
+    vd vsum[UG__SIMD_GROUP];
+    size_t neq[UG__SIMD_GROUP] = {0};
+    for (size_t k = 0; k < UG__SIMD_GROUP; k++) {
+        T_(pend) none = {0};
+        vsum[k] = k < cur->g && isfinite(cur->m[k])
+                      ? T_(row_vsum)(ROW_X(p, r0 + k), p->n, cur->m[k], e != NULL ? e + k * stride : NULL, full, NULL,
+                                     &none, &neq[k])
+                      : vd_zero();
+    }
+    double h[UG__SIMD_GROUP];
+    vd_hsum8(vsum, h);
+    for (size_t k = 0; k < cur->g; k++)
+        cur->ok[k] = isfinite(cur->m[k]) && T_(sum_finish)(h[k], neq[k], full, &cur->sp[k]);
+    return cur;
 }
 
 /* L[k] = log1p(sp[k]) for the group's rows (vlog1p, core/simd_vlog.h: relative error
@@ -344,12 +460,13 @@ static ug_status T_(softmax_twopass)(const ug_problem *p)
         free(e);
         return st;
     }
-    T_(group) gr;
-    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
-        T_(group_analyse)(p, r0, e, stride, &gr, 1);
-        for (size_t k = 0; st == UG_OK && k < gr.g; k++) {
-            if (gr.ok[k])
-                T_(scale_store)(e + k * stride, p->n, 1.0 / gr.sp[k], ROW_Y(p, r0 + k, p->n));
+    T_(group) grs[2], *gp = grs;
+    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
+        gp = T_(group_analyse)(p, r0, e, stride, grs, 1, 1);
+        const T_(group) *gr = gp;
+        for (size_t k = 0; st == UG_OK && k < gr->g; k++) {
+            if (gr->ok[k])
+                T_(scale_store)(e + k * stride, p->n, 1.0 / gr->sp[k], ROW_Y(p, r0 + k, p->n));
             else
                 st = ug__simd_fallback_row(SCALAR(softmax, twopass), UG_OP_SOFTMAX, DT, p, r0 + k, NULL);
         }
@@ -435,20 +552,24 @@ static ug_status T_(log_softmax_twopass)(const ug_problem *p)
     ug_status st = ug__validate(p, UG_OP_LOG_SOFTMAX, DT);
     if (st == UG_OK && p->n > UG__SIMD_GROUP_MAX_N)
         return T_(log_softmax_long)(p);
-    T_(group) gr = {.g = 1};
-    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
-        T_(group_analyse)(p, r0, NULL, 0, &gr, 0);
+    T_(group) grs[2], *gp = grs;
+    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
+        gp = T_(group_analyse)(p, r0, NULL, 0, grs, 0, 1);
+        const T_(group) *gr = gp;
         double L[UG__SIMD_GROUP];
-        T_(group_log1p)(&gr, L);
-        for (size_t k = 0; st == UG_OK && k < gr.g; k++) {
+        T_(group_log1p)(gr, L);
+        for (size_t k = 0; st == UG_OK && k < gr->g; k++) {
             size_t r = r0 + k;
-            if (!gr.ok[k]) {
+            if (!gr->ok[k]) {
                 st = ug__simd_fallback_row(SCALAR(log_softmax, twopass), UG_OP_LOG_SOFTMAX, DT, p, r, NULL);
                 continue;
             }
-            T_(shift_store)(ROW_X(p, r), p->n, gr.m[k], L[k], ROW_Y(p, r, p->n));
+            if (T_(is_tiny)(p))
+                T_(tiny_shift_store)(gr->xv[k], p->n / VL, gr->m[k], L[k], ROW_Y(p, r, p->n));
+            else
+                T_(shift_store)(ROW_X(p, r), p->n, gr->m[k], L[k], ROW_Y(p, r, p->n));
             if (L[k] == 0)
-                ug__simd_signed_zero_at_max(DT, ROW_X(p, r), ROW_Y(p, r, p->n), p->n, gr.m[k]);
+                ug__simd_signed_zero_at_max(DT, ROW_X(p, r), ROW_Y(p, r, p->n), p->n, gr->m[k]);
         }
     }
     return st;
@@ -466,16 +587,17 @@ static ug_status T_(log_softmax_twopass)(const ug_problem *p)
 static ug_status T_(logsumexp_twopass)(const ug_problem *p)
 {
     ug_status st = ug__validate(p, UG_OP_LOGSUMEXP, DT);
-    T_(group) gr = {.g = 1};
-    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
-        T_(group_analyse)(p, r0, NULL, 0, &gr, 0);
+    T_(group) grs[2], *gp = grs;
+    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
+        gp = T_(group_analyse)(p, r0, NULL, 0, grs, 0, 0);
+        const T_(group) *gr = gp;
         double L[UG__SIMD_GROUP], lse[UG__SIMD_GROUP] = {0};
-        T_(group_log1p)(&gr, L);
-        for (size_t k = 0; k < gr.g; k++)
-            lse[k] = gr.ok[k] ? gr.m[k] + L[k] : 0;
-        T_(store_group)((ET *)p->y + r0, lse, gr.g);
-        for (size_t k = 0; st == UG_OK && k < gr.g; k++)
-            if (!gr.ok[k])
+        T_(group_log1p)(gr, L);
+        for (size_t k = 0; k < gr->g; k++)
+            lse[k] = gr->ok[k] ? gr->m[k] + L[k] : 0;
+        T_(store_group)((ET *)p->y + r0, lse, gr->g);
+        for (size_t k = 0; st == UG_OK && k < gr->g; k++)
+            if (!gr->ok[k])
                 st = ug__simd_fallback_row(SCALAR(logsumexp, twopass), UG_OP_LOGSUMEXP, DT, p, r0 + k, NULL);
     }
     return st;
@@ -498,20 +620,21 @@ static ug_status T_(xent_fused)(const ug_problem *p)
     double *loss = st == UG_OK && !none ? ug__simd_scratch(p->rows) : NULL;
     if (loss == NULL && !none)
         return st != UG_OK ? st : UG_ERR_NOMEM;
-    T_(group) gr;
-    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
-        T_(group_analyse)(p, r0, NULL, 0, &gr, 0);
+    T_(group) grs[2], *gp = grs;
+    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
+        gp = T_(group_analyse)(p, r0, NULL, 0, grs, 0, 1);
+        const T_(group) *gr = gp;
         double L[UG__SIMD_GROUP], lg[UG__SIMD_GROUP] = {0};
-        T_(group_log1p)(&gr, L);
-        for (size_t k = 0; k < gr.g; k++)
-            if (gr.ok[k])
-                lg[k] = (gr.m[k] - et_widen(ROW_X(p, r0 + k)[p->target[r0 + k]])) + L[k];
+        T_(group_log1p)(gr, L);
+        for (size_t k = 0; k < gr->g; k++)
+            if (gr->ok[k])
+                lg[k] = (gr->m[k] - et_widen(ROW_X(p, r0 + k)[p->target[r0 + k]])) + L[k];
         if (none)
-            T_(store_group)((ET *)p->y + r0, lg, gr.g);
+            T_(store_group)((ET *)p->y + r0, lg, gr->g);
         else
-            memcpy(loss + r0, lg, gr.g * sizeof *lg);
-        for (size_t k = 0; st == UG_OK && k < gr.g; k++)
-            if (!gr.ok[k]) /* reduction none: the row's loss goes straight to y */
+            memcpy(loss + r0, lg, gr->g * sizeof *lg);
+        for (size_t k = 0; st == UG_OK && k < gr->g; k++)
+            if (!gr->ok[k]) /* reduction none: the row's loss goes straight to y */
                 st = ug__simd_fallback_row(SCALAR(xent, fused), UG_OP_XENT, DT, p, r0 + k, none ? NULL : &loss[r0 + k]);
     }
     if (st == UG_OK && !none)
@@ -557,18 +680,19 @@ static ug_status T_(xent_grad_fused)(const ug_problem *p)
     double *e = st == UG_OK ? ug__simd_scratch(stride * UG__SIMD_GROUP) : NULL;
     if (e == NULL)
         return st != UG_OK ? st : UG_ERR_NOMEM;
-    T_(group) gr;
-    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gr.g) {
-        T_(group_analyse)(p, r0, e, stride, &gr, 0);
-        for (size_t k = 0; st == UG_OK && k < gr.g; k++) {
+    T_(group) grs[2], *gp = grs;
+    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
+        gp = T_(group_analyse)(p, r0, e, stride, grs, 0, 0);
+        const T_(group) *gr = gp;
+        for (size_t k = 0; st == UG_OK && k < gr->g; k++) {
             size_t r = r0 + k, t = (size_t)p->target[r];
-            if (!gr.ok[k]) {
+            if (!gr->ok[k]) {
                 st = ug__simd_fallback_row(SCALAR(xent_grad, fused), UG_OP_XENT_GRAD, DT, p, r, NULL);
                 continue;
             }
-            double s = 1.0 / (1.0 + gr.sp[k]);
+            double s = 1.0 / (1.0 + gr->sp[k]);
             T_(scale_store)(e + k * stride, p->n, s, ROW_Y(p, r, p->n));
-            double gt = T_(grad_at_target)(ROW_X(p, r), p->n, t, gr.m[k], gr.sp[k], e + k * stride, s);
+            double gt = T_(grad_at_target)(ROW_X(p, r), p->n, t, gr->m[k], gr->sp[k], e + k * stride, s);
             ug_store(DT, ROW_Y(p, r, p->n), t, gt);
         }
     }
@@ -651,5 +775,6 @@ static ug_status T_(bce_logits_stable)(const ug_problem *p)
 #undef ET_NEGINF
 #undef vd_load_et
 #undef vd_store_et
+#undef vd_store2_et
 #undef vf_load_et
 #undef et_widen
