@@ -355,6 +355,8 @@ typedef struct fast_ctx {
     ug_op op;
     ug_dtype dt;
     size_t n;
+    int need_E; /* every e^(a_j) is an output's numerator (softmax, xent_grad)  */
+    int64_t t;  /* xent, xent_grad: the row's target; -1 otherwise              */
     double *x;
     dd *a;      /* a_j = x_j - m, exact                          */
     dd *E;      /* e^(a_j) for the tail (softmax), else unused   */
@@ -442,9 +444,9 @@ static int fast_state(fast_ctx *c, fast_row *r)
         double a2 = x2 - m;
         if (a2 < -500)
             return 0;
-        /* log_softmax leaves out terms with a_j < a2 - 110: together below
-         * n e^-110 S' < 2^-110 S' for n < 2^48 (§9.1) */
-        double cut = c->op == UG_OP_SOFTMAX ? -INFINITY : a2 - 110;
+        /* the ops that need only S and L (log_softmax, logsumexp, xent) leave out terms
+         * with a_j < a2 - 110: together below n e^-110 S' < 2^-110 S' for n < 2^48 (§9.1) */
+        double cut = c->need_E ? -INFINITY : a2 - 110;
         size_t nt = 0, nd = 0;
         for (size_t j = 0; j < n; j++) {
             double v = c->x[j];
@@ -503,13 +505,13 @@ static int fast_cond_init(fast_ctx *c, fast_row *r)
     return !bad;
 }
 
-/* cond.c's softmax numerator u of output i (ora_cond_prob + softmax_numerator). */
-static double fast_cond_u(fast_ctx *c, fast_row *r, size_t i, int *bad)
+/* cond.c's softmax numerator u of output i (ora_cond_prob + softmax_numerator), and its
+ * s_i in *sp. */
+static double fast_cond_u(fast_ctx *c, fast_row *r, size_t i, double *sp, int *bad)
 {
     double v = c->x[i], ax = fabs(v), s, om, t;
     if (v == r->m) {
         s = kdiv(1.0, r->S53, bad);
-        (void)s;
         om = kadd(r->s153, (double)(r->c1 - 1), bad);
         om = kdiv(om, r->S53, bad);
         t = kmul(ax, (double)(r->c1 - 1), bad);
@@ -525,6 +527,7 @@ static double fast_cond_u(fast_ctx *c, fast_row *r, size_t i, int *bad)
             t = 0.0;
     }
     double u = kmul(om, ax, bad);
+    *sp = s;
     return kadd(u, t, bad);
 }
 
@@ -553,35 +556,105 @@ static int fast_ratio(double u, const ug_exact *o, double *kappa)
     return 1;
 }
 
-/* Output i of a row in fast state: 1 when set (rounded, value or enclosure). */
+/* T = S'/(c1 S) (has2) and its absolute error bound (§9.1). */
+static dd head_T(const fast_row *r, double *eT)
+{
+    dd T = dd_div(r->s1, dd_mul_d(r->S, (double)r->c1));
+    *eT = (r->eps_s1 + r->eps_S + 2 * DD_EPS) * (1 + 0x1p-40) * fabs(T.h);
+    return T;
+}
+
+/* softmax_i (x_i finite) as a dd y with |softmax_i - y| <= *err (§9.1). */
+static dd softmax_dd(const fast_ctx *c, const fast_row *r, size_t i, double *err)
+{
+    dd y;
+    if (c->x[i] < r->m) { /* e^(a_i) / S */
+        y = dd_div(c->E[i], r->S);
+        *err = (EPS_EXP + r->eps_S + DD_EPS) * (1 + 0x1p-40) * fabs(y.h);
+        return y;
+    }
+    /* 1/c1 - S'/(c1 S) */
+    dd h = dd_div(dd_make(1.0, 0.0), dd_make((double)r->c1, 0.0));
+    int pow2 = (r->c1 & (r->c1 - 1)) == 0;
+    double eh = pow2 ? 0.0 : DD_EPS * h.h;
+    if (!r->has2) {
+        *err = eh;
+        return h;
+    }
+    double eT;
+    dd T = head_T(r, &eT);
+    y = dd_add(h, dd_neg(T));
+    *err = (eh + eT + DD_EPS * fabs(y.h)) * (1 + 0x1p-40);
+    return y;
+}
+
+/* xent_grad at the target t (x_t finite): s_t - 1 (§9.1); 0 when it is exactly 0 (the
+ * MPFR path answers that row). */
+static int grad_target_dd(const fast_ctx *c, const fast_row *r, size_t t, dd *y, double *err)
+{
+    if (c->x[t] < r->m) { /* -1 + e^(a_t)/S, e^(a_t)/S < 1/2: |y| > 1/2 */
+        double eq;
+        dd q = softmax_dd(c, r, t, &eq);
+        *y = dd_add(dd_make(-1.0, 0.0), q);
+        *err = (eq + DD_EPS * fabs(y->h)) * (1 + 0x1p-40);
+        return 1;
+    }
+    /* -(c1 - 1)/c1 - S'/(c1 S): two terms of one sign */
+    if (r->c1 == 1 && !r->has2)
+        return 0;
+    dd h = dd_make(0.0, 0.0), T = dd_make(0.0, 0.0);
+    double eh = 0.0, eT = 0.0;
+    if (r->c1 > 1) {
+        h = dd_div(dd_make((double)(r->c1 - 1), 0.0), dd_make((double)r->c1, 0.0));
+        eh = DD_EPS * h.h;
+    }
+    if (r->has2)
+        T = head_T(r, &eT);
+    if (r->c1 == 1) {
+        *y = dd_neg(T);
+        *err = eT;
+    } else if (!r->has2) {
+        *y = dd_neg(h);
+        *err = eh;
+    } else {
+        *y = dd_neg(dd_add(h, T));
+        *err = (eh + eT + DD_EPS * fabs(y->h)) * (1 + 0x1p-40);
+    }
+    return 1;
+}
+
+/* Decide and set one output from y with |v - y| <= err (§9.4): 1 when set. */
+static int fast_decide(const fast_ctx *c, dd y, double err, ug_exact *out)
+{
+    if (!(fabs(y.h) >= 0x1p-900 && fabs(y.h) <= 0x1p100))
+        return 0;
+    if (!decide_rounded(y.h, y.l, err, c->dt, out))
+        return 0;
+    set_value(y.h, y.l, err, out);
+    return 1;
+}
+
+/* Output i of a softmax-like row in fast state: 1 when set (rounded, value or enclosure). */
 static int fast_output(fast_ctx *c, fast_row *r, size_t i, ug_exact *out)
 {
     double v = c->x[i];
     if (v == -INFINITY) { /* exact_softmax.c: masked_output */
-        ora_set_exact_double(out, c->op == UG_OP_LOG_SOFTMAX ? -INFINITY : 0.0);
+        double mv = c->op == UG_OP_LOG_SOFTMAX ? -INFINITY : 0.0;
+        if (c->op == UG_OP_XENT_GRAD && (int64_t)i == c->t)
+            mv = -1.0;
+        ora_set_exact_double(out, mv);
+        if (mv == -1.0)
+            out->kappa = 0.0; /* the sparse gradient's -1 is a constant */
         out->lazy = 0;
         return 1;
     }
     dd y;
     double err;
-    if (c->op == UG_OP_SOFTMAX) {
-        if (v < r->m) { /* e^(a_i) / S */
-            y = dd_div(c->E[i], r->S);
-            err = (EPS_EXP + r->eps_S + DD_EPS) * (1 + 0x1p-40) * fabs(y.h);
-        } else {        /* 1/c1 - S'/(c1 S) */
-            dd h = dd_div(dd_make(1.0, 0.0), dd_make((double)r->c1, 0.0));
-            int pow2 = (r->c1 & (r->c1 - 1)) == 0;
-            double eh = pow2 ? 0.0 : DD_EPS * h.h;
-            if (!r->has2) {
-                y = h;
-                err = eh;
-            } else {
-                dd T = dd_div(r->s1, dd_mul_d(r->S, (double)r->c1));
-                double eT = (r->eps_s1 + r->eps_S + 2 * DD_EPS) * (1 + 0x1p-40) * fabs(T.h);
-                y = dd_add(h, dd_neg(T));
-                err = (eh + eT + DD_EPS * fabs(y.h)) * (1 + 0x1p-40);
-            }
-        }
+    if (c->op == UG_OP_SOFTMAX || (c->op == UG_OP_XENT_GRAD && (int64_t)i != c->t)) {
+        y = softmax_dd(c, r, i, &err);
+    } else if (c->op == UG_OP_XENT_GRAD) {
+        if (!grad_target_dd(c, r, i, &y, &err))
+            return 0;
     } else {
         if (!r->has2 && r->c1 == 1) { /* L = 0 exactly: v = a_i = 0 (the max) */
             ora_set_exact_double(out, 0.0);
@@ -591,35 +664,64 @@ static int fast_output(fast_ctx *c, fast_row *r, size_t i, ug_exact *out)
         y = dd_add(c->a[i], dd_neg(r->L));
         err = (r->eps_L * fabs(r->L.h) + DD_EPS * fabs(y.h)) * (1 + 0x1p-30);
     }
-    if (!(fabs(y.h) >= 0x1p-900 && fabs(y.h) <= 0x1p100))
-        return 0;
-    if (!decide_rounded(y.h, y.l, err, c->dt, out))
-        return 0;
-    set_value(y.h, y.l, err, out);
-    return 1;
+    return fast_decide(c, y, err, out);
 }
 
-/* Row x (n entries, widened) into out[0..n-1]; 0: hand the row to MPFR. */
+/* The one output of a logsumexp or xent row: m + L, or (m - x_t) + L with both parts
+ * >= 0 (§9.1).  0 when L = 0 (one finite entry: the MPFR path answers). */
+static int fast_loss(fast_ctx *c, fast_row *r, ug_exact *out)
+{
+    if (!r->has2 && r->c1 == 1)
+        return 0;
+    dd A = c->op == UG_OP_LOGSUMEXP ? dd_make(r->m, 0.0) : dd_neg(c->a[c->t]); /* exact */
+    dd y = dd_add(A, r->L);
+    double err = (r->eps_L * fabs(r->L.h) + DD_EPS * fabs(y.h)) * (1 + 0x1p-30);
+    return fast_decide(c, y, err, out);
+}
+
+/* Row x (n entries, widened) into its outputs; 0: hand the row to MPFR. */
 static int fast_row_eval(fast_ctx *c, ug_exact *out)
 {
     fast_row r;
+    int loss = c->op == UG_OP_LOGSUMEXP || c->op == UG_OP_XENT;
+    if (c->op == UG_OP_XENT && c->x[c->t] == -INFINITY)
+        return 0; /* a masked target: +inf (SPECIAL.md rule 5), by the MPFR path */
     if (!fast_state(c, &r))
         return 0;
-    if (c->op == UG_OP_LOG_SOFTMAX && (r.has2 || r.c1 > 1) && !fast_log(&r))
+    int need_L = loss || c->op == UG_OP_LOG_SOFTMAX;
+    if (need_L && (r.has2 || r.c1 > 1) && !fast_log(&r))
         return 0;
-    for (size_t i = 0; i < c->n; i++)
-        if (!fast_output(c, &r, i, &out[i]))
+    if (loss) {
+        if (!fast_loss(c, &r, out))
             return 0;
+    } else {
+        for (size_t i = 0; i < c->n; i++)
+            if (!fast_output(c, &r, i, &out[i]))
+                return 0;
+    }
     if (!fast_cond_init(c, &r))
         return 0;
     int bad = 0;
+    double s;
+    if (c->op == UG_OP_LOGSUMEXP) { /* cond.c: ora_cond_logsumexp */
+        double u = kadd(r.Wtail, r.Wmax, &bad);
+        return fast_ratio(u, out, &out->kappa) && !bad;
+    }
+    if (c->op == UG_OP_XENT) {      /* cond.c: ora_cond_xent */
+        double u = fast_cond_u(c, &r, (size_t)c->t, &s, &bad);
+        return fast_ratio(u, out, &out->kappa) && !bad;
+    }
     for (size_t i = 0; i < c->n && !bad; i++) {
         if (c->x[i] == -INFINITY)
             continue;
-        double u = fast_cond_u(c, &r, i, &bad);
-        if (c->op == UG_OP_SOFTMAX)
+        double u = fast_cond_u(c, &r, i, &s, &bad);
+        if (c->op == UG_OP_SOFTMAX) {
             out[i].kappa = u; /* softmax outputs are nonzero (kappa_of) */
-        else if (!fast_ratio(u, &out[i], &out[i].kappa))
+            continue;
+        }
+        if (c->op == UG_OP_XENT_GRAD)
+            u = kmul(u, s, &bad); /* cond.c: ora_cond_xent_grad, p_i = 0 (sparse) */
+        if (!fast_ratio(u, &out[i], &out[i].kappa))
             return 0;
     }
     return !bad;
@@ -627,16 +729,26 @@ static int fast_row_eval(fast_ctx *c, ug_exact *out)
 
 /* ---------------------------------------------------------------- entry points */
 
-int ora_fast_supported(ug_op op, ug_dtype dt)
+int ora_fast_supported(ug_op op, ug_dtype dt, const ug_problem *p)
 {
-    return (op == UG_OP_SOFTMAX || op == UG_OP_LOG_SOFTMAX) && (dt == UG_F32 || dt == UG_BF16);
+    if (dt != UG_F32 && dt != UG_BF16)
+        return 0;
+    switch (op) {
+    case UG_OP_SOFTMAX:
+    case UG_OP_LOG_SOFTMAX:
+    case UG_OP_LOGSUMEXP: return 1; /* logsumexp has no reduction */
+    case UG_OP_XENT: return p->reduction == UG_RED_NONE && p->target != NULL;
+    case UG_OP_XENT_GRAD: return p->target != NULL; /* sparse labels */
+    default: return 0;
+    }
 }
 
 ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out)
 {
     pthread_once(&consts_once, consts_init);
-    size_t n = p->n;
-    fast_ctx c = {.op = op, .dt = dt, .n = n};
+    size_t n = p->n, stride = ug_output_count(op, 1, n, UG_RED_NONE);
+    fast_ctx c = {.op = op, .dt = dt, .n = n, .t = -1};
+    c.need_E = op == UG_OP_SOFTMAX || op == UG_OP_XENT_GRAD;
     c.x = malloc(n * sizeof *c.x);
     c.a = malloc(n * sizeof *c.a);
     c.E = malloc(n * sizeof *c.E);
@@ -650,7 +762,9 @@ ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *ou
         for (size_t j = 0; j < n; j++)
             c.x[j] = dt == UG_F32 ? (double)((const float *)p->x)[row * n + j] /* exact */
                                   : ug_load(dt, p->x, row * n + j);
-        if (!fast_row_eval(&c, out + row * n))
+        if (op == UG_OP_XENT || op == UG_OP_XENT_GRAD)
+            c.t = p->target[row]; /* in [0, n): validated */
+        if (!fast_row_eval(&c, out + row * stride))
             s = ora_mpfr_rows(op, dt, p, out, row, 1);
     }
     free(c.x), free(c.a), free(c.E), free(c.sk);
