@@ -1,5 +1,6 @@
-/* The oracle's certified fast path (ANALYSIS.md §9): softmax and log_softmax of f32 and
- * bf16 rows in double-double arithmetic with a running error bound.
+/* The oracle's certified fast path (ANALYSIS.md §9): softmax, log_softmax, logsumexp, xent
+ * (reduction none) and xent_grad (sparse labels) of f32 and bf16 rows, in double-double
+ * arithmetic with a running error bound.
  *
  * For one row it computes, in dd (oracle/dd.h), every output v_i with a proven absolute
  * error bound err_i, then answers from it only what it can prove:
@@ -18,7 +19,9 @@
  *
  * Rows taken: no NaN, no +inf, not all -inf (those are SPECIAL.md rows: MPFR, cheap),
  * every finite entry within 600 of the max (a_j = x_j - m >= -600), and for a row with
- * a second value x2 < m, a2 = x2 - m >= -500.  Everything else goes to MPFR.
+ * a second value x2 < m, a2 = x2 - m >= -500; for logsumexp and xent, L != 0, and for xent
+ * an unmasked target; for xent_grad, a gradient that is not exactly 0.  Everything else
+ * goes to MPFR.  f64: ANALYSIS.md §9.7 (a dd enclosure cannot decide its ULP errors).
  */
 #include <float.h>
 #include <math.h>
