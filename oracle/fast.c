@@ -627,14 +627,70 @@ static int grad_target_dd(const fast_ctx *c, const fast_row *r, size_t t, dd *y,
 }
 
 /* Decide and set one output from y with |v - y| <= err (§9.4): 1 when set. */
-static int fast_decide(const fast_ctx *c, dd y, double err, ug_exact *out)
+static int decide_dt(ug_dtype dt, dd y, double err, ug_exact *out)
 {
     if (!(fabs(y.h) >= 0x1p-900 && fabs(y.h) <= 0x1p100))
         return 0;
-    if (!decide_rounded(y.h, y.l, err, c->dt, out))
+    if (!decide_rounded(y.h, y.l, err, dt, out))
         return 0;
     set_value(y.h, y.l, err, out);
     return 1;
+}
+
+static int fast_decide(const fast_ctx *c, dd y, double err, ug_exact *out) { return decide_dt(c->dt, y, err, out); }
+
+/* ---------------------------------------------------------------- reductions (§9.6) */
+
+/* The sum of the per-row (or per-element) losses, and cond.c's ora_cond_sum of their
+ * condition numbers, accumulated in the order of the MPFR path. */
+typedef struct fast_sum {
+    dd v;          /* the sum of the losses' dd values                             */
+    double err;    /* |sum of the exact losses - v| <= err                          */
+    double num, den;
+    size_t terms;
+    int bad;
+} fast_sum;
+
+/* Add one loss y (|loss - y| <= err) whose condition number is RN_53(|u / RN_53(loss)|). */
+static void sum_add(fast_sum *s, dd y, double err, double u)
+{
+    /* MPFR's loss at 53 bits: RN_53(A + t), |t - T| <= 2^-(P-2) |T| with P >= 160 and
+     * |T| <= |loss| (A, T >= 0 for xent and bce, or the decision below fails) */
+    double e53 = err + 0x1p-157 * fabs(y.h);
+    if (!rn_decided(y.h, y.l, e53)) {
+        s->bad = 1;
+        return;
+    }
+    double loss = fabs(y.h); /* cond.c: ora_cond_sum_add takes |loss| */
+    double kappa = fabs(kdiv(u, y.h, &s->bad));
+    s->den = kadd(s->den, loss, &s->bad);
+    s->num = kadd(s->num, kmul(loss, kappa, &s->bad), &s->bad);
+    if (s->terms++ == 0) {
+        s->v = y;
+        s->err = err;
+    } else {
+        s->v = dd_add(s->v, y);
+        s->err = (s->err + err + DD_EPS * fabs(s->v.h)) * (1 + 0x1p-40);
+    }
+}
+
+/* The reduced output from s: the sum, or the mean over count (§3.7). */
+static int sum_finish(const fast_sum *s, ug_dtype dt, ug_reduction red, size_t count, ug_exact *out)
+{
+    if (s->bad || s->terms == 0 || !(s->den > 0))
+        return 0;
+    dd v = s->v;
+    double err = s->err;
+    if (red == UG_RED_MEAN) {
+        double c = (double)count; /* exact: count < 2^53 */
+        v = dd_div(v, dd_make(c, 0.0));
+        err = (err / c) * (1 + 0x1p-50) + DD_EPS * fabs(v.h) * (1 + 0x1p-40);
+    }
+    if (!decide_dt(dt, v, err, out))
+        return 0;
+    int bad = 0;
+    out->kappa = fabs(kdiv(s->num, s->den, &bad)); /* cond.c: ora_cond_sum_value */
+    return !bad;
 }
 
 /* Output i of a softmax-like row in fast state: 1 when set (rounded, value or enclosure). */
@@ -671,21 +727,25 @@ static int fast_output(fast_ctx *c, fast_row *r, size_t i, ug_exact *out)
 }
 
 /* The one output of a logsumexp or xent row: m + L, or (m - x_t) + L with both parts
- * >= 0 (§9.1).  0 when L = 0 (one finite entry: the MPFR path answers). */
-static int fast_loss(fast_ctx *c, fast_row *r, ug_exact *out)
+ * >= 0 (§9.1), as y with |loss - y| <= *err.  0 when L = 0 (one finite entry: the MPFR
+ * path answers). */
+static int fast_loss(fast_ctx *c, fast_row *r, dd *y, double *err)
 {
     if (!r->has2 && r->c1 == 1)
         return 0;
     dd A = c->op == UG_OP_LOGSUMEXP ? dd_make(r->m, 0.0) : dd_neg(c->a[c->t]); /* exact */
-    dd y = dd_add(A, r->L);
-    double err = (r->eps_L * fabs(r->L.h) + DD_EPS * fabs(y.h)) * (1 + 0x1p-30);
-    return fast_decide(c, y, err, out);
+    *y = dd_add(A, r->L);
+    *err = (r->eps_L * fabs(r->L.h) + DD_EPS * fabs(y->h)) * (1 + 0x1p-30);
+    return 1;
 }
 
-/* Row x (n entries, widened) into its outputs; 0: hand the row to MPFR. */
-static int fast_row_eval(fast_ctx *c, ug_exact *out)
+/* Row x (n entries, widened) into its outputs, or (xent with a reduction: sum != NULL)
+ * into sum; 0: hand the row (the batch) to MPFR. */
+static int fast_row_eval(fast_ctx *c, ug_exact *out, fast_sum *sum)
 {
     fast_row r;
+    dd ly = dd_make(0.0, 0.0);
+    double lerr = 0.0;
     int loss = c->op == UG_OP_LOGSUMEXP || c->op == UG_OP_XENT;
     if (c->op == UG_OP_XENT && c->x[c->t] == -INFINITY)
         return 0; /* a masked target: +inf (SPECIAL.md rule 5), by the MPFR path */
@@ -695,7 +755,7 @@ static int fast_row_eval(fast_ctx *c, ug_exact *out)
     if (need_L && (r.has2 || r.c1 > 1) && !fast_log(&r))
         return 0;
     if (loss) {
-        if (!fast_loss(c, &r, out))
+        if (!fast_loss(c, &r, &ly, &lerr) || (sum == NULL && !fast_decide(c, ly, lerr, out)))
             return 0;
     } else {
         for (size_t i = 0; i < c->n; i++)
@@ -712,6 +772,10 @@ static int fast_row_eval(fast_ctx *c, ug_exact *out)
     }
     if (c->op == UG_OP_XENT) {      /* cond.c: ora_cond_xent */
         double u = fast_cond_u(c, &r, (size_t)c->t, &s, &bad);
+        if (sum != NULL) {
+            sum_add(sum, ly, lerr, u);
+            return !bad && !sum->bad;
+        }
         return fast_ratio(u, out, &out->kappa) && !bad;
     }
     for (size_t i = 0; i < c->n && !bad; i++) {
@@ -730,6 +794,78 @@ static int fast_row_eval(fast_ctx *c, ug_exact *out)
     return !bad;
 }
 
+/* ---------------------------------------------------------------- bce_logits (§9.1) */
+
+/* f(x, lab) = A + T, A = max(x, 0) - x lab (exact), T = log1p(e^-|x|) (exact_bce.c), as
+ * y with |f - y| <= *err; 0 when not taken (|x| > 600, NaN, inf). */
+static int bce_value(double x, double lab, dd *y, double *err)
+{
+    double ax = fabs(x);
+    if (!(ax <= 600) || !isfinite(lab))
+        return 0;
+    dd A = dd_two_sum(x > 0 ? x : 0.0, -(x * lab)); /* x lab exact: 24 + 24 bits; the sum by TwoSum */
+    dd E = fast_exp(dd_make(-ax, 0.0));             /* e^-|x| in [e^-600, 1], EPS_EXP           */
+    /* T = log1p(E) as fast_log does log1p(S') (§9.3), E <= 1 */
+    double y0 = log1p(E.h);
+    dd M = fast_expm1(y0);
+    dd D = dd_add(E, dd_neg(M));
+    double u = D.h / (1 + M.h);
+    if (!(y0 >= 0x1p-900) || !(fabs(u) <= 0x1p-48 * y0))
+        return 0;
+    dd T = dd_fast_two_sum(y0, u - u * u / 2);
+    double epsT = EPS_EXP + 2 * EPS_EXPM1 + 0x1p-98;
+    *y = dd_add(A, T);
+    *err = (epsT * fabs(T.h) + DD_EPS * fabs(y->h)) * (1 + 0x1p-30);
+    return 1;
+}
+
+/* cond.c's ora_cond_bce numerator |x| (|sigma(x) - lab| + |lab|), sigma(x) = 1/(1 + e^-x)
+ * with e^-x rounded to 53 bits by MPFR: decided from fast_exp's enclosure. */
+static int bce_kappa_num(double x, double lab, double *num)
+{
+    if (!(x >= -64 && x <= 600))
+        return 0;
+    dd E = fast_exp(dd_make(-x, 0.0));
+    if (!rn_decided(E.h, E.l, EPS_EXP * fabs(E.h) * (1 + 0x1p-40)))
+        return 0;
+    int bad = 0;
+    double s = kadd(E.h, 1.0, &bad);
+    s = kdiv(1.0, s, &bad);
+    s = kadd(s, -lab, &bad);
+    s = kadd(fabs(s), fabs(lab), &bad);
+    *num = kmul(s, fabs(x), &bad);
+    return !bad;
+}
+
+/* Every element of a bce_logits problem, or its sum or mean; 0: the MPFR path answers
+ * all of it (reduced) or the row (row_fail set: elementwise). */
+static int fast_bce_row(ug_dtype dt, const ug_problem *p, size_t row, ug_exact *out)
+{
+    for (size_t j = 0; j < p->n; j++) {
+        size_t k = row * p->n + j;
+        double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err;
+        dd y;
+        if (!bce_value(x, lab, &y, &err) || !decide_dt(dt, y, err, &out[j]) || !bce_kappa_num(x, lab, &num) ||
+            !fast_ratio(num, &out[j], &out[j].kappa))
+            return 0;
+    }
+    return 1;
+}
+
+static int fast_bce_sum(ug_dtype dt, const ug_problem *p, ug_exact *out)
+{
+    fast_sum sum = {.terms = 0};
+    size_t count = p->rows * p->n;
+    for (size_t k = 0; k < count && !sum.bad; k++) {
+        double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err;
+        dd y;
+        if (!bce_value(x, lab, &y, &err) || !bce_kappa_num(x, lab, &num))
+            return 0;
+        sum_add(&sum, y, err, num);
+    }
+    return sum_finish(&sum, dt, p->reduction, count, out);
+}
+
 /* ---------------------------------------------------------------- entry points */
 
 int ora_fast_supported(ug_op op, ug_dtype dt, const ug_problem *p)
@@ -740,7 +876,8 @@ int ora_fast_supported(ug_op op, ug_dtype dt, const ug_problem *p)
     case UG_OP_SOFTMAX:
     case UG_OP_LOG_SOFTMAX:
     case UG_OP_LOGSUMEXP: return 1; /* logsumexp has no reduction */
-    case UG_OP_XENT: return p->reduction == UG_RED_NONE && p->target != NULL;
+    case UG_OP_XENT: return p->target != NULL;
+    case UG_OP_BCE_LOGITS: return p->aux != NULL;
     case UG_OP_XENT_GRAD: return p->target != NULL; /* sparse labels */
     default: return 0;
     }
@@ -749,6 +886,17 @@ int ora_fast_supported(ug_op op, ug_dtype dt, const ug_problem *p)
 ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out)
 {
     pthread_once(&consts_once, consts_init);
+    if (op == UG_OP_BCE_LOGITS) {
+        if (p->reduction != UG_RED_NONE)
+            return fast_bce_sum(dt, p, out) ? UG_OK : ora_mpfr_rows(op, dt, p, out, 0, p->rows);
+        ug_status s = UG_OK;
+        for (size_t row = 0; row < p->rows && s == UG_OK; row++)
+            if (!fast_bce_row(dt, p, row, out + row * p->n))
+                s = ora_mpfr_rows(op, dt, p, out, row, 1);
+        return s;
+    }
+    int reduced = op == UG_OP_XENT && p->reduction != UG_RED_NONE;
+    fast_sum sum = {.terms = 0};
     size_t n = p->n, stride = ug_output_count(op, 1, n, UG_RED_NONE);
     fast_ctx c = {.op = op, .dt = dt, .n = n, .t = -1};
     c.need_E = op == UG_OP_SOFTMAX || op == UG_OP_XENT_GRAD;
@@ -767,9 +915,17 @@ ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *ou
                                   : ug_load(dt, p->x, row * n + j);
         if (op == UG_OP_XENT || op == UG_OP_XENT_GRAD)
             c.t = p->target[row]; /* in [0, n): validated */
-        if (!fast_row_eval(&c, out + row * stride))
+        if (reduced) {
+            if (!fast_row_eval(&c, NULL, &sum)) {
+                sum.bad = 1;
+                break;
+            }
+        } else if (!fast_row_eval(&c, out + row * stride, NULL)) {
             s = ora_mpfr_rows(op, dt, p, out, row, 1);
+        }
     }
     free(c.x), free(c.a), free(c.E), free(c.sk);
+    if (reduced && !sum_finish(&sum, dt, p->reduction, p->rows, out))
+        s = ora_mpfr_rows(op, dt, p, out, 0, p->rows);
     return s;
 }

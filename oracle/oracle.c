@@ -110,13 +110,14 @@ ug_status ug_oracle_value(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *
         return s;
     if (!out[i].lazy)
         return UG_OK;
-    /* lazy outputs come from the fast path, reduction none: one row per n outputs
-     * (softmax-like ops) or per output (logsumexp, xent) */
-    size_t n = ug_output_count(op, 1, q.n, UG_RED_NONE), row = i / n;
+    /* lazy outputs come from the fast path: one row per n outputs (softmax-like ops,
+     * bce_logits) or per output (logsumexp, xent), or the one output of a reduction */
+    int reduced = ug_output_count(op, q.rows, q.n, q.reduction) != ug_output_count(op, q.rows, q.n, UG_RED_NONE);
+    size_t n = reduced ? 1 : ug_output_count(op, 1, q.n, UG_RED_NONE), row = reduced ? 0 : i / n;
     ug_exact *e = ug_exact_new(n);
     if (e == NULL)
         return ora_fail_nomem(n);
-    ug_problem r = sub_rows(dt, &q, row, 1);
+    ug_problem r = reduced ? q : sub_rows(dt, &q, row, 1);
     s = eval_mpfr(op, dt, &r, e);
     for (size_t j = 0; s == UG_OK && j < n; j++) {
         ug_exact *o = &out[row * n + j];
