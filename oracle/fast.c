@@ -639,7 +639,7 @@ static int decide_dt(ug_dtype dt, dd y, double err, ug_exact *out)
 
 static int fast_decide(const fast_ctx *c, dd y, double err, ug_exact *out) { return decide_dt(c->dt, y, err, out); }
 
-/* ---------------------------------------------------------------- reductions (§9.6) */
+/* ---------------------------------------------------------------- reductions (§9.1, §9.5) */
 
 /* The sum of the per-row (or per-element) losses, and cond.c's ora_cond_sum of their
  * condition numbers, accumulated in the order of the MPFR path. */
@@ -651,12 +651,12 @@ typedef struct fast_sum {
     int bad;
 } fast_sum;
 
-/* Add one loss y (|loss - y| <= err) whose condition number is RN_53(|u / RN_53(loss)|). */
-static void sum_add(fast_sum *s, dd y, double err, double u)
+/* Add one loss y = A + T (|loss - y| <= err, |T| <= tmag) whose condition number is
+ * RN_53(|u / RN_53(loss)|). */
+static void sum_add(fast_sum *s, dd y, double err, double u, double tmag)
 {
-    /* MPFR's loss at 53 bits: RN_53(A + t), |t - T| <= 2^-(P-2) |T| with P >= 160 and
-     * |T| <= |loss| (A, T >= 0 for xent and bce, or the decision below fails) */
-    double e53 = err + 0x1p-157 * fabs(y.h);
+    /* MPFR's loss at 53 bits: RN_53(A + t), |t - T| <= 2^-158 |T| (P >= 160) */
+    double e53 = err + 0x1p-157 * tmag;
     if (!rn_decided(y.h, y.l, e53)) {
         s->bad = 1;
         return;
@@ -773,7 +773,7 @@ static int fast_row_eval(fast_ctx *c, ug_exact *out, fast_sum *sum)
     if (c->op == UG_OP_XENT) {      /* cond.c: ora_cond_xent */
         double u = fast_cond_u(c, &r, (size_t)c->t, &s, &bad);
         if (sum != NULL) {
-            sum_add(sum, ly, lerr, u);
+            sum_add(sum, ly, lerr, u, fabs(r.L.h) * (1 + 0x1p-40));
             return !bad && !sum->bad;
         }
         return fast_ratio(u, out, &out->kappa) && !bad;
@@ -798,13 +798,14 @@ static int fast_row_eval(fast_ctx *c, ug_exact *out, fast_sum *sum)
 
 /* f(x, lab) = A + T, A = max(x, 0) - x lab (exact), T = log1p(e^-|x|) (exact_bce.c), as
  * y with |f - y| <= *err; 0 when not taken (|x| > 600, NaN, inf). */
-static int bce_value(double x, double lab, dd *y, double *err)
+static int bce_value(double x, double lab, dd *y, double *err, double *tmag, dd *Eout)
 {
     double ax = fabs(x);
     if (!(ax <= 600) || !isfinite(lab))
         return 0;
     dd A = dd_two_sum(x > 0 ? x : 0.0, -(x * lab)); /* x lab exact: 24 + 24 bits; the sum by TwoSum */
     dd E = fast_exp(dd_make(-ax, 0.0));             /* e^-|x| in [e^-600, 1], EPS_EXP           */
+    *Eout = E;
     /* T = log1p(E) as fast_log does log1p(S') (§9.3), E <= 1 */
     double y0 = log1p(E.h);
     dd M = fast_expm1(y0);
@@ -816,16 +817,19 @@ static int bce_value(double x, double lab, dd *y, double *err)
     double epsT = EPS_EXP + 2 * EPS_EXPM1 + 0x1p-98;
     *y = dd_add(A, T);
     *err = (epsT * fabs(T.h) + DD_EPS * fabs(y->h)) * (1 + 0x1p-30);
+    *tmag = fabs(T.h) * (1 + 0x1p-40);
     return 1;
 }
 
 /* cond.c's ora_cond_bce numerator |x| (|sigma(x) - lab| + |lab|), sigma(x) = 1/(1 + e^-x)
- * with e^-x rounded to 53 bits by MPFR: decided from fast_exp's enclosure. */
-static int bce_kappa_num(double x, double lab, double *num)
+ * with e^-x rounded to 53 bits by MPFR: decided from fast_exp's enclosure (E = e^-|x| from
+ * bce_value when x >= 0). */
+static int bce_kappa_num(double x, double lab, dd E, double *num)
 {
     if (!(x >= -64 && x <= 600))
         return 0;
-    dd E = fast_exp(dd_make(-x, 0.0));
+    if (x < 0)
+        E = fast_exp(dd_make(-x, 0.0));
     if (!rn_decided(E.h, E.l, EPS_EXP * fabs(E.h) * (1 + 0x1p-40)))
         return 0;
     int bad = 0;
@@ -843,9 +847,9 @@ static int fast_bce_row(ug_dtype dt, const ug_problem *p, size_t row, ug_exact *
 {
     for (size_t j = 0; j < p->n; j++) {
         size_t k = row * p->n + j;
-        double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err;
-        dd y;
-        if (!bce_value(x, lab, &y, &err) || !decide_dt(dt, y, err, &out[j]) || !bce_kappa_num(x, lab, &num) ||
+        double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err, tmag;
+        dd y, E;
+        if (!bce_value(x, lab, &y, &err, &tmag, &E) || !decide_dt(dt, y, err, &out[j]) || !bce_kappa_num(x, lab, E, &num) ||
             !fast_ratio(num, &out[j], &out[j].kappa))
             return 0;
     }
@@ -857,11 +861,11 @@ static int fast_bce_sum(ug_dtype dt, const ug_problem *p, ug_exact *out)
     fast_sum sum = {.terms = 0};
     size_t count = p->rows * p->n;
     for (size_t k = 0; k < count && !sum.bad; k++) {
-        double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err;
-        dd y;
-        if (!bce_value(x, lab, &y, &err) || !bce_kappa_num(x, lab, &num))
+        double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err, tmag;
+        dd y, E;
+        if (!bce_value(x, lab, &y, &err, &tmag, &E) || !bce_kappa_num(x, lab, E, &num))
             return 0;
-        sum_add(&sum, y, err, num);
+        sum_add(&sum, y, err, num, tmag);
     }
     return sum_finish(&sum, dt, p->reduction, count, out);
 }
