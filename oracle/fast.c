@@ -1,6 +1,6 @@
-/* The oracle's certified fast path (ANALYSIS.md §9): softmax, log_softmax, logsumexp, xent
- * (reduction none) and xent_grad (sparse labels) of f32 and bf16 rows, in double-double
- * arithmetic with a running error bound.
+/* The oracle's certified fast path (ANALYSIS.md §9): softmax, log_softmax, logsumexp, xent,
+ * xent_grad and bce_logits (every reduction) of f32 and bf16 inputs, in double-double
+ * arithmetic with a running error bound (every op but xent_dense).
  *
  * For one row it computes, in dd (oracle/dd.h), every output v_i with a proven absolute
  * error bound err_i, then answers from it only what it can prove:
@@ -20,8 +20,8 @@
  * Rows taken: no NaN, no +inf, not all -inf (those are SPECIAL.md rows: MPFR, cheap),
  * every finite entry within 600 of the max (a_j = x_j - m >= -600), and for a row with
  * a second value x2 < m, a2 = x2 - m >= -500; for logsumexp and xent, L != 0, and for xent
- * an unmasked target; for xent_grad, a gradient that is not exactly 0.  Everything else
- * goes to MPFR.  f64: ANALYSIS.md §9.7 (a dd enclosure cannot decide its ULP errors).
+ * an unmasked target; for xent_grad, a gradient that is not exactly 0; bce_logits: |x| <= 600.
+ * A reduction is taken when all its rows (elements) are.  Everything else goes to MPFR.  f64: ANALYSIS.md §9.7 (a dd enclosure cannot decide its ULP errors).
  */
 #include <float.h>
 #include <math.h>
@@ -360,6 +360,7 @@ typedef struct fast_ctx {
     size_t n;
     int need_E; /* every e^(a_j) is an output's numerator (softmax, xent_grad)  */
     int64_t t;  /* xent, xent_grad: the row's target; -1 otherwise              */
+    double *p;  /* xent_grad with probabilities (dense): the row's, widened; else NULL */
     double *x;
     dd *a;      /* a_j = x_j - m, exact                          */
     dd *E;      /* e^(a_j) for the tail (softmax), else unused   */
@@ -626,6 +627,33 @@ static int grad_target_dd(const fast_ctx *c, const fast_row *r, size_t t, dd *y,
     return 1;
 }
 
+/* dense xent_grad, x_i finite: -p_i + e^(a_i)/S, or (1 - c1 p_i)/c1 - S'/(c1 S) at the max
+ * (exact_softmax.c: build) (§9.1). */
+static dd grad_dense_dd(const fast_ctx *c, const fast_row *r, size_t i, double *err)
+{
+    double pi = c->p[i];
+    if (c->x[i] < r->m) {
+        double eq;
+        dd q = softmax_dd(c, r, i, &eq);
+        dd y = dd_add(dd_make(-pi, 0.0), q);
+        *err = (eq + DD_EPS * fabs(y.h)) * (1 + 0x1p-40);
+        return y;
+    }
+    /* 1 - c1 p_i exactly (c1 < 2^29: c1 p_i has at most 53 bits), / c1 */
+    dd A = dd_two_sum(1.0, -((double)r->c1 * pi));
+    dd h = dd_div(A, dd_make((double)r->c1, 0.0));
+    double eh = DD_EPS * fabs(h.h);
+    if (!r->has2) {
+        *err = eh;
+        return h;
+    }
+    double eT;
+    dd T = head_T(r, &eT);
+    dd y = dd_add(h, dd_neg(T));
+    *err = (eh + eT + DD_EPS * fabs(y.h)) * (1 + 0x1p-40);
+    return y;
+}
+
 /* Decide and set one output from y with |v - y| <= err (§9.4): 1 when set. */
 static int decide_dt(ug_dtype dt, dd y, double err, ug_exact *out)
 {
@@ -699,17 +727,21 @@ static int fast_output(fast_ctx *c, fast_row *r, size_t i, ug_exact *out)
     double v = c->x[i];
     if (v == -INFINITY) { /* exact_softmax.c: masked_output */
         double mv = c->op == UG_OP_LOG_SOFTMAX ? -INFINITY : 0.0;
-        if (c->op == UG_OP_XENT_GRAD && (int64_t)i == c->t)
-            mv = -1.0;
+        if (c->op == UG_OP_XENT_GRAD && (c->p != NULL ? c->p[i] != 0 : (int64_t)i == c->t))
+            mv = c->p != NULL ? -c->p[i] : -1.0;
         ora_set_exact_double(out, mv);
-        if (mv == -1.0)
-            out->kappa = 0.0; /* the sparse gradient's -1 is a constant */
+        if (mv != 0.0 && isfinite(mv))
+            out->kappa = c->p != NULL ? 1.0 : 0.0; /* dense: |dg/dp_i| p_i/|g| = 1; sparse -1: constant */
         out->lazy = 0;
         return 1;
     }
     dd y;
     double err;
-    if (c->op == UG_OP_SOFTMAX || (c->op == UG_OP_XENT_GRAD && (int64_t)i != c->t)) {
+    if (c->p != NULL) {
+        if (r->c1 >= ((size_t)1 << 29)) /* c1 p_i exact: 29 + 24 bits */
+            return 0;
+        y = grad_dense_dd(c, r, i, &err);
+    } else if (c->op == UG_OP_SOFTMAX || (c->op == UG_OP_XENT_GRAD && (int64_t)i != c->t)) {
         y = softmax_dd(c, r, i, &err);
     } else if (c->op == UG_OP_XENT_GRAD) {
         if (!grad_target_dd(c, r, i, &y, &err))
@@ -786,8 +818,11 @@ static int fast_row_eval(fast_ctx *c, ug_exact *out, fast_sum *sum)
             out[i].kappa = u; /* softmax outputs are nonzero (kappa_of) */
             continue;
         }
-        if (c->op == UG_OP_XENT_GRAD)
+        if (c->op == UG_OP_XENT_GRAD) {
             u = kmul(u, s, &bad); /* cond.c: ora_cond_xent_grad, p_i = 0 (sparse) */
+            if (c->p != NULL)
+                u = kadd(u, c->p[i], &bad);
+        }
         if (!fast_ratio(u, &out[i], &out[i].kappa))
             return 0;
     }
@@ -882,7 +917,7 @@ int ora_fast_supported(ug_op op, ug_dtype dt, const ug_problem *p)
     case UG_OP_LOGSUMEXP: return 1; /* logsumexp has no reduction */
     case UG_OP_XENT: return p->target != NULL;
     case UG_OP_BCE_LOGITS: return p->aux != NULL;
-    case UG_OP_XENT_GRAD: return p->target != NULL; /* sparse labels */
+    case UG_OP_XENT_GRAD: return p->target != NULL || p->aux != NULL;
     default: return 0;
     }
 }
@@ -908,8 +943,10 @@ ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *ou
     c.a = malloc(n * sizeof *c.a);
     c.E = malloc(n * sizeof *c.E);
     c.sk = malloc(n * sizeof *c.sk);
-    if (c.x == NULL || c.a == NULL || c.E == NULL || c.sk == NULL) {
-        free(c.x), free(c.a), free(c.E), free(c.sk);
+    int dense = op == UG_OP_XENT_GRAD && p->target == NULL;
+    c.p = dense ? malloc(n * sizeof *c.p) : NULL;
+    if (c.x == NULL || c.a == NULL || c.E == NULL || c.sk == NULL || (dense && c.p == NULL)) {
+        free(c.x), free(c.a), free(c.E), free(c.sk), free(c.p);
         return ora_fail_nomem(n);
     }
     ug_status s = UG_OK;
@@ -917,8 +954,10 @@ ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *ou
         for (size_t j = 0; j < n; j++)
             c.x[j] = dt == UG_F32 ? (double)((const float *)p->x)[row * n + j] /* exact */
                                   : ug_load(dt, p->x, row * n + j);
-        if (op == UG_OP_XENT || op == UG_OP_XENT_GRAD)
+        if (op == UG_OP_XENT || (op == UG_OP_XENT_GRAD && !dense))
             c.t = p->target[row]; /* in [0, n): validated */
+        for (size_t j = 0; dense && j < n; j++)
+            c.p[j] = ug_load(dt, p->aux, row * n + j);
         if (reduced) {
             if (!fast_row_eval(&c, NULL, &sum)) {
                 sum.bad = 1;
@@ -928,7 +967,7 @@ ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *ou
             s = ora_mpfr_rows(op, dt, p, out, row, 1);
         }
     }
-    free(c.x), free(c.a), free(c.E), free(c.sk);
+    free(c.x), free(c.a), free(c.E), free(c.sk), free(c.p);
     if (reduced && !sum_finish(&sum, dt, p->reduction, p->rows, out))
         s = ora_mpfr_rows(op, dt, p, out, 0, p->rows);
     return s;
