@@ -758,17 +758,74 @@ static int fast_output(fast_ctx *c, fast_row *r, size_t i, ug_exact *out)
     return fast_decide(c, y, err, out);
 }
 
-/* The one output of a logsumexp or xent row: m + L, or (m - x_t) + L with both parts
- * >= 0 (§9.1), as y with |loss - y| <= *err.  0 when L = 0 (one finite entry: the MPFR
- * path answers). */
-static int fast_loss(fast_ctx *c, fast_row *r, dd *y, double *err)
+/* xent_dense: sum_{p_i != 0} p_i (m - x_i) + P L, P = sum_i p_i (§3.6), as y with
+ * |loss - y| <= *err; *tmag >= |P L|.  0 for a masked class of nonzero probability (+inf)
+ * and a non-finite probability (the MPFR path answers). */
+static int dense_loss(fast_ctx *c, fast_row *r, dd *y, double *err, double *tmag)
+{
+    dd A = dd_make(0.0, 0.0), P = dd_make(0.0, 0.0);
+    double eA = 0.0, eP = 0.0;
+    for (size_t i = 0; i < c->n; i++) {
+        double pi = c->p[i];
+        if (pi == 0)
+            continue;
+        if (!isfinite(pi) || c->x[i] == -INFINITY)
+            return 0;
+        dd t = dd_mul_d(dd_neg(c->a[i]), pi); /* 2^-102 |t| */
+        A = dd_add(A, t);
+        eA = (eA + DD_EPS * fabs(t.h) + DD_EPS * fabs(A.h)) * (1 + 0x1p-40);
+        P = dd_add(P, dd_make(pi, 0.0));
+        eP = (eP + DD_EPS * fabs(P.h)) * (1 + 0x1p-40);
+    }
+    if (!(fabs(P.h) >= 0x1p-900))
+        return 0;
+    dd PL = dd_mul(P, r->L);
+    double ePL = fabs(PL.h) * (eP / fabs(P.h) + r->eps_L + DD_EPS) * (1 + 0x1p-30);
+    *y = dd_add(A, PL);
+    *err = (eA + ePL + DD_EPS * fabs(y->h)) * (1 + 0x1p-40);
+    *tmag = fabs(PL.h) * (1 + 0x1p-30);
+    return 1;
+}
+
+/* The one output of a logsumexp, xent or xent_dense row: m + L, (m - x_t) + L with both
+ * parts >= 0, or dense_loss (§9.1), as y with |loss - y| <= *err; *tmag >= |T|, MPFR's
+ * transcendental part.  0 when L = 0 (one finite entry: the MPFR path answers). */
+static int fast_loss(fast_ctx *c, fast_row *r, dd *y, double *err, double *tmag)
 {
     if (!r->has2 && r->c1 == 1)
         return 0;
+    if (c->op == UG_OP_XENT_DENSE)
+        return dense_loss(c, r, y, err, tmag);
     dd A = c->op == UG_OP_LOGSUMEXP ? dd_make(r->m, 0.0) : dd_neg(c->a[c->t]); /* exact */
     *y = dd_add(A, r->L);
     *err = (r->eps_L * fabs(r->L.h) + DD_EPS * fabs(y->h)) * (1 + 0x1p-30);
+    *tmag = fabs(r->L.h) * (1 + 0x1p-40);
     return 1;
+}
+
+/* cond.c's ora_cond_xent_dense numerator, in its order of operations (§9.5). */
+static double dense_cond_num(fast_ctx *c, fast_row *r, int *bad)
+{
+    /* cond.c's L: RN_53 of MPFR's L (relative error 2^-160), decided */
+    if (!rn_decided(r->L.h, r->L.l, (r->eps_L + 0x1p-158) * fabs(r->L.h))) {
+        *bad = 1;
+        return 0.0;
+    }
+    double L53 = r->L.h, num = 0.0;
+    for (size_t j = 0; j < c->n; j++) {
+        double xj = c->x[j], pj = c->p[j];
+        if (xj == -INFINITY)
+            continue;
+        double sj = xj == r->m ? kdiv(1.0, r->S53, bad) : c->sk[j]; /* ora_cond_prob */
+        double t = fabs(kadd(sj, -pj, bad));
+        t = kmul(t, fabs(xj), bad);
+        num = kadd(num, t, bad);
+        t = kadd(r->m, -xj, bad);
+        t = kadd(t, L53, bad);
+        t = kmul(t, pj, bad);
+        num = kadd(num, t, bad);
+    }
+    return num;
 }
 
 /* Row x (n entries, widened) into its outputs, or (xent with a reduction: sum != NULL)
@@ -777,8 +834,8 @@ static int fast_row_eval(fast_ctx *c, ug_exact *out, fast_sum *sum)
 {
     fast_row r;
     dd ly = dd_make(0.0, 0.0);
-    double lerr = 0.0;
-    int loss = c->op == UG_OP_LOGSUMEXP || c->op == UG_OP_XENT;
+    double lerr = 0.0, tmag = 0.0;
+    int loss = c->op == UG_OP_LOGSUMEXP || c->op == UG_OP_XENT || c->op == UG_OP_XENT_DENSE;
     if (c->op == UG_OP_XENT && c->x[c->t] == -INFINITY)
         return 0; /* a masked target: +inf (SPECIAL.md rule 5), by the MPFR path */
     if (!fast_state(c, &r))
@@ -787,7 +844,7 @@ static int fast_row_eval(fast_ctx *c, ug_exact *out, fast_sum *sum)
     if (need_L && (r.has2 || r.c1 > 1) && !fast_log(&r))
         return 0;
     if (loss) {
-        if (!fast_loss(c, &r, &ly, &lerr) || (sum == NULL && !fast_decide(c, ly, lerr, out)))
+        if (!fast_loss(c, &r, &ly, &lerr, &tmag) || (sum == NULL && !fast_decide(c, ly, lerr, out)))
             return 0;
     } else {
         for (size_t i = 0; i < c->n; i++)
@@ -802,13 +859,15 @@ static int fast_row_eval(fast_ctx *c, ug_exact *out, fast_sum *sum)
         double u = kadd(r.Wtail, r.Wmax, &bad);
         return fast_ratio(u, out, &out->kappa) && !bad;
     }
-    if (c->op == UG_OP_XENT) {      /* cond.c: ora_cond_xent */
-        double u = fast_cond_u(c, &r, (size_t)c->t, &s, &bad);
+    if (c->op == UG_OP_XENT || c->op == UG_OP_XENT_DENSE) { /* ora_cond_xent, _xent_dense */
+        double u = c->op == UG_OP_XENT ? fast_cond_u(c, &r, (size_t)c->t, &s, &bad) : dense_cond_num(c, &r, &bad);
+        if (bad)
+            return 0;
         if (sum != NULL) {
-            sum_add(sum, ly, lerr, u, fabs(r.L.h) * (1 + 0x1p-40));
-            return !bad && !sum->bad;
+            sum_add(sum, ly, lerr, u, tmag);
+            return !sum->bad;
         }
-        return fast_ratio(u, out, &out->kappa) && !bad;
+        return fast_ratio(u, out, &out->kappa);
     }
     for (size_t i = 0; i < c->n && !bad; i++) {
         if (c->x[i] == -INFINITY)
@@ -916,6 +975,7 @@ int ora_fast_supported(ug_op op, ug_dtype dt, const ug_problem *p)
     case UG_OP_LOG_SOFTMAX:
     case UG_OP_LOGSUMEXP: return 1; /* logsumexp has no reduction */
     case UG_OP_XENT: return p->target != NULL;
+    case UG_OP_XENT_DENSE: return p->aux != NULL;
     case UG_OP_BCE_LOGITS: return p->aux != NULL;
     case UG_OP_XENT_GRAD: return p->target != NULL || p->aux != NULL;
     default: return 0;
@@ -934,7 +994,7 @@ ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *ou
                 s = ora_mpfr_rows(op, dt, p, out, row, 1);
         return s;
     }
-    int reduced = op == UG_OP_XENT && p->reduction != UG_RED_NONE;
+    int reduced = (op == UG_OP_XENT || op == UG_OP_XENT_DENSE) && p->reduction != UG_RED_NONE;
     fast_sum sum = {.terms = 0};
     size_t n = p->n, stride = ug_output_count(op, 1, n, UG_RED_NONE);
     fast_ctx c = {.op = op, .dt = dt, .n = n, .t = -1};
@@ -943,7 +1003,7 @@ ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *ou
     c.a = malloc(n * sizeof *c.a);
     c.E = malloc(n * sizeof *c.E);
     c.sk = malloc(n * sizeof *c.sk);
-    int dense = op == UG_OP_XENT_GRAD && p->target == NULL;
+    int dense = op == UG_OP_XENT_DENSE || (op == UG_OP_XENT_GRAD && p->target == NULL);
     c.p = dense ? malloc(n * sizeof *c.p) : NULL;
     if (c.x == NULL || c.a == NULL || c.E == NULL || c.sk == NULL || (dense && c.p == NULL)) {
         free(c.x), free(c.a), free(c.E), free(c.sk), free(c.p);

@@ -133,8 +133,8 @@ static void report(const char *what, const tally *t)
                 what, t->batches, t->outputs, t->lazy, t->cmp_decided, t->cmp);
 }
 
-static const ug_op FAST_OPS[] = {UG_OP_SOFTMAX, UG_OP_LOG_SOFTMAX, UG_OP_LOGSUMEXP,
-                                 UG_OP_XENT,    UG_OP_XENT_GRAD,   UG_OP_BCE_LOGITS};
+static const ug_op FAST_OPS[] = {UG_OP_SOFTMAX,   UG_OP_LOG_SOFTMAX, UG_OP_LOGSUMEXP, UG_OP_XENT,
+                                 UG_OP_XENT_DENSE, UG_OP_XENT_GRAD,   UG_OP_BCE_LOGITS};
 static const ug_dtype FAST_DTS[] = {UG_F32, UG_BF16};
 
 /* Every family, seeds 1-3, of op in f32 and bf16.  bce_logits under sum and mean: seed 1
@@ -173,6 +173,7 @@ Test(oracle_fast, every_family_softmax, .timeout = 280) { every_family(UG_OP_SOF
 Test(oracle_fast, every_family_log_softmax, .timeout = 280) { every_family(UG_OP_LOG_SOFTMAX); }
 Test(oracle_fast, every_family_logsumexp, .timeout = 280) { every_family(UG_OP_LOGSUMEXP); }
 Test(oracle_fast, every_family_xent, .timeout = 280) { every_family(UG_OP_XENT); }
+Test(oracle_fast, every_family_xent_dense, .timeout = 280) { every_family(UG_OP_XENT_DENSE); }
 Test(oracle_fast, every_family_xent_grad, .timeout = 280) { every_family(UG_OP_XENT_GRAD); }
 
 static void visit_wc(void *ctx, const prop_case *c, unsigned reds)
