@@ -1,6 +1,6 @@
-/* The oracle's certified fast path (ANALYSIS.md §9): softmax, log_softmax, logsumexp, xent,
- * xent_grad and bce_logits (every reduction) of f32 and bf16 inputs, in double-double
- * arithmetic with a running error bound (every op but xent_dense).
+/* The oracle's certified fast path (ANALYSIS.md §9): every op (softmax, log_softmax,
+ * logsumexp, xent, xent_dense, xent_grad, bce_logits; every reduction) of f32 and bf16
+ * inputs, in double-double arithmetic with a running error bound.
  *
  * For one row it computes, in dd (oracle/dd.h), every output v_i with a proven absolute
  * error bound err_i, then answers from it only what it can prove:
@@ -21,7 +21,8 @@
  * every finite entry within 600 of the max (a_j = x_j - m >= -600), and for a row with
  * a second value x2 < m, a2 = x2 - m >= -500; for logsumexp and xent, L != 0, and for xent
  * an unmasked target; for xent_grad, a gradient that is not exactly 0; bce_logits: |x| <= 600.
- * A reduction is taken when all its rows (elements) are.  Everything else goes to MPFR.  f64: ANALYSIS.md §9.7 (a dd enclosure cannot decide its ULP errors).
+ * A reduction is taken when all its rows (elements) are.  Everything else goes to MPFR.
+ * f64: ANALYSIS.md §9.7 (a dd enclosure cannot decide its ULP errors).
  */
 #include <float.h>
 #include <math.h>
@@ -828,8 +829,8 @@ static double dense_cond_num(fast_ctx *c, fast_row *r, int *bad)
     return num;
 }
 
-/* Row x (n entries, widened) into its outputs, or (xent with a reduction: sum != NULL)
- * into sum; 0: hand the row (the batch) to MPFR. */
+/* Row x (n entries, widened) into its outputs, or (xent, xent_dense with a reduction:
+ * sum != NULL) into sum; 0: hand the row (the batch) to MPFR. */
 static int fast_row_eval(fast_ctx *c, ug_exact *out, fast_sum *sum)
 {
     fast_row r;
@@ -943,8 +944,8 @@ static int fast_bce_row(ug_dtype dt, const ug_problem *p, size_t row, ug_exact *
         size_t k = row * p->n + j;
         double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err, tmag;
         dd y, E;
-        if (!bce_value(x, lab, &y, &err, &tmag, &E) || !decide_dt(dt, y, err, &out[j]) || !bce_kappa_num(x, lab, E, &num) ||
-            !fast_ratio(num, &out[j], &out[j].kappa))
+        if (!bce_value(x, lab, &y, &err, &tmag, &E) || !decide_dt(dt, y, err, &out[j]) ||
+            !bce_kappa_num(x, lab, E, &num) || !fast_ratio(num, &out[j], &out[j].kappa))
             return 0;
     }
     return 1;
