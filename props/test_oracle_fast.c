@@ -137,23 +137,23 @@ static const ug_op FAST_OPS[] = {UG_OP_SOFTMAX,   UG_OP_LOG_SOFTMAX, UG_OP_LOGSU
                                  UG_OP_XENT_DENSE, UG_OP_XENT_GRAD,   UG_OP_BCE_LOGITS};
 static const ug_dtype FAST_DTS[] = {UG_F32, UG_BF16};
 
-/* Every family, seeds 1-3, of op in f32 and bf16.  bce_logits under sum and mean: seed 1
+/* Every family, seeds 1-3, of op in dt (every_family_dt) or in f32 and bf16.  bce_logits under sum and mean: seed 1
  * only (a reduced batch is evaluated by the MPFR path three times per reduction, and bce's
  * MPFR path costs ~9 us an element: seeds 1-3 take 200 s), all three seeds with
  * UG_ORACLE_FAST_ALL_SEEDS=1 in the environment. */
-static void every_family(ug_op op)
+static void every_family_dts(ug_op op, const ug_dtype *dts, size_t ndts)
 {
     tally t = {0};
     const char *all = getenv("UG_ORACLE_FAST_ALL_SEEDS");
     uint64_t reduce_seeds = op != UG_OP_BCE_LOGITS || (all != NULL && strcmp(all, "1") == 0) ? 3 : 1;
-    for (size_t d = 0; d < sizeof FAST_DTS / sizeof FAST_DTS[0]; d++)
+    for (size_t d = 0; d < ndts; d++)
         for (size_t fi = 0; fi < ug_family_count(); fi++) {
             const ug_family *fam = ug_family_at(fi);
-            if (!ug_family_supports(fam, FAST_DTS[d]))
+            if (!ug_family_supports(fam, dts[d]))
                 continue;
             for (uint64_t seed = 1; seed <= 3; seed++) {
                 ug_batch_list l;
-                if (ug_family_generate(fam, op, FAST_DTS[d], seed, 0, 0, &l) != UG_OK)
+                if (ug_family_generate(fam, op, dts[d], seed, 0, 0, &l) != UG_OK)
                     continue;
                 for (size_t i = 0; i < l.count; i++)
                     check_batch_opt(&t, l.items[i], seed <= reduce_seeds);
@@ -162,12 +162,18 @@ static void every_family(ug_op op)
         }
     ug_oracle_set_fast(1);
     char what[80];
-    snprintf(what, sizeof what, "families, %s", ug_op_name(op));
+    snprintf(what, sizeof what, "families, %s%s%s", ug_op_name(op), ndts == 1 ? " " : "",
+             ndts == 1 ? ug_dtype_name(dts[0]) : "");
     report(what, &t);
 }
 
+#ifndef UG_ORACLE_FAST_BCE
+static void every_family(ug_op op) { every_family_dts(op, FAST_DTS, sizeof FAST_DTS / sizeof FAST_DTS[0]); }
+#endif
+
 #ifdef UG_ORACLE_FAST_BCE /* props/test_oracle_fast_bce.c: bce_logits's families, a program of their own */
-Test(oracle_fast, every_family_bce_logits, .timeout = 280) { every_family(UG_OP_BCE_LOGITS); }
+Test(oracle_fast, every_family_bce_logits_f32, .timeout = 280) { every_family_dts(UG_OP_BCE_LOGITS, &FAST_DTS[0], 1); }
+Test(oracle_fast, every_family_bce_logits_bf16, .timeout = 280) { every_family_dts(UG_OP_BCE_LOGITS, &FAST_DTS[1], 1); }
 #else
 Test(oracle_fast, every_family_softmax, .timeout = 280) { every_family(UG_OP_SOFTMAX); }
 Test(oracle_fast, every_family_log_softmax, .timeout = 280) { every_family(UG_OP_LOG_SOFTMAX); }
