@@ -799,7 +799,13 @@ static int fast_loss(fast_ctx *c, fast_row *r, dd *y, double *err, double *tmag)
         return dense_loss(c, r, y, err, tmag);
     dd A = c->op == UG_OP_LOGSUMEXP ? dd_make(r->m, 0.0) : dd_neg(c->a[c->t]); /* exact */
     *y = dd_add(A, r->L);
-    *err = (r->eps_L * fabs(r->L.h) + DD_EPS * fabs(y->h)) * (1 + 0x1p-30);
+    /* dd_add's error: 2^-102 |y|; or, when A is a double (A.l = 0), only the rounding of
+     * c = s.l + L.l in JMP's Algorithm 6 (t = TwoSum(0, L.l) = (L.l, 0), w = v.l exactly):
+     * u |s.l + L.l| <= u (|L.h| + |L.l|), as |s.l| <= |L.h| (§9.1) */
+    double eadd = DD_EPS * fabs(y->h);
+    if (A.l == 0 && 0x1p-53 * (fabs(r->L.h) + fabs(r->L.l)) * (1 + 0x1p-50) < eadd)
+        eadd = 0x1p-53 * (fabs(r->L.h) + fabs(r->L.l)) * (1 + 0x1p-50);
+    *err = (r->eps_L * fabs(r->L.h) + eadd) * (1 + 0x1p-30);
     *tmag = fabs(r->L.h) * (1 + 0x1p-40);
     return 1;
 }
