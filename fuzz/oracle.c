@@ -1,6 +1,8 @@
 /* Fuzz target oracle: differential, the oracle's certified fast path (oracle/fast.c)
- * against its MPFR-only path, on any softmax or log_softmax input the harness decodes
- * (decode.h: every dtype, 1-4 rows, raw bits or offset plus deltas, masks, NaN, inf).
+ * against its MPFR-only path, on any softmax, log_softmax, logsumexp, xent, xent_dense,
+ * xent_grad or bce_logits input (the losses under every reduction) the harness decodes
+ * (decode.h: every dtype, 1-4 rows, raw bits or offset plus deltas, masks, NaN, inf,
+ * targets, probabilities and labels).
  *
  * For one input, the oracle runs twice (ug_expect_init with ug_oracle_set_fast(0), then
  * (1)); it stops the run (abort, after printing the input's decoding) when
@@ -29,8 +31,9 @@
 #include "seeds.h"
 
 const ug_fuzz_target ug_fuzz_this_target = {
-    "oracle", "the oracle's fast path against its MPFR-only path (softmax, log_softmax)",
-    UG_FUZZ_OP(UG_OP_SOFTMAX) | UG_FUZZ_OP(UG_OP_LOG_SOFTMAX)};
+    "oracle", "the oracle's fast path against its MPFR-only path (every op)",
+    UG_FUZZ_OP(UG_OP_SOFTMAX) | UG_FUZZ_OP(UG_OP_LOG_SOFTMAX) | UG_FUZZ_OP(UG_OP_LOGSUMEXP) | UG_FUZZ_OP(UG_OP_XENT) |
+        UG_FUZZ_OP(UG_OP_XENT_DENSE) | UG_FUZZ_OP(UG_OP_XENT_GRAD) | UG_FUZZ_OP(UG_OP_BCE_LOGITS)};
 
 typedef struct oracle_stats { size_t inputs, outputs, lazy; } oracle_stats;
 static oracle_stats totals;

@@ -1,5 +1,6 @@
-/* The oracle's certified fast path (ANALYSIS.md §9): softmax and log_softmax of f32 and
- * bf16 rows in double-double arithmetic with a running error bound.
+/* The oracle's certified fast path (ANALYSIS.md §9): every op (softmax, log_softmax,
+ * logsumexp, xent, xent_dense, xent_grad, bce_logits; every reduction) of f32 and bf16
+ * inputs, in double-double arithmetic with a running error bound.
  *
  * For one row it computes, in dd (oracle/dd.h), every output v_i with a proven absolute
  * error bound err_i, then answers from it only what it can prove:
@@ -18,7 +19,10 @@
  *
  * Rows taken: no NaN, no +inf, not all -inf (those are SPECIAL.md rows: MPFR, cheap),
  * every finite entry within 600 of the max (a_j = x_j - m >= -600), and for a row with
- * a second value x2 < m, a2 = x2 - m >= -500.  Everything else goes to MPFR.
+ * a second value x2 < m, a2 = x2 - m >= -500; for logsumexp and xent, L != 0, and for xent
+ * an unmasked target; for xent_grad, a gradient that is not exactly 0; bce_logits: |x| <= 600.
+ * A reduction is taken when all its rows (elements) are.  Everything else goes to MPFR.
+ * f64: ANALYSIS.md §9.7 (a dd enclosure cannot decide its ULP errors).
  */
 #include <float.h>
 #include <math.h>
@@ -355,6 +359,9 @@ typedef struct fast_ctx {
     ug_op op;
     ug_dtype dt;
     size_t n;
+    int need_E; /* every e^(a_j) is an output's numerator (softmax, xent_grad)  */
+    int64_t t;  /* xent, xent_grad: the row's target; -1 otherwise              */
+    double *p;  /* xent_grad with probabilities (dense): the row's, widened; else NULL */
     double *x;
     dd *a;      /* a_j = x_j - m, exact                          */
     dd *E;      /* e^(a_j) for the tail (softmax), else unused   */
@@ -442,9 +449,9 @@ static int fast_state(fast_ctx *c, fast_row *r)
         double a2 = x2 - m;
         if (a2 < -500)
             return 0;
-        /* log_softmax leaves out terms with a_j < a2 - 110: together below
-         * n e^-110 S' < 2^-110 S' for n < 2^48 (§9.1) */
-        double cut = c->op == UG_OP_SOFTMAX ? -INFINITY : a2 - 110;
+        /* the ops that need only S and L (log_softmax, logsumexp, xent) leave out terms
+         * with a_j < a2 - 110: together below n e^-110 S' < 2^-110 S' for n < 2^48 (§9.1) */
+        double cut = c->need_E ? -INFINITY : a2 - 110;
         size_t nt = 0, nd = 0;
         for (size_t j = 0; j < n; j++) {
             double v = c->x[j];
@@ -503,13 +510,13 @@ static int fast_cond_init(fast_ctx *c, fast_row *r)
     return !bad;
 }
 
-/* cond.c's softmax numerator u of output i (ora_cond_prob + softmax_numerator). */
-static double fast_cond_u(fast_ctx *c, fast_row *r, size_t i, int *bad)
+/* cond.c's softmax numerator u of output i (ora_cond_prob + softmax_numerator), and its
+ * s_i in *sp. */
+static double fast_cond_u(fast_ctx *c, fast_row *r, size_t i, double *sp, int *bad)
 {
     double v = c->x[i], ax = fabs(v), s, om, t;
     if (v == r->m) {
         s = kdiv(1.0, r->S53, bad);
-        (void)s;
         om = kadd(r->s153, (double)(r->c1 - 1), bad);
         om = kdiv(om, r->S53, bad);
         t = kmul(ax, (double)(r->c1 - 1), bad);
@@ -525,6 +532,7 @@ static double fast_cond_u(fast_ctx *c, fast_row *r, size_t i, int *bad)
             t = 0.0;
     }
     double u = kmul(om, ax, bad);
+    *sp = s;
     return kadd(u, t, bad);
 }
 
@@ -553,35 +561,192 @@ static int fast_ratio(double u, const ug_exact *o, double *kappa)
     return 1;
 }
 
-/* Output i of a row in fast state: 1 when set (rounded, value or enclosure). */
+/* T = S'/(c1 S) (has2) and its absolute error bound (§9.1). */
+static dd head_T(const fast_row *r, double *eT)
+{
+    dd T = dd_div(r->s1, dd_mul_d(r->S, (double)r->c1));
+    *eT = (r->eps_s1 + r->eps_S + 2 * DD_EPS) * (1 + 0x1p-40) * fabs(T.h);
+    return T;
+}
+
+/* softmax_i (x_i finite) as a dd y with |softmax_i - y| <= *err (§9.1). */
+static dd softmax_dd(const fast_ctx *c, const fast_row *r, size_t i, double *err)
+{
+    dd y;
+    if (c->x[i] < r->m) { /* e^(a_i) / S */
+        y = dd_div(c->E[i], r->S);
+        *err = (EPS_EXP + r->eps_S + DD_EPS) * (1 + 0x1p-40) * fabs(y.h);
+        return y;
+    }
+    /* 1/c1 - S'/(c1 S) */
+    dd h = dd_div(dd_make(1.0, 0.0), dd_make((double)r->c1, 0.0));
+    int pow2 = (r->c1 & (r->c1 - 1)) == 0;
+    double eh = pow2 ? 0.0 : DD_EPS * h.h;
+    if (!r->has2) {
+        *err = eh;
+        return h;
+    }
+    double eT;
+    dd T = head_T(r, &eT);
+    y = dd_add(h, dd_neg(T));
+    *err = (eh + eT + DD_EPS * fabs(y.h)) * (1 + 0x1p-40);
+    return y;
+}
+
+/* xent_grad at the target t (x_t finite): s_t - 1 (§9.1); 0 when it is exactly 0 (the
+ * MPFR path answers that row). */
+static int grad_target_dd(const fast_ctx *c, const fast_row *r, size_t t, dd *y, double *err)
+{
+    if (c->x[t] < r->m) { /* -1 + e^(a_t)/S, e^(a_t)/S < 1/2: |y| > 1/2 */
+        double eq;
+        dd q = softmax_dd(c, r, t, &eq);
+        *y = dd_add(dd_make(-1.0, 0.0), q);
+        *err = (eq + DD_EPS * fabs(y->h)) * (1 + 0x1p-40);
+        return 1;
+    }
+    /* -(c1 - 1)/c1 - S'/(c1 S): two terms of one sign */
+    if (r->c1 == 1 && !r->has2)
+        return 0;
+    dd h = dd_make(0.0, 0.0), T = dd_make(0.0, 0.0);
+    double eh = 0.0, eT = 0.0;
+    if (r->c1 > 1) {
+        h = dd_div(dd_make((double)(r->c1 - 1), 0.0), dd_make((double)r->c1, 0.0));
+        eh = DD_EPS * h.h;
+    }
+    if (r->has2)
+        T = head_T(r, &eT);
+    if (r->c1 == 1) {
+        *y = dd_neg(T);
+        *err = eT;
+    } else if (!r->has2) {
+        *y = dd_neg(h);
+        *err = eh;
+    } else {
+        *y = dd_neg(dd_add(h, T));
+        *err = (eh + eT + DD_EPS * fabs(y->h)) * (1 + 0x1p-40);
+    }
+    return 1;
+}
+
+/* dense xent_grad, x_i finite: -p_i + e^(a_i)/S, or (1 - c1 p_i)/c1 - S'/(c1 S) at the max
+ * (exact_softmax.c: build) (§9.1). */
+static dd grad_dense_dd(const fast_ctx *c, const fast_row *r, size_t i, double *err)
+{
+    double pi = c->p[i];
+    if (c->x[i] < r->m) {
+        double eq;
+        dd q = softmax_dd(c, r, i, &eq);
+        dd y = dd_add(dd_make(-pi, 0.0), q);
+        *err = (eq + DD_EPS * fabs(y.h)) * (1 + 0x1p-40);
+        return y;
+    }
+    /* 1 - c1 p_i exactly (c1 < 2^29: c1 p_i has at most 53 bits), / c1 */
+    dd A = dd_two_sum(1.0, -((double)r->c1 * pi));
+    dd h = dd_div(A, dd_make((double)r->c1, 0.0));
+    double eh = DD_EPS * fabs(h.h);
+    if (!r->has2) {
+        *err = eh;
+        return h;
+    }
+    double eT;
+    dd T = head_T(r, &eT);
+    dd y = dd_add(h, dd_neg(T));
+    *err = (eh + eT + DD_EPS * fabs(y.h)) * (1 + 0x1p-40);
+    return y;
+}
+
+/* Decide and set one output from y with |v - y| <= err (§9.4): 1 when set. */
+static int decide_dt(ug_dtype dt, dd y, double err, ug_exact *out)
+{
+    if (!(fabs(y.h) >= 0x1p-900 && fabs(y.h) <= 0x1p100))
+        return 0;
+    if (!decide_rounded(y.h, y.l, err, dt, out))
+        return 0;
+    set_value(y.h, y.l, err, out);
+    return 1;
+}
+
+static int fast_decide(const fast_ctx *c, dd y, double err, ug_exact *out) { return decide_dt(c->dt, y, err, out); }
+
+/* ---------------------------------------------------------------- reductions (§9.1, §9.5) */
+
+/* The sum of the per-row (or per-element) losses, and cond.c's ora_cond_sum of their
+ * condition numbers, accumulated in the order of the MPFR path. */
+typedef struct fast_sum {
+    dd v;          /* the sum of the losses' dd values                             */
+    double err;    /* |sum of the exact losses - v| <= err                          */
+    double num, den;
+    size_t terms;
+    int bad;
+} fast_sum;
+
+/* Add one loss y = A + T (|loss - y| <= err, |T| <= tmag) whose condition number is
+ * RN_53(|u / RN_53(loss)|). */
+static void sum_add(fast_sum *s, dd y, double err, double u, double tmag)
+{
+    /* MPFR's loss at 53 bits: RN_53(A + t), |t - T| <= 2^-158 |T| (P >= 160) */
+    double e53 = err + 0x1p-157 * tmag;
+    if (!rn_decided(y.h, y.l, e53)) {
+        s->bad = 1;
+        return;
+    }
+    double loss = fabs(y.h); /* cond.c: ora_cond_sum_add takes |loss| */
+    double kappa = fabs(kdiv(u, y.h, &s->bad));
+    s->den = kadd(s->den, loss, &s->bad);
+    s->num = kadd(s->num, kmul(loss, kappa, &s->bad), &s->bad);
+    if (s->terms++ == 0) {
+        s->v = y;
+        s->err = err;
+    } else {
+        s->v = dd_add(s->v, y);
+        s->err = (s->err + err + DD_EPS * fabs(s->v.h)) * (1 + 0x1p-40);
+    }
+}
+
+/* The reduced output from s: the sum, or the mean over count (§3.7). */
+static int sum_finish(const fast_sum *s, ug_dtype dt, ug_reduction red, size_t count, ug_exact *out)
+{
+    if (s->bad || s->terms == 0 || !(s->den > 0))
+        return 0;
+    dd v = s->v;
+    double err = s->err;
+    if (red == UG_RED_MEAN) {
+        double c = (double)count; /* exact: count < 2^53 */
+        v = dd_div(v, dd_make(c, 0.0));
+        err = (err / c) * (1 + 0x1p-50) + DD_EPS * fabs(v.h) * (1 + 0x1p-40);
+    }
+    if (!decide_dt(dt, v, err, out))
+        return 0;
+    int bad = 0;
+    out->kappa = fabs(kdiv(s->num, s->den, &bad)); /* cond.c: ora_cond_sum_value */
+    return !bad;
+}
+
+/* Output i of a softmax-like row in fast state: 1 when set (rounded, value or enclosure). */
 static int fast_output(fast_ctx *c, fast_row *r, size_t i, ug_exact *out)
 {
     double v = c->x[i];
     if (v == -INFINITY) { /* exact_softmax.c: masked_output */
-        ora_set_exact_double(out, c->op == UG_OP_LOG_SOFTMAX ? -INFINITY : 0.0);
+        double mv = c->op == UG_OP_LOG_SOFTMAX ? -INFINITY : 0.0;
+        if (c->op == UG_OP_XENT_GRAD && (c->p != NULL ? c->p[i] != 0 : (int64_t)i == c->t))
+            mv = c->p != NULL ? -c->p[i] : -1.0;
+        ora_set_exact_double(out, mv);
+        if (mv != 0.0 && isfinite(mv))
+            out->kappa = c->p != NULL ? 1.0 : 0.0; /* dense: |dg/dp_i| p_i/|g| = 1; sparse -1: constant */
         out->lazy = 0;
         return 1;
     }
     dd y;
     double err;
-    if (c->op == UG_OP_SOFTMAX) {
-        if (v < r->m) { /* e^(a_i) / S */
-            y = dd_div(c->E[i], r->S);
-            err = (EPS_EXP + r->eps_S + DD_EPS) * (1 + 0x1p-40) * fabs(y.h);
-        } else {        /* 1/c1 - S'/(c1 S) */
-            dd h = dd_div(dd_make(1.0, 0.0), dd_make((double)r->c1, 0.0));
-            int pow2 = (r->c1 & (r->c1 - 1)) == 0;
-            double eh = pow2 ? 0.0 : DD_EPS * h.h;
-            if (!r->has2) {
-                y = h;
-                err = eh;
-            } else {
-                dd T = dd_div(r->s1, dd_mul_d(r->S, (double)r->c1));
-                double eT = (r->eps_s1 + r->eps_S + 2 * DD_EPS) * (1 + 0x1p-40) * fabs(T.h);
-                y = dd_add(h, dd_neg(T));
-                err = (eh + eT + DD_EPS * fabs(y.h)) * (1 + 0x1p-40);
-            }
-        }
+    if (c->p != NULL) {
+        if (r->c1 >= ((size_t)1 << 29)) /* c1 p_i exact: 29 + 24 bits */
+            return 0;
+        y = grad_dense_dd(c, r, i, &err);
+    } else if (c->op == UG_OP_SOFTMAX || (c->op == UG_OP_XENT_GRAD && (int64_t)i != c->t)) {
+        y = softmax_dd(c, r, i, &err);
+    } else if (c->op == UG_OP_XENT_GRAD) {
+        if (!grad_target_dd(c, r, i, &y, &err))
+            return 0;
     } else {
         if (!r->has2 && r->c1 == 1) { /* L = 0 exactly: v = a_i = 0 (the max) */
             ora_set_exact_double(out, 0.0);
@@ -591,58 +756,264 @@ static int fast_output(fast_ctx *c, fast_row *r, size_t i, ug_exact *out)
         y = dd_add(c->a[i], dd_neg(r->L));
         err = (r->eps_L * fabs(r->L.h) + DD_EPS * fabs(y.h)) * (1 + 0x1p-30);
     }
-    if (!(fabs(y.h) >= 0x1p-900 && fabs(y.h) <= 0x1p100))
+    return fast_decide(c, y, err, out);
+}
+
+/* xent_dense: sum_{p_i != 0} p_i (m - x_i) + P L, P = sum_i p_i (§3.6), as y with
+ * |loss - y| <= *err; *tmag >= |P L|.  0 for a masked class of nonzero probability (+inf)
+ * and a non-finite probability (the MPFR path answers). */
+static int dense_loss(fast_ctx *c, fast_row *r, dd *y, double *err, double *tmag)
+{
+    dd A = dd_make(0.0, 0.0), P = dd_make(0.0, 0.0);
+    double eA = 0.0, eP = 0.0;
+    for (size_t i = 0; i < c->n; i++) {
+        double pi = c->p[i];
+        if (pi == 0)
+            continue;
+        if (!isfinite(pi) || c->x[i] == -INFINITY)
+            return 0;
+        dd t = dd_mul_d(dd_neg(c->a[i]), pi); /* 2^-102 |t| */
+        A = dd_add(A, t);
+        eA = (eA + DD_EPS * fabs(t.h) + DD_EPS * fabs(A.h)) * (1 + 0x1p-40);
+        P = dd_add(P, dd_make(pi, 0.0));
+        eP = (eP + DD_EPS * fabs(P.h)) * (1 + 0x1p-40);
+    }
+    if (!(fabs(P.h) >= 0x1p-900))
         return 0;
-    if (!decide_rounded(y.h, y.l, err, c->dt, out))
-        return 0;
-    set_value(y.h, y.l, err, out);
+    dd PL = dd_mul(P, r->L);
+    double ePL = fabs(PL.h) * (eP / fabs(P.h) + r->eps_L + DD_EPS) * (1 + 0x1p-30);
+    *y = dd_add(A, PL);
+    *err = (eA + ePL + DD_EPS * fabs(y->h)) * (1 + 0x1p-40);
+    *tmag = fabs(PL.h) * (1 + 0x1p-30);
     return 1;
 }
 
-/* Row x (n entries, widened) into out[0..n-1]; 0: hand the row to MPFR. */
-static int fast_row_eval(fast_ctx *c, ug_exact *out)
+/* The one output of a logsumexp, xent or xent_dense row: m + L, (m - x_t) + L with both
+ * parts >= 0, or dense_loss (§9.1), as y with |loss - y| <= *err; *tmag >= |T|, MPFR's
+ * transcendental part.  0 when L = 0 (one finite entry: the MPFR path answers). */
+static int fast_loss(fast_ctx *c, fast_row *r, dd *y, double *err, double *tmag)
+{
+    if (!r->has2 && r->c1 == 1)
+        return 0;
+    if (c->op == UG_OP_XENT_DENSE)
+        return dense_loss(c, r, y, err, tmag);
+    dd A = c->op == UG_OP_LOGSUMEXP ? dd_make(r->m, 0.0) : dd_neg(c->a[c->t]); /* exact */
+    *y = dd_add(A, r->L);
+    /* dd_add's error: 2^-102 |y|; or, when A is a double (A.l = 0), only the rounding of
+     * c = s.l + L.l in JMP's Algorithm 6 (t = TwoSum(0, L.l) = (L.l, 0), w = v.l exactly):
+     * u |s.l + L.l| <= u (|L.h| + |L.l|), as |s.l| <= |L.h| (§9.1) */
+    double eadd = DD_EPS * fabs(y->h);
+    if (A.l == 0 && 0x1p-53 * (fabs(r->L.h) + fabs(r->L.l)) * (1 + 0x1p-50) < eadd)
+        eadd = 0x1p-53 * (fabs(r->L.h) + fabs(r->L.l)) * (1 + 0x1p-50);
+    *err = (r->eps_L * fabs(r->L.h) + eadd) * (1 + 0x1p-30);
+    *tmag = fabs(r->L.h) * (1 + 0x1p-40);
+    return 1;
+}
+
+/* cond.c's ora_cond_xent_dense numerator, in its order of operations (§9.5). */
+static double dense_cond_num(fast_ctx *c, fast_row *r, int *bad)
+{
+    /* cond.c's L: RN_53 of MPFR's L (relative error 2^-160), decided */
+    if (!rn_decided(r->L.h, r->L.l, (r->eps_L + 0x1p-158) * fabs(r->L.h))) {
+        *bad = 1;
+        return 0.0;
+    }
+    double L53 = r->L.h, num = 0.0;
+    for (size_t j = 0; j < c->n; j++) {
+        double xj = c->x[j], pj = c->p[j];
+        if (xj == -INFINITY)
+            continue;
+        double sj = xj == r->m ? kdiv(1.0, r->S53, bad) : c->sk[j]; /* ora_cond_prob */
+        double t = fabs(kadd(sj, -pj, bad));
+        t = kmul(t, fabs(xj), bad);
+        num = kadd(num, t, bad);
+        t = kadd(r->m, -xj, bad);
+        t = kadd(t, L53, bad);
+        t = kmul(t, pj, bad);
+        num = kadd(num, t, bad);
+    }
+    return num;
+}
+
+/* Row x (n entries, widened) into its outputs, or (xent, xent_dense with a reduction:
+ * sum != NULL) into sum; 0: hand the row (the batch) to MPFR. */
+static int fast_row_eval(fast_ctx *c, ug_exact *out, fast_sum *sum)
 {
     fast_row r;
+    dd ly = dd_make(0.0, 0.0);
+    double lerr = 0.0, tmag = 0.0;
+    int loss = c->op == UG_OP_LOGSUMEXP || c->op == UG_OP_XENT || c->op == UG_OP_XENT_DENSE;
+    if (c->op == UG_OP_XENT && c->x[c->t] == -INFINITY)
+        return 0; /* a masked target: +inf (SPECIAL.md rule 5), by the MPFR path */
     if (!fast_state(c, &r))
         return 0;
-    if (c->op == UG_OP_LOG_SOFTMAX && (r.has2 || r.c1 > 1) && !fast_log(&r))
+    int need_L = loss || c->op == UG_OP_LOG_SOFTMAX;
+    if (need_L && (r.has2 || r.c1 > 1) && !fast_log(&r))
         return 0;
-    for (size_t i = 0; i < c->n; i++)
-        if (!fast_output(c, &r, i, &out[i]))
+    if (loss) {
+        if (!fast_loss(c, &r, &ly, &lerr, &tmag) || (sum == NULL && !fast_decide(c, ly, lerr, out)))
             return 0;
+    } else {
+        for (size_t i = 0; i < c->n; i++)
+            if (!fast_output(c, &r, i, &out[i]))
+                return 0;
+    }
     if (!fast_cond_init(c, &r))
         return 0;
     int bad = 0;
+    double s;
+    if (c->op == UG_OP_LOGSUMEXP) { /* cond.c: ora_cond_logsumexp */
+        double u = kadd(r.Wtail, r.Wmax, &bad);
+        return fast_ratio(u, out, &out->kappa) && !bad;
+    }
+    if (c->op == UG_OP_XENT || c->op == UG_OP_XENT_DENSE) { /* ora_cond_xent, _xent_dense */
+        double u = c->op == UG_OP_XENT ? fast_cond_u(c, &r, (size_t)c->t, &s, &bad) : dense_cond_num(c, &r, &bad);
+        if (bad)
+            return 0;
+        if (sum != NULL) {
+            sum_add(sum, ly, lerr, u, tmag);
+            return !sum->bad;
+        }
+        return fast_ratio(u, out, &out->kappa);
+    }
     for (size_t i = 0; i < c->n && !bad; i++) {
         if (c->x[i] == -INFINITY)
             continue;
-        double u = fast_cond_u(c, &r, i, &bad);
-        if (c->op == UG_OP_SOFTMAX)
+        double u = fast_cond_u(c, &r, i, &s, &bad);
+        if (c->op == UG_OP_SOFTMAX) {
             out[i].kappa = u; /* softmax outputs are nonzero (kappa_of) */
-        else if (!fast_ratio(u, &out[i], &out[i].kappa))
+            continue;
+        }
+        if (c->op == UG_OP_XENT_GRAD) {
+            u = kmul(u, s, &bad); /* cond.c: ora_cond_xent_grad, p_i = 0 (sparse) */
+            if (c->p != NULL)
+                u = kadd(u, c->p[i], &bad);
+        }
+        if (!fast_ratio(u, &out[i], &out[i].kappa))
             return 0;
     }
     return !bad;
 }
 
+/* ---------------------------------------------------------------- bce_logits (§9.1) */
+
+/* f(x, lab) = A + T, A = max(x, 0) - x lab (exact), T = log1p(e^-|x|) (exact_bce.c), as
+ * y with |f - y| <= *err; 0 when not taken (|x| > 600, NaN, inf). */
+static int bce_value(double x, double lab, dd *y, double *err, double *tmag, dd *Eout)
+{
+    double ax = fabs(x);
+    if (!(ax <= 600) || !isfinite(lab))
+        return 0;
+    dd A = dd_two_sum(x > 0 ? x : 0.0, -(x * lab)); /* x lab exact: 24 + 24 bits; the sum by TwoSum */
+    dd E = fast_exp(dd_make(-ax, 0.0));             /* e^-|x| in [e^-600, 1], EPS_EXP           */
+    *Eout = E;
+    /* T = log1p(E) as fast_log does log1p(S') (§9.3), E <= 1 */
+    double y0 = log1p(E.h);
+    dd M = fast_expm1(y0);
+    dd D = dd_add(E, dd_neg(M));
+    double u = D.h / (1 + M.h);
+    if (!(y0 >= 0x1p-900) || !(fabs(u) <= 0x1p-48 * y0))
+        return 0;
+    dd T = dd_fast_two_sum(y0, u - u * u / 2);
+    double epsT = EPS_EXP + 2 * EPS_EXPM1 + 0x1p-98;
+    *y = dd_add(A, T);
+    *err = (epsT * fabs(T.h) + DD_EPS * fabs(y->h)) * (1 + 0x1p-30);
+    *tmag = fabs(T.h) * (1 + 0x1p-40);
+    return 1;
+}
+
+/* cond.c's ora_cond_bce numerator |x| (|sigma(x) - lab| + |lab|), sigma(x) = 1/(1 + e^-x)
+ * with e^-x rounded to 53 bits by MPFR: decided from fast_exp's enclosure (E = e^-|x| from
+ * bce_value when x >= 0). */
+static int bce_kappa_num(double x, double lab, dd E, double *num)
+{
+    if (!(x >= -64 && x <= 600))
+        return 0;
+    if (x < 0)
+        E = fast_exp(dd_make(-x, 0.0));
+    if (!rn_decided(E.h, E.l, EPS_EXP * fabs(E.h) * (1 + 0x1p-40)))
+        return 0;
+    int bad = 0;
+    double s = kadd(E.h, 1.0, &bad);
+    s = kdiv(1.0, s, &bad);
+    s = kadd(s, -lab, &bad);
+    s = kadd(fabs(s), fabs(lab), &bad);
+    *num = kmul(s, fabs(x), &bad);
+    return !bad;
+}
+
+/* Every element of a bce_logits problem, or its sum or mean; 0: the MPFR path answers
+ * all of it (reduced) or the row (row_fail set: elementwise). */
+static int fast_bce_row(ug_dtype dt, const ug_problem *p, size_t row, ug_exact *out)
+{
+    for (size_t j = 0; j < p->n; j++) {
+        size_t k = row * p->n + j;
+        double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err, tmag;
+        dd y, E;
+        if (!bce_value(x, lab, &y, &err, &tmag, &E) || !decide_dt(dt, y, err, &out[j]) ||
+            !bce_kappa_num(x, lab, E, &num) || !fast_ratio(num, &out[j], &out[j].kappa))
+            return 0;
+    }
+    return 1;
+}
+
+static int fast_bce_sum(ug_dtype dt, const ug_problem *p, ug_exact *out)
+{
+    fast_sum sum = {.terms = 0};
+    size_t count = p->rows * p->n;
+    for (size_t k = 0; k < count && !sum.bad; k++) {
+        double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err, tmag;
+        dd y, E;
+        if (!bce_value(x, lab, &y, &err, &tmag, &E) || !bce_kappa_num(x, lab, E, &num))
+            return 0;
+        sum_add(&sum, y, err, num, tmag);
+    }
+    return sum_finish(&sum, dt, p->reduction, count, out);
+}
+
 /* ---------------------------------------------------------------- entry points */
 
-int ora_fast_supported(ug_op op, ug_dtype dt)
+int ora_fast_supported(ug_op op, ug_dtype dt, const ug_problem *p)
 {
-    return (op == UG_OP_SOFTMAX || op == UG_OP_LOG_SOFTMAX) && (dt == UG_F32 || dt == UG_BF16);
+    if (dt != UG_F32 && dt != UG_BF16)
+        return 0;
+    switch (op) {
+    case UG_OP_SOFTMAX:
+    case UG_OP_LOG_SOFTMAX:
+    case UG_OP_LOGSUMEXP: return 1; /* logsumexp has no reduction */
+    case UG_OP_XENT: return p->target != NULL;
+    case UG_OP_XENT_DENSE: return p->aux != NULL;
+    case UG_OP_BCE_LOGITS: return p->aux != NULL;
+    case UG_OP_XENT_GRAD: return p->target != NULL || p->aux != NULL;
+    default: return 0;
+    }
 }
 
 ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out)
 {
     pthread_once(&consts_once, consts_init);
-    size_t n = p->n;
-    fast_ctx c = {.op = op, .dt = dt, .n = n};
+    if (op == UG_OP_BCE_LOGITS) {
+        if (p->reduction != UG_RED_NONE)
+            return fast_bce_sum(dt, p, out) ? UG_OK : ora_mpfr_rows(op, dt, p, out, 0, p->rows);
+        ug_status s = UG_OK;
+        for (size_t row = 0; row < p->rows && s == UG_OK; row++)
+            if (!fast_bce_row(dt, p, row, out + row * p->n))
+                s = ora_mpfr_rows(op, dt, p, out, row, 1);
+        return s;
+    }
+    int reduced = (op == UG_OP_XENT || op == UG_OP_XENT_DENSE) && p->reduction != UG_RED_NONE;
+    fast_sum sum = {.terms = 0};
+    size_t n = p->n, stride = ug_output_count(op, 1, n, UG_RED_NONE);
+    fast_ctx c = {.op = op, .dt = dt, .n = n, .t = -1};
+    c.need_E = op == UG_OP_SOFTMAX || op == UG_OP_XENT_GRAD;
     c.x = malloc(n * sizeof *c.x);
     c.a = malloc(n * sizeof *c.a);
     c.E = malloc(n * sizeof *c.E);
     c.sk = malloc(n * sizeof *c.sk);
-    if (c.x == NULL || c.a == NULL || c.E == NULL || c.sk == NULL) {
-        free(c.x), free(c.a), free(c.E), free(c.sk);
+    int dense = op == UG_OP_XENT_DENSE || (op == UG_OP_XENT_GRAD && p->target == NULL);
+    c.p = dense ? malloc(n * sizeof *c.p) : NULL;
+    if (c.x == NULL || c.a == NULL || c.E == NULL || c.sk == NULL || (dense && c.p == NULL)) {
+        free(c.x), free(c.a), free(c.E), free(c.sk), free(c.p);
         return ora_fail_nomem(n);
     }
     ug_status s = UG_OK;
@@ -650,9 +1021,21 @@ ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *ou
         for (size_t j = 0; j < n; j++)
             c.x[j] = dt == UG_F32 ? (double)((const float *)p->x)[row * n + j] /* exact */
                                   : ug_load(dt, p->x, row * n + j);
-        if (!fast_row_eval(&c, out + row * n))
+        if (op == UG_OP_XENT || (op == UG_OP_XENT_GRAD && !dense))
+            c.t = p->target[row]; /* in [0, n): validated */
+        for (size_t j = 0; dense && j < n; j++)
+            c.p[j] = ug_load(dt, p->aux, row * n + j);
+        if (reduced) {
+            if (!fast_row_eval(&c, NULL, &sum)) {
+                sum.bad = 1;
+                break;
+            }
+        } else if (!fast_row_eval(&c, out + row * stride, NULL)) {
             s = ora_mpfr_rows(op, dt, p, out, row, 1);
+        }
     }
-    free(c.x), free(c.a), free(c.E), free(c.sk);
+    free(c.x), free(c.a), free(c.E), free(c.sk), free(c.p);
+    if (reduced && !sum_finish(&sum, dt, p->reduction, p->rows, out))
+        s = ora_mpfr_rows(op, dt, p, out, 0, p->rows);
     return s;
 }

@@ -126,6 +126,7 @@ static void locate(const ug_batch *b, ug_reduction red, size_t i, ug_judge_sampl
     default: s->row = i, s->col = 0; return;
     }
     s->reduced = 1;
+    s->red = red;
     s->row = 0, s->col = 0;
 }
 
@@ -317,22 +318,23 @@ static ug_status judge_against(ug_judge *j, const ug_batch *b, const ug_expect *
     return st;
 }
 
-/* exact_hex of a sample whose value was lazy: the MPFR oracle on its input (one row of a
- * softmax-like op; the output is at col). */
+/* exact_hex of a sample whose value was lazy: the MPFR oracle on its input (one row, the
+ * output at col; or every row under the sample's reduction, one output). */
 static ug_status sample_resolve(ug_judge_sample *s)
 {
     if (!s->hex_pending || s->input == NULL)
         return UG_OK;
     const ug_batch *b = s->input;
-    size_t count = ug_output_count(b->op, b->rows, b->n, UG_RED_NONE);
+    ug_reduction red = s->reduced ? s->red : UG_RED_NONE;
+    size_t count = ug_output_count(b->op, b->rows, b->n, red);
     ug_exact *e = ug_exact_new(count);
     if (e == NULL)
         return UG_ERR_NOMEM;
     char y;
-    ug_problem p = ug_batch_problem(b, UG_RED_NONE, &y);
+    ug_problem p = ug_batch_problem(b, red, &y);
     ug_status st = ug_oracle_eval(b->op, b->dtype, &p, e);
     if (st == UG_OK) {
-        mpfr_snprintf(s->exact_hex, sizeof s->exact_hex, "%Ra", e[s->col].value);
+        mpfr_snprintf(s->exact_hex, sizeof s->exact_hex, "%Ra", e[s->reduced ? 0 : s->col].value);
         s->hex_pending = 0;
     }
     ug_exact_free(e, count);

@@ -72,6 +72,7 @@ typedef struct ug_judge_sample {
     size_t row;          /* its row in the batch (0 for a reduced output)             */
     size_t col;          /* its position in the row's outputs                         */
     int reduced;         /* a sum or mean over every row of the batch                 */
+    ug_reduction red;    /* that reduction (UG_RED_NONE when not reduced)             */
     double computed;     /* the kernel's value (a dtype value, exactly)               */
     double exact;        /* the correctly rounded value                               */
     char exact_hex[80];  /* the unrounded exact value, %Ra at UG_ORACLE_PREC bits;

@@ -175,7 +175,8 @@ ug_status ora_eval_bce(ug_dtype dt, const ug_problem *p, ug_exact *out);
 
 /* ---- the fast path (fast.c, ANALYSIS.md §9) ---------------------------------- */
 
-int ora_fast_supported(ug_op op, ug_dtype dt);
+/* The fast path takes op on dt for the validated problem p (reduction none where op has one). */
+int ora_fast_supported(ug_op op, ug_dtype dt, const ug_problem *p);
 /* p validated, MPFR's exponent range as the caller's: every row, fast or MPFR. */
 ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out);
 /* The ULP error of y against a lazy e, as ug_compare would compute it from e's value:

@@ -75,7 +75,7 @@ ug_status ug_oracle_eval_lazy(ug_op op, ug_dtype dt, const ug_problem *p, ug_exa
     ug_status s = validate(op, dt, p, out, &q);
     if (s != UG_OK)
         return s;
-    if (!ug_oracle_fast_enabled() || !ora_fast_supported(op, dt))
+    if (!ug_oracle_fast_enabled() || !ora_fast_supported(op, dt, &q))
         return eval_mpfr(op, dt, &q, out);
     return ora_fast_eval(op, dt, &q, out);
 }
@@ -97,7 +97,7 @@ static ug_problem sub_rows(ug_dtype dt, const ug_problem *p, size_t row, size_t 
 ug_status ora_mpfr_rows(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out, size_t row, size_t count)
 {
     ug_problem q = sub_rows(dt, p, row, count);
-    return eval_mpfr(op, dt, &q, out + row * p->n);
+    return eval_mpfr(op, dt, &q, out + row * ug_output_count(op, 1, p->n, UG_RED_NONE));
 }
 
 static int same_bits(double a, double b) { return isnan(a) ? isnan(b) : memcmp(&a, &b, sizeof a) == 0; }
@@ -110,12 +110,14 @@ ug_status ug_oracle_value(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *
         return s;
     if (!out[i].lazy)
         return UG_OK;
-    /* lazy outputs come from the fast path: softmax-like ops, one row per n outputs */
-    size_t row = i / q.n, n = q.n;
+    /* lazy outputs come from the fast path: one row per n outputs (softmax-like ops,
+     * bce_logits) or per output (logsumexp, xent), or the one output of a reduction */
+    int reduced = ug_output_count(op, q.rows, q.n, q.reduction) != ug_output_count(op, q.rows, q.n, UG_RED_NONE);
+    size_t n = reduced ? 1 : ug_output_count(op, 1, q.n, UG_RED_NONE), row = reduced ? 0 : i / n;
     ug_exact *e = ug_exact_new(n);
     if (e == NULL)
         return ora_fail_nomem(n);
-    ug_problem r = sub_rows(dt, &q, row, 1);
+    ug_problem r = reduced ? q : sub_rows(dt, &q, row, 1);
     s = eval_mpfr(op, dt, &r, e);
     for (size_t j = 0; s == UG_OK && j < n; j++) {
         ug_exact *o = &out[row * n + j];

@@ -51,8 +51,10 @@ void ug_exact_free(ug_exact *e, size_t count);
 ug_status ug_oracle_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out);
 
 /* As ug_oracle_eval, but an output's value may be left lazy (ug_exact.lazy): the
- * certified fast path (oracle/fast.c, ANALYSIS.md §9) answers softmax and log_softmax of
- * f32 and bf16 rows in double-double arithmetic when its error bound proves rounded and
+ * certified fast path (oracle/fast.c, ANALYSIS.md §9) answers softmax, log_softmax,
+ * logsumexp, xent, xent_dense, xent_grad and bce_logits (every op, every reduction) of f32
+ * and bf16 inputs in
+ * double-double arithmetic when its error bound proves rounded and
  * kappa, and falls back to the MPFR Ziv loop row by row otherwise.  rounded and kappa are
  * bit for bit those of ug_oracle_eval.  With the fast path off (ug_oracle_set_fast(0) or
  * UG_ORACLE=mpfr in the environment) this is ug_oracle_eval. */

@@ -6,7 +6,8 @@
  *     output, the same value wherever the fast path set one, and, once ug_oracle_value has
  *     filled the lazy ones, the same value everywhere (no mismatch counted);
  *   - the judge, run on every registered kernel of the op and dtype with the fast path on
- *     and with it off, gives bit-identical results: every ULP error, the class counts,
+ *     and with it off, without reduction and (xent, bce_logits) under sum and mean, gives
+ *     bit-identical results: every ULP error, the class counts,
  *     over-bound / correct / faithful counts, max and sum, and the worst and most-over-bound
  *     samples (their exact values printed at 128 bits, kappa, bound).
  *
@@ -41,14 +42,14 @@ static void note(tally *t, const char *what, const ug_batch *b, size_t i)
 
 /* One batch: the oracle's answers by both paths output by output, then the judge of every
  * kernel of the batch's op and dtype against each, then every lazy value filled in. */
-static void check_batch(tally *t, const ug_batch *b)
+static void check_batch_red(tally *t, const ug_batch *b, ug_reduction red)
 {
     ug_expect em, ef;
     t->batches++;
     ug_oracle_set_fast(0);
-    ug_status sm = ug_expect_init(&em, b, UG_RED_NONE);
+    ug_status sm = ug_expect_init(&em, b, red);
     ug_oracle_set_fast(1);
-    ug_status sf = ug_expect_init(&ef, b, UG_RED_NONE);
+    ug_status sf = ug_expect_init(&ef, b, red);
     cr_assert_eq(sf, sm, "status %d (fast) against %d (MPFR)", sf, sm);
     if (sm != UG_OK)
         return;
@@ -71,10 +72,16 @@ static void check_batch(tally *t, const ug_batch *b)
             t->cmp_decided += ug_compare_lazy(b->dtype, f[i].rounded, &f[i], &c);
         }
     }
+    int judged = 0;
     for (size_t k = 0; k < ug_kernel_count(); k++) {
         const ug_kernel *kern = ug_kernel_at(k);
         if (kern->op != b->op || kern->dtype != b->dtype || !ug_kernel_available(kern))
             continue;
+        /* a reduced output: the first kernel is judged from the lazy value (its sample's
+         * value made by the MPFR path), the others from the value computed then (each
+         * lazy judge of a reduced batch would evaluate the whole batch by MPFR again) */
+        if (red != UG_RED_NONE && judged++ == 1)
+            cr_assert_eq(ug_expect_value(&ef, 0), UG_OK);
         ug_judge jm, jf;
         ug_judge_init(&jm, kern);
         ug_judge_init(&jf, kern);
@@ -100,6 +107,20 @@ static void check_batch(tally *t, const ug_batch *b)
     ug_expect_free(&ef);
 }
 
+/* b without reduction, and (reduce) under sum and mean for the ops that have them. */
+static void check_batch_opt(tally *t, const ug_batch *b, int reduce)
+{
+    check_batch_red(t, b, UG_RED_NONE);
+    if (reduce && ug_op_has_reduction(b->op)) {
+        check_batch_red(t, b, UG_RED_SUM);
+        check_batch_red(t, b, UG_RED_MEAN);
+    }
+}
+
+#ifndef UG_ORACLE_FAST_BCE
+static void check_batch(tally *t, const ug_batch *b) { check_batch_opt(t, b, 1); }
+#endif
+
 static void report(const char *what, const tally *t)
 {
     cr_expect_eq(t->bad_rounded, 0, "%s: %zu outputs with another rounded; first: %s", what, t->bad_rounded, t->first);
@@ -112,30 +133,54 @@ static void report(const char *what, const tally *t)
                 what, t->batches, t->outputs, t->lazy, t->cmp_decided, t->cmp);
 }
 
-static const ug_op FAST_OPS[] = {UG_OP_SOFTMAX, UG_OP_LOG_SOFTMAX};
+static const ug_op FAST_OPS[] = {UG_OP_SOFTMAX,   UG_OP_LOG_SOFTMAX, UG_OP_LOGSUMEXP, UG_OP_XENT,
+                                 UG_OP_XENT_DENSE, UG_OP_XENT_GRAD,   UG_OP_BCE_LOGITS};
 static const ug_dtype FAST_DTS[] = {UG_F32, UG_BF16};
 
-Test(oracle_fast, every_family_seeds_1_to_3, .timeout = 280)
+/* Every family, seeds 1-3, of op in dt (every_family_dt) or in f32 and bf16.  bce_logits under sum and mean: seed 1
+ * only (a reduced batch is evaluated by the MPFR path three times per reduction, and bce's
+ * MPFR path costs ~9 us an element: seeds 1-3 take 200 s), all three seeds with
+ * UG_ORACLE_FAST_ALL_SEEDS=1 in the environment. */
+static void every_family_dts(ug_op op, const ug_dtype *dts, size_t ndts)
 {
     tally t = {0};
-    for (size_t o = 0; o < sizeof FAST_OPS / sizeof FAST_OPS[0]; o++)
-        for (size_t d = 0; d < sizeof FAST_DTS / sizeof FAST_DTS[0]; d++)
-            for (size_t fi = 0; fi < ug_family_count(); fi++) {
-                const ug_family *fam = ug_family_at(fi);
-                if (!ug_family_supports(fam, FAST_DTS[d]))
+    const char *all = getenv("UG_ORACLE_FAST_ALL_SEEDS");
+    uint64_t reduce_seeds = op != UG_OP_BCE_LOGITS || (all != NULL && strcmp(all, "1") == 0) ? 3 : 1;
+    for (size_t d = 0; d < ndts; d++)
+        for (size_t fi = 0; fi < ug_family_count(); fi++) {
+            const ug_family *fam = ug_family_at(fi);
+            if (!ug_family_supports(fam, dts[d]))
+                continue;
+            for (uint64_t seed = 1; seed <= 3; seed++) {
+                ug_batch_list l;
+                if (ug_family_generate(fam, op, dts[d], seed, 0, 0, &l) != UG_OK)
                     continue;
-                for (uint64_t seed = 1; seed <= 3; seed++) {
-                    ug_batch_list l;
-                    if (ug_family_generate(fam, FAST_OPS[o], FAST_DTS[d], seed, 0, 0, &l) != UG_OK)
-                        continue;
-                    for (size_t i = 0; i < l.count; i++)
-                        check_batch(&t, l.items[i]);
-                    ug_batch_list_free(&l);
-                }
+                for (size_t i = 0; i < l.count; i++)
+                    check_batch_opt(&t, l.items[i], seed <= reduce_seeds);
+                ug_batch_list_free(&l);
             }
+        }
     ug_oracle_set_fast(1);
-    report("families", &t);
+    char what[80];
+    snprintf(what, sizeof what, "families, %s%s%s", ug_op_name(op), ndts == 1 ? " " : "",
+             ndts == 1 ? ug_dtype_name(dts[0]) : "");
+    report(what, &t);
 }
+
+#ifndef UG_ORACLE_FAST_BCE
+static void every_family(ug_op op) { every_family_dts(op, FAST_DTS, sizeof FAST_DTS / sizeof FAST_DTS[0]); }
+#endif
+
+#ifdef UG_ORACLE_FAST_BCE /* props/test_oracle_fast_bce.c: bce_logits's families, a program of their own */
+Test(oracle_fast, every_family_bce_logits_f32, .timeout = 280) { every_family_dts(UG_OP_BCE_LOGITS, &FAST_DTS[0], 1); }
+Test(oracle_fast, every_family_bce_logits_bf16, .timeout = 280) { every_family_dts(UG_OP_BCE_LOGITS, &FAST_DTS[1], 1); }
+#else
+Test(oracle_fast, every_family_softmax, .timeout = 280) { every_family(UG_OP_SOFTMAX); }
+Test(oracle_fast, every_family_log_softmax, .timeout = 280) { every_family(UG_OP_LOG_SOFTMAX); }
+Test(oracle_fast, every_family_logsumexp, .timeout = 280) { every_family(UG_OP_LOGSUMEXP); }
+Test(oracle_fast, every_family_xent, .timeout = 280) { every_family(UG_OP_XENT); }
+Test(oracle_fast, every_family_xent_dense, .timeout = 280) { every_family(UG_OP_XENT_DENSE); }
+Test(oracle_fast, every_family_xent_grad, .timeout = 280) { every_family(UG_OP_XENT_GRAD); }
 
 static void visit_wc(void *ctx, const prop_case *c, unsigned reds)
 {
@@ -187,3 +232,4 @@ Test(oracle_fast, switch_and_supported_ops)
     cr_expect_eq(ug_oracle_eval_lazy(UG_OP_SOFTMAX, UG_F32, &p, e), UG_ERR_EMPTY);
     ug_exact_free(e, 4);
 }
+#endif

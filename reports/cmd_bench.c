@@ -6,8 +6,9 @@
  * timed calls (CLOCK_MONOTONIC); the figure is the median call time (--stat min: the
  * minimum; kernels and oneDNN alike) divided by rows x n.
  * GB/s counts the bytes of the logits (and labels) read and the outputs written once.
- * --oracle times the oracle on the same batches instead: softmax and log_softmax in f32, bf16
- * and f64, 64 rows of n = 16 and 4 rows of n = 1024 unless --shape is given, each with the
+ * --oracle times the oracle on the same batches instead: softmax, log_softmax, logsumexp, xent,
+ * xent_dense (one-hot at 0), xent_grad (target 0) and bce_logits (labels 0.5), reduction
+ * none, in f32, bf16, f64, 64 rows of n = 16 and 4 rows of n = 1024 unless --shape is given, each with the
  * certified fast path (oracle/fast.c) and with the MPFR-only path, alternately in one run,
  * in thread CPU time (a loaded machine's other jobs do not count).  Kernels this CPU cannot run
  * (ug_kernel_available) are skipped with a message.
@@ -57,7 +58,8 @@ static const char *const help_text =
     "  --repeat K         timed calls per figure (default 5 for kernels, 3 for the oracle)\n"
     "  --stat S           median (default) or min of the K calls, for ours and oneDNN alike\n"
     "                     (min: the undisturbed time on a loaded machine)\n"
-    "  --oracle           time the oracle (softmax, log_softmax in f32, bf16, f64; fast\n"
+    "  --oracle           time the oracle (softmax, log_softmax, logsumexp, xent, xent_dense,\n"
+    "                     xent_grad with sparse labels, bce_logits, in f32, bf16, f64; fast\n"
     "                     path and MPFR-only path) instead of kernels\n"
     "  --json FILE        also write the figures as JSON to FILE (FILE.tmp, then renamed)\n\n" UG_CLI_HELP_EXIT;
 
@@ -327,10 +329,11 @@ static json_object *figure_json(const char *name, shape s, double ns, size_t byt
 static void bench_oracle(const char *cmd, const shape *shapes, size_t nshapes, int repeat, json_object *out)
 {
     static const ug_dtype dts[3] = {UG_F32, UG_BF16, UG_F64};
-    static const ug_op ops[2] = {UG_OP_SOFTMAX, UG_OP_LOG_SOFTMAX};
+    static const ug_op ops[7] = {UG_OP_SOFTMAX,   UG_OP_LOG_SOFTMAX, UG_OP_LOGSUMEXP, UG_OP_XENT,
+                                 UG_OP_XENT_DENSE, UG_OP_XENT_GRAD,   UG_OP_BCE_LOGITS};
     printf("# oracle: certified fast path (ug_oracle_eval_lazy) and MPFR-only path (UG_ORACLE=mpfr),\n"
            "# timed alternately on the same batch in this run (thread CPU time); speedup = mpfr / fast\n");
-    for (size_t o = 0; o < 2; o++)
+    for (size_t o = 0; o < 7; o++)
         for (size_t d = 0; d < 3; d++)
             for (size_t i = 0; i < nshapes; i++) {
                 batch b = make_batch(cmd, dts[d], ops[o], shapes[i]);
