@@ -23,6 +23,10 @@
  *   bf16_store               the kernels' binary64 -> bf16 store = ug_bf16_from_f64 (AVX2,
  *                            AVX-512 integer rounding, AVX512_BF16's VCVTNEPS2BF16)
  *   bf16_hw_store_same_bits  AVX-512 bf16 rows: VCVTNEPS2BF16 stores = integer stores
+ *   vexp_dd_*, vlog1p_dd_*   the f64 rows' double-double exp and log1p against MPFR (claims
+ *                            2^-62.4 and 2^-56.1), special values, AVX2 = AVX-512 bit for bit
+ * f64 rows: their outputs may differ from the x87 scalar twin's bits, never by more than one
+ * ULP (expect_f64_near_twin), and both stay within their claims where they differ.
  * Each test prints what it measured (outputs compared, differing bits, largest errors).
  */
 #include <math.h>
@@ -38,6 +42,7 @@
 #include "judge.h"
 #include "prng.h"
 #include "simd.h"
+#include "simd_f64.h"
 #include "ulp.h"
 #include "ulpgate/registry.h"
 
@@ -102,6 +107,19 @@ static void judge_difference(const ug_kernel *k, const ug_kernel *tw, const ug_b
         t->max_ulp = ck.ulp;
 }
 
+/* f64 rows compute in double-doubles, their scalar twins in x87 extended precision: the bits
+ * may differ, but never by more than one binary64 ULP (both are within 0.5 + 2^-3 ULP of the
+ * exact value where the claims are 1 ULP), and a special value is the twin's exactly. */
+static void expect_f64_near_twin(const ug_kernel *k, size_t i, double yk, double yt, const char *where)
+{
+    int64_t a, c;
+    memcpy(&a, &yk, sizeof a);
+    memcpy(&c, &yt, sizeof c);
+    int near = isfinite(yk) && isfinite(yt) && (yk == yt || ((a < 0) == (c < 0) && (a > c ? a - c : c - a) <= 1));
+    cr_expect(near, "%s %s output %zu: %a where the scalar twin gives %a: more than 1 ULP apart", k->name, where, i, yk,
+              yt);
+}
+
 static void compare_twin(const ug_kernel *k, const ug_kernel *tw, const ug_batch *b, ug_reduction red,
                          const char *where, tally *t)
 {
@@ -117,6 +135,8 @@ static void compare_twin(const ug_kernel *k, const ug_kernel *tw, const ug_batch
             cr_assert_fail("%s %s: the oracle refused the batch", k->name, where);
         have = 1;
         judge_difference(k, tw, b, &e, i, a.v[i], s.v[i], where, t);
+        if (k->dtype == UG_F64)
+            expect_f64_near_twin(k, i, a.v[i], s.v[i], where);
     }
     t->outputs += a.count;
     if (have)
@@ -302,7 +322,8 @@ Test(simd, long_rows_mixed_with_special_rows)
         free(row);
         tally t = {0};
         compare_twin(k, ug_kernel_scalar_twin(k), b, UG_RED_NONE, "7 x 700, special rows between", &t);
-        cr_expect_eq(t.differ, 0, "%s: %zu outputs differ from the twin's", k->name, t.differ);
+        if (k->dtype != UG_F64) /* f64: within 1 ULP of the twin (compare_twin), not its bits */
+            cr_expect_eq(t.differ, 0, "%s: %zu outputs differ from the twin's", k->name, t.differ);
         batching_on(k, b);
         ug_batch_free(b);
         ran++;
@@ -635,4 +656,129 @@ Test(simd, bf16_store)
     }
     if (ran == 0)
         cr_skip_test("this CPU runs no SIMD bf16 store");
+}
+
+/* ---------------------------------------------------------------- the f64 rows' dd exp, log1p */
+
+typedef int (*dd_fn)(const double *, const double *, double *, double *, size_t);
+static const struct { const char *isa; dd_fn exp, log1p; } dds[] = {
+    {"avx2", ug__vexp_dd_avx2, ug__vlog1p_dd_avx2}, {"avx512", ug__vexp_dd_avx512, ug__vlog1p_dd_avx512}};
+
+/* |(yh + yl)/f(xh + xl) - 1| in MPFR at 300 bits (both sums exact there). */
+static double rel_error_dd(int (*f)(mpfr_ptr, mpfr_srcptr, mpfr_rnd_t), double xh, double xl, double yh, double yl)
+{
+    mpfr_t v, w;
+    mpfr_inits2(300, v, w, (mpfr_ptr)0);
+    mpfr_set_d(v, xh, MPFR_RNDN);
+    mpfr_add_d(v, v, xl, MPFR_RNDN);
+    f(v, v, MPFR_RNDN);
+    mpfr_set_d(w, yh, MPFR_RNDN);
+    mpfr_add_d(w, w, yl, MPFR_RNDN);
+    mpfr_div(w, w, v, MPFR_RNDN);
+    mpfr_sub_ui(w, w, 1, MPFR_RNDN);
+    double r = fabs(mpfr_get_d(w, MPFR_RNDN));
+    mpfr_clears(v, w, (mpfr_ptr)0);
+    return r;
+}
+
+enum { NDD = 1 << 17 };
+
+/* x = a - b split by two-sum, as the kernels' x - max: a uniform in [lo, hi] minus b. */
+static void dd_args(ug_prng *g, double *xh, double *xl, size_t count, double lo, double hi)
+{
+    for (size_t i = 0; i < count; i++) {
+        double d = ug_prng_uniform_in(g, lo, hi), b = ug_prng_uniform_in(g, -50, 50), a = d + b, s = a - b;
+        double bb = s - a;
+        xh[i] = s;
+        xl[i] = (a - (s - bb)) + (-b - bb);
+    }
+}
+
+static void check_dd(const char *what, int is_exp, const double *xh, const double *xl, size_t count, double bound)
+{
+    static double yh[2][NDD], yl[2][NDD];
+    int have[2];
+    for (size_t v = 0; v < 2; v++)
+        have[v] = (is_exp ? dds[v].exp : dds[v].log1p)(xh, xl, yh[v], yl[v], count) == 0;
+    if (!have[0] && !have[1])
+        cr_skip_test("this CPU runs no f64 SIMD code");
+    for (size_t v = 0; v < 2; v++) {
+        if (!have[v])
+            continue;
+        double worst = 0, worst_x = 0;
+        for (size_t i = 0; i < count; i++) {
+            double e = rel_error_dd(is_exp ? mpfr_exp : mpfr_log1p, xh[i], xl[i], yh[v][i], yl[v][i]);
+            cr_expect(e <= bound, "%s %s(%a + %a) = %a + %a: relative error %a above %a", dds[v].isa, what, xh[i],
+                      xl[i], yh[v][i], yl[v][i], e, bound);
+            if (e > worst)
+                worst = e, worst_x = xh[i];
+        }
+        fprintf(stderr, "test_simd: %s %s, %zu arguments: largest relative error 2^%.2f at %a (claim 2^%.2f)\n",
+                dds[v].isa, what, count, log2(worst), worst_x, log2(bound));
+    }
+    for (size_t i = 0; have[0] && have[1] && i < count; i++)
+        cr_expect(memcmp(&yh[0][i], &yh[1][i], sizeof(double)) == 0 && memcmp(&yl[0][i], &yl[1][i], sizeof(double)) == 0,
+                  "%s(%a): avx2 %a + %a, avx512 %a + %a", what, xh[i], yh[0][i], yl[0][i], yh[1][i], yl[1][i]);
+}
+
+/* The claim of core/simd_vexp_dd.h on [-670, 0]: 2^-62.4. */
+Test(simd, vexp_dd_mpfr)
+{
+    static double xh[NDD], xl[NDD];
+    ug_prng g;
+    ug_prng_seed(&g, 17);
+    dd_args(&g, xh, xl, NDD / 2, -670, 0);
+    dd_args(&g, xh + NDD / 2, xl + NDD / 2, NDD / 4, -1, 0);
+    for (size_t i = 3 * NDD / 4; i < NDD; i++) { /* tiny, and at the ends of the reduction intervals */
+        double k = floor(ug_prng_uniform_in(&g, 0, 16 * 670 / 0.6931471805599453));
+        xh[i] = i % 2 ? -ug_prng_uniform(&g) * 0x1p-30 : -(k + 0.5) * 0x1.62e42fefa39efp-5 + ug_prng_uniform_in(&g, -1e-9, 1e-9);
+        xl[i] = xh[i] * 0x1p-54 * ug_prng_uniform_in(&g, -1, 1);
+    }
+    xh[0] = -670, xl[0] = 0, xh[1] = -0x1p-1074, xl[1] = 0;
+    check_dd("exp_dd", 1, xh, xl, NDD, 0x1.84p-63 /* 2^-62.4 */);
+}
+
+Test(simd, vexp_dd_special_values)
+{
+    const double xh[] = {0.0, -0.0, -INFINITY, NAN, -708.5, -1e300}, xl[] = {0, 0, 0, 0, 0, 0};
+    enum { N = sizeof xh / sizeof xh[0] };
+    double h[N], l[N];
+    size_t ran = 0;
+    for (size_t v = 0; v < 2; v++) {
+        if (dds[v].exp(xh, xl, h, l, N) != 0)
+            continue;
+        cr_expect(h[0] == 1 && l[0] == 0 && h[1] == 1 && l[1] == 0, "%s: exp_dd(+-0) = %a + %a, %a + %a", dds[v].isa,
+                  h[0], l[0], h[1], l[1]);
+        cr_expect(h[2] == 0 && l[2] == 0 && !signbit(h[2]), "%s: exp_dd(-inf) = %a + %a", dds[v].isa, h[2], l[2]);
+        cr_expect(isnan(h[3]), "%s: exp_dd(NaN) = %a", dds[v].isa, h[3]);
+        for (size_t i = 4; i < N; i++)
+            cr_expect(h[i] == 0 && l[i] == 0, "%s: exp_dd(%a) = %a + %a: below X_MIN flushes to +0", dds[v].isa, xh[i],
+                      h[i], l[i]);
+        ran++;
+    }
+    if (ran == 0)
+        cr_skip_test("this CPU runs no f64 SIMD code");
+}
+
+/* The claim of core/simd_vexp_dd.h for vlog1p_dd: 2^-56.1, on s = sh + sl >= 0 from 2^-1000
+ * to 2^30, around the switch of the correction (L0 = 2^-6) and sums of exps (sl != 0). */
+Test(simd, vlog1p_dd_mpfr)
+{
+    static double sh[NDD], sl[NDD];
+    ug_prng g;
+    ug_prng_seed(&g, 19);
+    for (size_t i = 0; i < NDD; i++) {
+        double s = i % 4 == 0 ? exp2(ug_prng_uniform_in(&g, -1000, 30))
+                 : i % 4 == 1 ? exp2(ug_prng_uniform_in(&g, -60, 4))
+                 : i % 4 == 2 ? expm1(0x1p-6) * (1 + ug_prng_uniform_in(&g, -1e-3, 1e-3))
+                              : ug_prng_uniform_in(&g, 0, 20);
+        sh[i] = s;
+        sl[i] = s * 0x1p-53 * ug_prng_uniform_in(&g, -1, 1);
+    }
+    sh[0] = 0, sl[0] = 0, sh[1] = 0x1p-1022, sl[1] = 0, sh[2] = 1e6, sl[2] = 0;
+    check_dd("log1p_dd", 0, sh + 1, sl + 1, NDD - 1, 0x1.d2p-57 /* 2^-56.1 */);
+    double h = 1, l = 1;
+    for (size_t v = 0; v < 2; v++)
+        if (dds[v].log1p(sh, sl, &h, &l, 1) == 0)
+            cr_expect(h == 0 && l == 0 && !signbit(h), "%s: log1p_dd(0) = %a + %a", dds[v].isa, h, l);
 }

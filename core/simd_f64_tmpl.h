@@ -1,0 +1,563 @@
+/* The f64 SIMD kernels, written once over the primitives of the including ISA file
+ * (core/simd_f64_avx2.c, core/simd_f64_avx512.c), after core/simd_vexp_dd.h.  Error analysis:
+ * doc/SIMD-ERROR-ANALYSIS.md §7; each kernel's contract block states its claim.
+ *
+ * The algorithm (f64 needs more than binary64 lanes: every intermediate is a double-double):
+ *   pass 1  m = max_j x_j, exact.  m = +-inf or NaN: the row goes to the scalar production
+ *           kernel (ug__simd_fallback_row), as for f32.
+ *   pass 2  d_j = x_j - m split exactly, dh + dl (two-sum); e_j = vexp_dd(dh, dl) (relative
+ *           error <= 2^-62.4); the sum in UG__F64_ACC lane accumulators per vector lane, the
+ *           high parts by two-sum, the errors and the low parts added plainly, then the
+ *           accumulators and the lanes by two-sum in a fixed order.  As for f32 the max term
+ *           is kept out (sp = sum_{d_j < 0} e_j + (c0 - 1)) except for softmax (S = sum e_j).
+ *           A row with a finite d_j < UG__F64_D_MIN = -670 goes to the scalar kernel: below,
+ *           the low part of exp is subnormal; above, every value a kernel forms is normal.
+ *   op      softmax (eh + el)/(Sh + Sl) (one reciprocal, one residual, one rounding);
+ *           log_softmax (dh + dl) - L; logsumexp m + L; xent (m - x_t) + L, with L =
+ *           vlog1p_dd(sp) (<= 2^-56.1), each a double-double rounded once to binary64.
+ * The lane order depends on n only: a row's outputs do not depend on the batch.  Rows of
+ * n <= UG__F64_GROUP_MAX_N take their logs VL rows at a time (lane-wise: the same bits).
+ *
+ * The including file defines: vd, VL, vm (a lane mask), the primitives of simd_vexp_dd.h and
+ * vd_zero, vd_loadu, vd_storeu, vd_max, vd_eq, vd_nge (!(a >= b)), vm_or, vm_and, vm_count
+ * (lanes set), vm_any.
+ */
+
+#define UG__F64_D_MIN (-670.0)
+#define UG__F64_ACC 4 /* lane accumulators of pass 2: latency, and a shorter error chain */
+#define UG__F64_GROUP_MAX_N ((size_t)512)
+#define ROW_X(p, r) ((const double *)(p)->x + (r) * (p)->n)
+#define ROW_Y(p, r) ((double *)(p)->y + (r) * (p)->n)
+#define SCALAR64(op, alg) ug_k_##op##_##alg##_f64
+
+/* ------------------------------------------------------------------ double-double scalars */
+
+typedef struct f64dd { double h, l; } f64dd;
+
+/* a + b, both double-doubles (two-sum of the high parts, the low parts added). */
+static inline f64dd f64dd_add(f64dd a, f64dd b)
+{
+    double s, e;
+    ug__two_sum(a.h, b.h, &s, &e);
+    return (f64dd){s, e + (a.l + b.l)};
+}
+
+/* hi + lo rounded once (the hi part when it is infinite: the low part is then NaN). */
+static inline double f64dd_round(f64dd a) { return isinf(a.h) ? a.h : a.h + a.l; }
+
+/* ------------------------------------------------------------------ partial vectors */
+
+UG__SIMD_INLINE vd f64_load_part(const double *x, size_t k)
+{
+    double buf[VL];
+    for (size_t j = 0; j < VL; j++)
+        buf[j] = j < k ? x[j] : -INFINITY;
+    return vd_loadu(buf);
+}
+
+UG__SIMD_INLINE void f64_store_part(double *y, vd v, size_t k)
+{
+    double buf[VL];
+    vd_storeu(buf, v);
+    memcpy(y, buf, k * sizeof *y);
+}
+
+/* ------------------------------------------------------------------ pass 1 */
+
+static inline double f64_row_max(const double *x, size_t n)
+{
+    vd m0 = vd_set1(-INFINITY), m1 = m0, m2 = m0, m3 = m0;
+    size_t i = 0;
+    for (; i + 4 * VL <= n; i += 4 * VL) {
+        m0 = vd_max(m0, vd_loadu(x + i));
+        m1 = vd_max(m1, vd_loadu(x + i + VL));
+        m2 = vd_max(m2, vd_loadu(x + i + 2 * VL));
+        m3 = vd_max(m3, vd_loadu(x + i + 3 * VL));
+    }
+    for (; i + VL <= n; i += VL)
+        m0 = vd_max(m0, vd_loadu(x + i));
+    if (i < n)
+        m1 = vd_max(m1, f64_load_part(x + i, n - i));
+    double b[VL], m = -INFINITY;
+    vd_storeu(b, vd_max(vd_max(m0, m1), vd_max(m2, m3)));
+    for (size_t j = 0; j < VL; j++)
+        m = b[j] > m ? b[j] : m;
+    return m;
+}
+
+/* ------------------------------------------------------------------ pass 2 */
+
+/* x - m = dh + dl exactly (two-sum); x = -inf gives dh = -inf (dl NaN, never used). */
+UG__SIMD_INLINE void f64_shift(vd x, vd nm, vd *dh, vd *dl)
+{
+    vd s = vd_add(x, nm), bb = vd_sub(s, x);
+    *dh = s;
+    *dl = vd_add(vd_sub(x, vd_sub(s, bb)), vd_sub(nm, bb));
+}
+
+typedef struct f64acc {
+    vd h[UG__F64_ACC], l[UG__F64_ACC];
+    vm bad;     /* lanes with a finite d < UG__F64_D_MIN */
+    size_t neq; /* lanes with d = 0 (full = 0) */
+} f64acc;
+
+/* One vector of pass 2 into accumulator a: e = exp(x - m) stored to eh, el when not NULL;
+ * full = 1 adds every lane, full = 0 the lanes with d < 0 (or NaN), counting d = 0. */
+UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, double *el_out, int full)
+{
+    vd dh, dl, eh, el;
+    f64_shift(x, nm, &dh, &dl);
+    vexp_dd(dh, dl, &eh, &el);
+    if (eh_out != NULL) {
+        vd_storeu(eh_out, eh);
+        vd_storeu(el_out, el);
+    }
+    acc->bad = vm_or(acc->bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
+    if (!full) {
+        vm lt = vd_nge(dh, vd_zero());
+        acc->neq += VL - vm_count(lt);
+        eh = vd_maskz(lt, eh);
+        el = vd_maskz(lt, el);
+    }
+    vd s = vd_add(acc->h[a], eh), bb = vd_sub(s, acc->h[a]);
+    vd err = vd_add(vd_sub(acc->h[a], vd_sub(s, bb)), vd_sub(eh, bb));
+    acc->h[a] = s;
+    acc->l[a] = vd_add(acc->l[a], vd_add(err, el));
+}
+
+/* Pass 1 and 2 of one row: m, and (full) S = sum_j e_j or (!full) sp = the sum without the
+ * max term, as a double-double; e_j stored to eh, el (n + VL doubles each) when not NULL.
+ * Returns 0 for a row that goes to the scalar kernel (NaN, +inf, all -inf, or a finite
+ * x - m below UG__F64_D_MIN). */
+static int f64_row_sum(const double *x, size_t n, double *eh, double *el, int full, double *m_out, f64dd *sum)
+{
+    double m = f64_row_max(x, n);
+    *m_out = m;
+    if (!isfinite(m))
+        return 0;
+    vd nm = vd_set1(-m);
+    f64acc acc;
+    for (int a = 0; a < UG__F64_ACC; a++)
+        acc.h[a] = acc.l[a] = vd_zero();
+    acc.bad = vd_lt(vd_zero(), vd_zero());
+    acc.neq = 0;
+    size_t i = 0;
+    for (; i + UG__F64_ACC * VL <= n; i += UG__F64_ACC * VL)
+        for (int a = 0; a < UG__F64_ACC; a++)
+            f64_step(&acc, a, vd_loadu(x + i + a * VL), nm, eh ? eh + i + a * VL : NULL, el ? el + i + a * VL : NULL,
+                     full);
+    for (int a = 0; i + VL <= n; i += VL, a++)
+        f64_step(&acc, a, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full);
+    if (i < n) {
+        double th[VL], tl[VL]; /* the padding (-inf: e = +0, not counted) must not reach eh, el */
+        f64_step(&acc, UG__F64_ACC - 1, f64_load_part(x + i, n - i), nm, eh ? th : NULL, el ? tl : NULL, full);
+        if (eh != NULL) {
+            memcpy(eh + i, th, (n - i) * sizeof *th);
+            memcpy(el + i, tl, (n - i) * sizeof *tl);
+        }
+    }
+    double hs[UG__F64_ACC][VL], ls[UG__F64_ACC][VL];
+    for (int a = 0; a < UG__F64_ACC; a++) {
+        vd_storeu(hs[a], acc.h[a]);
+        vd_storeu(ls[a], acc.l[a]);
+    }
+    f64dd s = {0, 0};
+    for (int j = 0; j < VL; j++)
+        for (int a = 0; a < UG__F64_ACC; a++)
+            s = f64dd_add(s, (f64dd){hs[a][j], ls[a][j]});
+    if (!full)
+        s = f64dd_add(s, (f64dd){(double)acc.neq - 1, 0});
+    double h, l;
+    ug__two_sum(s.h, s.l, &h, &l); /* normalised */
+    *sum = (f64dd){h, l};
+    return isfinite(h) && !vm_any(acc.bad);
+}
+
+/* ------------------------------------------------------------------ the logs of a group */
+
+/* L[k] = vlog1p_dd(sp[k]) for k < g <= VL (lane-wise: a row's L does not depend on its
+ * group); rows not ok get 0. */
+static inline void f64_group_log1p(const f64dd *sp, const int *ok, size_t g, f64dd *L)
+{
+    double sh[VL] = {0}, sl[VL] = {0}, lh[VL], ll[VL];
+    for (size_t k = 0; k < g; k++)
+        if (ok[k])
+            sh[k] = sp[k].h, sl[k] = sp[k].l;
+    vd vh, vl;
+    vlog1p_dd(vd_loadu(sh), vd_loadu(sl), &vh, &vl);
+    vd_storeu(lh, vh);
+    vd_storeu(ll, vl);
+    for (size_t k = 0; k < g; k++)
+        L[k] = (f64dd){lh[k], ll[k]};
+}
+
+/* The rows [r0, r0 + g) of p analysed (full = 0) and their L: g = VL rows at a time when
+ * n <= UG__F64_GROUP_MAX_N, else 1.  Returns g. */
+static size_t f64_group(const ug_problem *p, size_t r0, double *m, int *ok, f64dd *sp, f64dd *L)
+{
+    size_t g = p->n <= UG__F64_GROUP_MAX_N ? VL : 1;
+    if (g > p->rows - r0)
+        g = p->rows - r0;
+    for (size_t k = 0; k < g; k++)
+        ok[k] = f64_row_sum(ROW_X(p, r0 + k), p->n, NULL, NULL, 0, &m[k], &sp[k]);
+    f64_group_log1p(sp, ok, g, L);
+    return g;
+}
+
+/* ------------------------------------------------------------------ softmax */
+
+/* y_i = (eh_i + el_i) / (Sh + Sl), rounded once: yh = eh fl(1/Sh), the residual
+ * r = eh - yh Sh (one fma), y = yh + (r + el - yh Sl) / Sh. */
+UG__SIMD_INLINE vd f64_div(vd eh, vd el, vd sh, vd sl, vd inv)
+{
+    vd yh = vd_mul(eh, inv);
+    vd r = vd_fma(vd_sub(vd_zero(), yh), sh, eh);
+    vd c = vd_fma(vd_sub(vd_zero(), yh), sl, vd_add(r, el));
+    return vd_fma(c, inv, yh);
+}
+
+static void f64_div_store(const double *eh, const double *el, size_t n, f64dd S, double *y)
+{
+    vd sh = vd_set1(S.h), sl = vd_set1(S.l), inv = vd_set1(1.0 / S.h);
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vd_storeu(y + i, f64_div(vd_loadu(eh + i), vd_loadu(el + i), sh, sl, inv));
+    if (i < n)
+        f64_store_part(y + i, f64_div(vd_loadu(eh + i), vd_loadu(el + i), sh, sl, inv), n - i);
+}
+
+/* softmax.twopass.f64.ISA: contract
+ *   computes  e_i / S, e_i = vexp_dd(x_i - m) (x_i - m exact), S = sum_j e_j, double-doubles,
+ *             divided as in f64_div, one rounding to binary64.
+ *   bound     relative error of the double-double value before the rounding <= 2^-61.3
+ *             (SIMD-ERROR-ANALYSIS.md §7.3): 0.5 + 2^-8.3 ULP, claimed 1 ULP.
+ *   special   rows with NaN, +inf, only -inf, or a finite x_i - m < -670 (outputs below
+ *             e^-670/n): softmax.twopass.f64 (same outputs).  -inf entries give +0. */
+static ug_status softmax_twopass_f64(const ug_problem *p)
+{
+    ug_status st = ug__validate(p, UG_OP_SOFTMAX, UG_F64);
+    size_t stride = st == UG_OK ? p->n + VL : 0;
+    double *eh = st == UG_OK ? ug__simd_scratch(2 * stride) : NULL;
+    if (eh == NULL)
+        return st != UG_OK ? st : UG_ERR_NOMEM;
+    double *el = eh + stride;
+    for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
+        double m;
+        f64dd S;
+        if (f64_row_sum(ROW_X(p, r), p->n, eh, el, 1, &m, &S))
+            f64_div_store(eh, el, p->n, S, ROW_Y(p, r));
+        else
+            st = ug__simd_fallback_row(SCALAR64(softmax, twopass), UG_OP_SOFTMAX, UG_F64, p, r, NULL);
+    }
+    free(eh);
+    return st;
+}
+
+/* ------------------------------------------------------------------ log_softmax */
+
+/* y = (dh + dl) - (Lh + Ll), rounded once; -inf where dh - Lh is -inf (masked entries,
+ * overflow). */
+UG__SIMD_INLINE vd f64_logsm(vd x, vd nm, vd lh, vd ll)
+{
+    vd dh, dl;
+    f64_shift(x, nm, &dh, &dl);
+    vd nl = vd_sub(vd_zero(), lh);
+    vd s = vd_add(dh, nl), bb = vd_sub(s, dh);
+    vd e = vd_add(vd_sub(dh, vd_sub(s, bb)), vd_sub(nl, bb));
+    vd y = vd_add(s, vd_sub(vd_add(e, dl), ll));
+    return vd_blend(vd_eq(s, vd_set1(-INFINITY)), s, y);
+}
+
+static void f64_logsm_store(const double *x, size_t n, double m, f64dd L, double *y)
+{
+    vd nm = vd_set1(-m), lh = vd_set1(L.h), ll = vd_set1(L.l);
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vd_storeu(y + i, f64_logsm(vd_loadu(x + i), nm, lh, ll));
+    if (i < n)
+        f64_store_part(y + i, f64_logsm(f64_load_part(x + i, n - i), nm, lh, ll), n - i);
+}
+
+/* log_softmax.twopass.f64.ISA: contract
+ *   computes  (x_i - m) - L, x_i - m exact (two-sum), L = vlog1p_dd(sp) (<= 2^-56.1), the
+ *             difference by two-sum, one rounding: x_i - m <= 0 <= L, nothing cancels.
+ *   bound     relative error before the rounding <= 2^-56.0 (SIMD-ERROR-ANALYSIS.md §7.3):
+ *             0.5 + 2^-3.0 ULP, claimed 1 ULP.
+ *   special   rows with NaN, +inf, only -inf or a finite x_i - m < -670:
+ *             log_softmax.twopass.f64; -inf entries give -inf; L = 0 (no other finite
+ *             entry): the max's output is +0 (ug__simd_signed_zero_at_max). */
+static ug_status log_softmax_twopass_f64(const ug_problem *p)
+{
+    ug_status st = ug__validate(p, UG_OP_LOG_SOFTMAX, UG_F64);
+    for (size_t r0 = 0, g; st == UG_OK && r0 < p->rows; r0 += g) {
+        double m[VL];
+        int ok[VL];
+        f64dd sp[VL], L[VL];
+        g = f64_group(p, r0, m, ok, sp, L);
+        for (size_t k = 0; st == UG_OK && k < g; k++) {
+            size_t r = r0 + k;
+            if (!ok[k]) {
+                st = ug__simd_fallback_row(SCALAR64(log_softmax, twopass), UG_OP_LOG_SOFTMAX, UG_F64, p, r, NULL);
+                continue;
+            }
+            f64_logsm_store(ROW_X(p, r), p->n, m[k], L[k], ROW_Y(p, r));
+            if (L[k].h == 0)
+                ug__simd_signed_zero_at_max(UG_F64, ROW_X(p, r), ROW_Y(p, r), p->n, m[k]);
+        }
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------ logsumexp */
+
+/* logsumexp.twopass.f64.ISA: contract
+ *   computes  m + L, L = vlog1p_dd(sp), by two-sum, one rounding.
+ *   bound     absolute error <= 2^-56.1 L + 2^-104 |m| before the rounding, L <= (1 + kappa)
+ *             |lse|: 0.5 + 2^-3.0 (1 + kappa) ULP, claimed 1 + 2^-3 kappa
+ *             (SIMD-ERROR-ANALYSIS.md §7.3).
+ *   special   NaN -> NaN, +inf -> +inf, all -inf -> -inf, rows with a finite x_i - m < -670:
+ *             logsumexp.twopass.f64.  n = 1: x_0 (+0 for -0). */
+static ug_status logsumexp_twopass_f64(const ug_problem *p)
+{
+    ug_status st = ug__validate(p, UG_OP_LOGSUMEXP, UG_F64);
+    for (size_t r0 = 0, g; st == UG_OK && r0 < p->rows; r0 += g) {
+        double m[VL];
+        int ok[VL];
+        f64dd sp[VL], L[VL];
+        g = f64_group(p, r0, m, ok, sp, L);
+        for (size_t k = 0; st == UG_OK && k < g; k++) {
+            if (ok[k])
+                ((double *)p->y)[r0 + k] = f64dd_round(f64dd_add((f64dd){m[k], 0}, L[k]));
+            else
+                st = ug__simd_fallback_row(SCALAR64(logsumexp, twopass), UG_OP_LOGSUMEXP, UG_F64, p, r0 + k, NULL);
+        }
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------ xent */
+
+/* xent.fused.f64.ISA: contract
+ *   computes  per row (m - x_t) + L, m - x_t exact (two-sum), L = vlog1p_dd(sp), the sum by
+ *             two-sum (both >= 0: no cancellation); reduction none rounds each once; sum and
+ *             mean widen each double-double to ug__wide (2^-64) and go through
+ *             ug__reduce_store_wide (as xent.fused.f64).
+ *   bound     per row relative error <= 2^-56.0 before the rounding; with a reduction
+ *             + 2^-63 + the wide sum's (ERROR-ANALYSIS.md §4): 0.5 + 2^-2.9 ULP, claimed 1 ULP
+ *             (SIMD-ERROR-ANALYSIS.md §7.3).
+ *   special   a row that falls back (NaN, +inf, all -inf, a finite x_i - m < -670):
+ *             reduction none, that row by xent.fused.f64; sum or mean, the whole problem by
+ *             xent.fused.f64 (its losses stay in its working format). */
+static ug_status xent_fused_f64(const ug_problem *p)
+{
+    ug_status st = ug__validate(p, UG_OP_XENT, UG_F64);
+    if (st != UG_OK)
+        return st;
+    int none = p->reduction == UG_RED_NONE;
+    ug__wide *loss = none ? NULL : malloc(p->rows * sizeof *loss);
+    if (!none && loss == NULL)
+        return ug__fail(UG_ERR_NOMEM, "cannot allocate %zu losses", p->rows);
+    int whole = 0; /* a row fell back under a reduction: the scalar kernel does it all */
+    for (size_t r0 = 0, g; st == UG_OK && !whole && r0 < p->rows; r0 += g) {
+        double m[VL];
+        int ok[VL];
+        f64dd sp[VL], L[VL];
+        g = f64_group(p, r0, m, ok, sp, L);
+        for (size_t k = 0; st == UG_OK && !whole && k < g; k++) {
+            size_t r = r0 + k;
+            if (!ok[k]) {
+                if (none)
+                    st = ug__simd_fallback_row(SCALAR64(xent, fused), UG_OP_XENT, UG_F64, p, r, NULL);
+                else
+                    whole = 1;
+                continue;
+            }
+            double a, ae;
+            ug__two_sum(m[k], -ROW_X(p, r)[p->target[r]], &a, &ae);
+            f64dd v = f64dd_add((f64dd){a, ae}, L[k]);
+            if (none)
+                ((double *)p->y)[r] = f64dd_round(v);
+            else
+                loss[r] = isinf(v.h) ? (ug__wide)v.h : (ug__wide)v.h + v.l;
+        }
+    }
+    if (st == UG_OK && !none) {
+        if (whole)
+            st = SCALAR64(xent, fused)(p);
+        else
+            ug__reduce_store_wide(p, UG_F64, loss, p->rows);
+    }
+    free(loss);
+    return st;
+}
+
+/* ------------------------------------------------------------------ xent_grad */
+
+/* -(q / S), q and S double-doubles, rounded once (as f64_div). */
+static inline double f64_neg_div(f64dd q, f64dd S)
+{
+    double inv = 1.0 / S.h, yh = q.h * inv;
+    double r = fma(-yh, S.h, q.h);
+    double c = fma(-yh, S.l, r + q.l);
+    return -fma(c, inv, yh);
+}
+
+/* xent_grad.fused.f64.ISA: contract
+ *   computes  sparse labels: softmax_i = e_i / S (as softmax above, S = 1 + sp) for i != t,
+ *             and at t the complement -q/S, q = sum_{j != t} e_j: q = sp when x_t is the max,
+ *             else 1 + (sp - e_t) >= 1 (double-doubles; never softmax_t - 1); one rounding.
+ *             Dense labels (target NULL): xent_grad.fused.f64, the scalar kernel, whole.
+ *   bound     i != t: as softmax, 2^-61.3; at t: q within 2^-60.1 (sp <= 2q and e_t <= q
+ *             when q >= 1), then the division: 2^-59.9 (SIMD-ERROR-ANALYSIS.md §7.3):
+ *             0.5 + 2^-6.9 ULP, claimed 1 ULP; dense: the scalar kernel's 1 + 2^-6 kappa:
+ *             the row claims 1 + 2^-6 kappa.
+ *   special   rows with NaN, +inf, only -inf, or a finite x_i - m < -670:
+ *             xent_grad.fused.f64; masked entries give +0, a masked target -1. */
+static ug_status xent_grad_fused_f64(const ug_problem *p)
+{
+    if (p != NULL && p->target == NULL && p->aux != NULL)
+        return SCALAR64(xent_grad, fused)(p);
+    ug_status st = ug__validate(p, UG_OP_XENT_GRAD, UG_F64);
+    size_t stride = st == UG_OK ? p->n + VL : 0;
+    double *eh = st == UG_OK ? ug__simd_scratch(2 * stride) : NULL;
+    if (eh == NULL)
+        return st != UG_OK ? st : UG_ERR_NOMEM;
+    double *el = eh + stride;
+    for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
+        double m;
+        f64dd sp;
+        const double *x = ROW_X(p, r);
+        size_t t = (size_t)p->target[r];
+        if (!f64_row_sum(x, p->n, eh, el, 0, &m, &sp)) {
+            st = ug__simd_fallback_row(SCALAR64(xent_grad, fused), UG_OP_XENT_GRAD, UG_F64, p, r, NULL);
+            continue;
+        }
+        f64dd S = f64dd_add((f64dd){1, 0}, sp);
+        f64_div_store(eh, el, p->n, S, ROW_Y(p, r));
+        f64dd q = x[t] == m ? sp : f64dd_add((f64dd){1, 0}, f64dd_add(sp, (f64dd){-eh[t], -el[t]}));
+        double gt = 0.0;
+        if (q.h != 0)
+            gt = f64_neg_div(q, S);
+        else
+            for (size_t j = 0; j < p->n; j++)
+                if (j != t && x[j] != -INFINITY)
+                    gt = -0.0;
+        ROW_Y(p, r)[t] = gt;
+    }
+    free(eh);
+    return st;
+}
+
+/* ------------------------------------------------------------------ bce_logits */
+
+/* The losses of VL elements, as double-doubles: A + L, A = x (1 - y) = x - x y for x > 0,
+ * (-x) y otherwise (two-prod, two-sum: exact but for a rounding of 2^-104 A), L =
+ * vlog1p_dd(vexp_dd(-|x|)); the sum by two-sum.  Lanes with !(|x| <= 670) are garbage: the
+ * caller sends them to the scalar kernel. */
+UG__SIMD_INLINE void f64_bce(vd x, vd y, vd *vh, vd *vl)
+{
+    vd nx = vd_sub(vd_zero(), x);
+    vd ax = vd_max(x, nx);
+    vd sh, sl, lh, ll;
+    vexp_dd(vd_sub(vd_zero(), ax), vd_zero(), &sh, &sl);
+    vlog1p_dd(sh, sl, &lh, &ll);
+    vd p = vd_mul(x, y), pe = vd_fms(x, y, p);
+    vd np = vd_sub(vd_zero(), p), npe = vd_sub(vd_zero(), pe);
+    vd a = vd_add(x, np), bb = vd_sub(a, x);
+    vd ae = vd_add(vd_sub(x, vd_sub(a, bb)), vd_sub(np, bb));
+    vm pos = vd_lt(vd_zero(), x);
+    vd ah = vd_blend(pos, a, np), al = vd_blend(pos, vd_add(ae, npe), npe);
+    vd s = vd_add(ah, lh), b2 = vd_sub(s, ah);
+    vd e = vd_add(vd_sub(ah, vd_sub(s, b2)), vd_sub(lh, b2));
+    *vh = s;
+    *vl = vd_add(e, vd_add(al, ll));
+}
+
+/* bce_logits.stable.f64.ISA: contract
+ *   computes  elementwise A + L as in f64_bce (both >= 0: no cancellation), one rounding;
+ *             sum and mean widen each loss to ug__wide and go through ug__reduce_store_wide.
+ *   bound     relative error per loss before the rounding <= 2^-56.0 (L's; A is exact but
+ *             for 2^-104): 0.5 + 2^-3.0 ULP; with a reduction + 2^-63 + the wide sum's:
+ *             claimed 1 ULP (SIMD-ERROR-ANALYSIS.md §7.3).
+ *   special   elements with NaN or infinite x, or |x| > 670 (exp(-|x|) < 2^-966): reduction
+ *             none, bce_logits.stable.f64 on that element; sum or mean, the whole problem by
+ *             bce_logits.stable.f64. */
+static ug_status bce_logits_stable_f64(const ug_problem *p)
+{
+    ug_status st = ug__validate(p, UG_OP_BCE_LOGITS, UG_F64);
+    if (st != UG_OK)
+        return st;
+    size_t count = p->rows * p->n;
+    int none = p->reduction == UG_RED_NONE;
+    ug__wide *loss = none ? NULL : malloc((count + VL) * sizeof *loss);
+    if (!none && loss == NULL)
+        return ug__fail(UG_ERR_NOMEM, "cannot allocate %zu losses", count);
+    const double *x = p->x, *lab = p->aux;
+    double *y = p->y;
+    ug_problem one = {.rows = count, .n = 1, .x = p->x, .aux = p->aux, .reduction = UG_RED_NONE, .y = p->y};
+    vd lim = vd_set1(-UG__F64_D_MIN);
+    for (size_t i = 0; st == UG_OK && i < count; i += VL) {
+        size_t k = count - i < VL ? count - i : VL;
+        double xb[VL] = {0}, yb[VL] = {0}, hb[VL], lb[VL];
+        memcpy(xb, x + i, k * sizeof *xb);
+        memcpy(yb, lab + i, k * sizeof *yb);
+        vd vx = vd_loadu(xb), vh, vl;
+        vm big = vd_nge(lim, vd_max(vx, vd_sub(vd_zero(), vx))); /* !(|x| <= 670): NaN too */
+        f64_bce(vx, vd_loadu(yb), &vh, &vl);
+        vd_storeu(hb, vh);
+        vd_storeu(lb, vl);
+        if (vm_any(big) && !none) {
+            free(loss);
+            return SCALAR64(bce_logits, stable)(p);
+        }
+        for (size_t j = 0; j < k; j++) {
+            if (none)
+                y[i + j] = hb[j] + lb[j];
+            else
+                loss[i + j] = (ug__wide)hb[j] + lb[j];
+        }
+        if (vm_any(big))
+            for (size_t j = 0; st == UG_OK && j < k; j++)
+                if (!(fabs(xb[j]) <= -UG__F64_D_MIN))
+                    st = ug__simd_fallback_row(SCALAR64(bce_logits, stable), UG_OP_BCE_LOGITS, UG_F64, &one, i + j,
+                                               NULL);
+    }
+    if (st == UG_OK && !none)
+        ug__reduce_store_wide(p, UG_F64, loss, count);
+    free(loss);
+    return st;
+}
+
+/* ------------------------------------------------------------------ for the tests */
+
+/* eh + el = f(xh + xl) for n lanes (n any), f = vexp_dd or vlog1p_dd (core/simd_f64.h). */
+static void f64_map_dd(void (*f)(vd, vd, vd *, vd *), const double *xh, const double *xl, double *eh, double *el,
+                       size_t n)
+{
+    for (size_t i = 0; i < n; i += VL) {
+        size_t k = n - i < VL ? n - i : VL;
+        double a[VL] = {0}, b[VL] = {0}, c[VL], d[VL];
+        memcpy(a, xh + i, k * sizeof *a);
+        memcpy(b, xl + i, k * sizeof *b);
+        vd h, l;
+        f(vd_loadu(a), vd_loadu(b), &h, &l);
+        vd_storeu(c, h);
+        vd_storeu(d, l);
+        memcpy(eh + i, c, k * sizeof *c);
+        memcpy(el + i, d, k * sizeof *d);
+    }
+}
+
+static void vexp_dd_array(const double *xh, const double *xl, double *eh, double *el, size_t n)
+{
+    f64_map_dd(vexp_dd, xh, xl, eh, el, n);
+}
+
+static void vlog1p_dd_array(const double *xh, const double *xl, double *eh, double *el, size_t n)
+{
+    f64_map_dd(vlog1p_dd, xh, xl, eh, el, n);
+}
+
+#undef ROW_X
+#undef ROW_Y
+#undef SCALAR64
