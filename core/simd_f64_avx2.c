@@ -50,6 +50,9 @@ static inline vm vm_and(vm a, vm b) { return _mm256_and_pd(a, b); }
 static inline size_t vm_count(vm m) { return (size_t)__builtin_popcount((unsigned)_mm256_movemask_pd(m)); }
 static inline int vm_any(vm m) { return _mm256_movemask_pd(m) != 0; }
 
+/* v with the lanes 2^lvl apart exchanged (lvl < 2). */
+static inline vd vd_swap(vd v, int lvl) { return lvl == 0 ? _mm256_permute_pd(v, 5) : _mm256_permute2f128_pd(v, v, 1); }
+
 /* T_hi[j], T_lo[j], j the low 4 bits of z, gathered. */
 static inline void vd_table_dd(vd z, vd *th, vd *tl)
 {

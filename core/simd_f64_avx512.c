@@ -49,6 +49,16 @@ static inline vm vm_and(vm a, vm b) { return (vm)(a & b); }
 static inline size_t vm_count(vm m) { return (size_t)__builtin_popcount(m); }
 static inline int vm_any(vm m) { return m != 0; }
 
+/* v with the lanes 2^lvl apart exchanged (lvl < 3). */
+static inline vd vd_swap(vd v, int lvl)
+{
+    if (lvl == 0)
+        return _mm512_permute_pd(v, 0x55);
+    if (lvl == 1)
+        return _mm512_permutex_pd(v, 0x4e);
+    return _mm512_shuffle_f64x2(v, v, 0x4e);
+}
+
 /* T_hi[j], T_lo[j], j the low 4 bits of z (VPERMT2Q reads them as the index). */
 static inline void vd_table_dd(vd z, vd *th, vd *tl)
 {

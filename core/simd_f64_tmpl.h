@@ -20,7 +20,7 @@
  *
  * The including file defines: vd, VL, vm (a lane mask), the primitives of simd_vexp_dd.h and
  * vd_zero, vd_loadu, vd_storeu, vd_max, vd_eq, vd_nge (!(a >= b)), vm_or, vm_and, vm_count
- * (lanes set), vm_any.
+ * (lanes set), vm_any, vd_swap(v, lvl) (lanes 2^lvl apart exchanged).
  */
 
 #define UG__F64_D_MIN (-670.0)
@@ -78,11 +78,12 @@ static inline double f64_row_max(const double *x, size_t n)
         m0 = vd_max(m0, vd_loadu(x + i));
     if (i < n)
         m1 = vd_max(m1, f64_load_part(x + i, n - i));
-    double b[VL], m = -INFINITY;
-    vd_storeu(b, vd_max(vd_max(m0, m1), vd_max(m2, m3)));
-    for (size_t j = 0; j < VL; j++)
-        m = b[j] > m ? b[j] : m;
-    return m;
+    vd v = vd_max(vd_max(m0, m1), vd_max(m2, m3));
+    for (int lvl = 0; (1 << lvl) < VL; lvl++)
+        v = vd_max(v, vd_swap(v, lvl));
+    double b[VL];
+    vd_storeu(b, v);
+    return b[0];
 }
 
 /* ------------------------------------------------------------------ pass 2 */
@@ -93,6 +94,15 @@ UG__SIMD_INLINE void f64_shift(vd x, vd nm, vd *dh, vd *dl)
     vd s = vd_add(x, nm), bb = vd_sub(s, x);
     *dh = s;
     *dl = vd_add(vd_sub(x, vd_sub(s, bb)), vd_sub(nm, bb));
+}
+
+/* (h, l) += (bh, bl): two-sum of the high parts, the error and the low parts added. */
+UG__SIMD_INLINE void f64_vsum(vd *h, vd *l, vd bh, vd bl)
+{
+    vd s = vd_add(*h, bh), bb = vd_sub(s, *h);
+    vd err = vd_add(vd_sub(*h, vd_sub(s, bb)), vd_sub(bh, bb));
+    *h = s;
+    *l = vd_add(*l, vd_add(err, bl));
 }
 
 typedef struct f64acc {
@@ -119,17 +129,14 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
         eh = vd_maskz(lt, eh);
         el = vd_maskz(lt, el);
     }
-    vd s = vd_add(acc->h[a], eh), bb = vd_sub(s, acc->h[a]);
-    vd err = vd_add(vd_sub(acc->h[a], vd_sub(s, bb)), vd_sub(eh, bb));
-    acc->h[a] = s;
-    acc->l[a] = vd_add(acc->l[a], vd_add(err, el));
+    f64_vsum(&acc->h[a], &acc->l[a], eh, el);
 }
 
 /* Pass 1 and 2 of one row: m, and (full) S = sum_j e_j or (!full) sp = the sum without the
  * max term, as a double-double; e_j stored to eh, el (n + VL doubles each) when not NULL.
  * Returns 0 for a row that goes to the scalar kernel (NaN, +inf, all -inf, or a finite
  * x - m below UG__F64_D_MIN). */
-static int f64_row_sum(const double *x, size_t n, double *eh, double *el, int full, double *m_out, f64dd *sum)
+UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *el, int full, double *m_out, f64dd *sum)
 {
     double m = f64_row_max(x, n);
     *m_out = m;
@@ -137,34 +144,50 @@ static int f64_row_sum(const double *x, size_t n, double *eh, double *el, int fu
         return 0;
     vd nm = vd_set1(-m);
     f64acc acc;
-    for (int a = 0; a < UG__F64_ACC; a++)
+    for (int a = 0; a < UG__F64_ACC; a++) /* UG__F64_ACC = 4 below */
         acc.h[a] = acc.l[a] = vd_zero();
     acc.bad = vd_lt(vd_zero(), vd_zero());
     acc.neq = 0;
     size_t i = 0;
-    for (; i + UG__F64_ACC * VL <= n; i += UG__F64_ACC * VL)
-        for (int a = 0; a < UG__F64_ACC; a++)
-            f64_step(&acc, a, vd_loadu(x + i + a * VL), nm, eh ? eh + i + a * VL : NULL, el ? el + i + a * VL : NULL,
-                     full);
-    for (int a = 0; i + VL <= n; i += VL, a++)
-        f64_step(&acc, a, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full);
+    /* constant accumulator indices only: the accumulators stay in registers */
+    for (; i + 4 * VL <= n; i += 4 * VL) {
+        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full);
+        f64_step(&acc, 1, vd_loadu(x + i + VL), nm, eh ? eh + i + VL : NULL, el ? el + i + VL : NULL, full);
+        f64_step(&acc, 2, vd_loadu(x + i + 2 * VL), nm, eh ? eh + i + 2 * VL : NULL, el ? el + i + 2 * VL : NULL, full);
+        f64_step(&acc, 3, vd_loadu(x + i + 3 * VL), nm, eh ? eh + i + 3 * VL : NULL, el ? el + i + 3 * VL : NULL, full);
+    }
+    if (i + VL <= n) {
+        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full);
+        i += VL;
+        if (i + VL <= n) {
+            f64_step(&acc, 1, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full);
+            i += VL;
+            if (i + VL <= n) {
+                f64_step(&acc, 2, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full);
+                i += VL;
+            }
+        }
+    }
     if (i < n) {
         double th[VL], tl[VL]; /* the padding (-inf: e = +0, not counted) must not reach eh, el */
-        f64_step(&acc, UG__F64_ACC - 1, f64_load_part(x + i, n - i), nm, eh ? th : NULL, el ? tl : NULL, full);
+        f64_step(&acc, 3, f64_load_part(x + i, n - i), nm, eh ? th : NULL, el ? tl : NULL, full);
         if (eh != NULL) {
             memcpy(eh + i, th, (n - i) * sizeof *th);
             memcpy(el + i, tl, (n - i) * sizeof *tl);
         }
     }
-    double hs[UG__F64_ACC][VL], ls[UG__F64_ACC][VL];
-    for (int a = 0; a < UG__F64_ACC; a++) {
-        vd_storeu(hs[a], acc.h[a]);
-        vd_storeu(ls[a], acc.l[a]);
-    }
-    f64dd s = {0, 0};
-    for (int j = 0; j < VL; j++)
-        for (int a = 0; a < UG__F64_ACC; a++)
-            s = f64dd_add(s, (f64dd){hs[a][j], ls[a][j]});
+    /* the accumulators, then the lanes (vd_swap: lanes 2^lvl apart exchanged) by two-sum, in
+     * a fixed order: lane 0 ends with the sum */
+    vd vh = acc.h[0], vl = acc.l[0];
+    f64_vsum(&vh, &vl, acc.h[1], acc.l[1]);
+    f64_vsum(&vh, &vl, acc.h[2], acc.l[2]);
+    f64_vsum(&vh, &vl, acc.h[3], acc.l[3]);
+    for (int lvl = 0; (1 << lvl) < VL; lvl++)
+        f64_vsum(&vh, &vl, vd_swap(vh, lvl), vd_swap(vl, lvl));
+    double hb[VL], lb[VL];
+    vd_storeu(hb, vh);
+    vd_storeu(lb, vl);
+    f64dd s = {hb[0], lb[0]};
     if (!full)
         s = f64dd_add(s, (f64dd){(double)acc.neq - 1, 0});
     double h, l;
@@ -498,29 +521,36 @@ static ug_status bce_logits_stable_f64(const ug_problem *p)
     vd lim = vd_set1(-UG__F64_D_MIN);
     for (size_t i = 0; st == UG_OK && i < count; i += VL) {
         size_t k = count - i < VL ? count - i : VL;
-        double xb[VL] = {0}, yb[VL] = {0}, hb[VL], lb[VL];
-        memcpy(xb, x + i, k * sizeof *xb);
-        memcpy(yb, lab + i, k * sizeof *yb);
-        vd vx = vd_loadu(xb), vh, vl;
-        vm big = vd_nge(lim, vd_max(vx, vd_sub(vd_zero(), vx))); /* !(|x| <= 670): NaN too */
-        f64_bce(vx, vd_loadu(yb), &vh, &vl);
+        vd vx = k == VL ? vd_loadu(x + i) : f64_load_part(x + i, k), vy = k == VL ? vd_loadu(lab + i) : f64_load_part(lab + i, k);
+        vd vh, vl;
+        vm big = vd_nge(lim, vd_max(vx, vd_sub(vd_zero(), vx))); /* !(|x| <= 670): NaN, padding too */
+        f64_bce(vx, vy, &vh, &vl);
+        if (!vm_any(big)) {
+            if (none)
+                vd_storeu(y + i, vd_add(vh, vl));
+            else
+                for (size_t j = 0; j < VL; j++)
+                    loss[i + j] = (ug__wide)vh[j] + vl[j];
+            continue;
+        }
+        if (!none) {
+            if (k == VL || vm_count(big) != VL - k) { /* more than the padding */
+                free(loss);
+                return SCALAR64(bce_logits, stable)(p);
+            }
+        }
+        double hb[VL], lb[VL];
         vd_storeu(hb, vh);
         vd_storeu(lb, vl);
-        if (vm_any(big) && !none) {
-            free(loss);
-            return SCALAR64(bce_logits, stable)(p);
-        }
         for (size_t j = 0; j < k; j++) {
             if (none)
                 y[i + j] = hb[j] + lb[j];
             else
                 loss[i + j] = (ug__wide)hb[j] + lb[j];
         }
-        if (vm_any(big))
-            for (size_t j = 0; st == UG_OK && j < k; j++)
-                if (!(fabs(xb[j]) <= -UG__F64_D_MIN))
-                    st = ug__simd_fallback_row(SCALAR64(bce_logits, stable), UG_OP_BCE_LOGITS, UG_F64, &one, i + j,
-                                               NULL);
+        for (size_t j = 0; none && st == UG_OK && j < k; j++)
+            if (!(fabs(x[i + j]) <= -UG__F64_D_MIN))
+                st = ug__simd_fallback_row(SCALAR64(bce_logits, stable), UG_OP_BCE_LOGITS, UG_F64, &one, i + j, NULL);
     }
     if (st == UG_OK && !none)
         ug__reduce_store_wide(p, UG_F64, loss, count);
