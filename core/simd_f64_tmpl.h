@@ -6,7 +6,7 @@
  *   pass 1  m = max_j x_j, exact.  m = +-inf or NaN: the row goes to the scalar production
  *           kernel (ug__simd_fallback_row), as for f32.
  *   pass 2  d_j = x_j - m split exactly, dh + dl (two-sum); e_j = vexp_dd(dh, dl) (relative
- *           error <= 2^-62.4); the sum in UG__F64_ACC lane accumulators per vector lane, the
+ *           error <= 2^-62.9); the sum in UG__F64_ACC lane accumulators per vector lane, the
  *           high parts by two-sum, the errors and the low parts added plainly, then the
  *           accumulators and the lanes by two-sum in a fixed order.  As for f32 the max term
  *           is kept out (sp = sum_{d_j < 0} e_j + (c0 - 1)) except for softmax (S = sum e_j).
@@ -23,7 +23,7 @@
  * (lanes set), vm_any, vd_swap(v, lvl) (lanes 2^lvl apart exchanged).
  */
 
-#define UG__F64_D_MIN (-670.0)
+#define UG__F64_D_MIN (-670.0) /* e^-670 = 2^-966.6: every part of every value stays normal */
 #define UG__F64_ACC 4 /* lane accumulators of pass 2: latency, and a shorter error chain */
 #define UG__F64_GROUP_MAX_N ((size_t)512)
 #define ROW_X(p, r) ((const double *)(p)->x + (r) * (p)->n)
@@ -252,8 +252,8 @@ static void f64_div_store(const double *eh, const double *el, size_t n, f64dd S,
 /* softmax.twopass.f64.ISA: contract
  *   computes  e_i / S, e_i = vexp_dd(x_i - m) (x_i - m exact), S = sum_j e_j, double-doubles,
  *             divided as in f64_div, one rounding to binary64.
- *   bound     relative error of the double-double value before the rounding <= 2^-61.3
- *             (SIMD-ERROR-ANALYSIS.md §7.3): 0.5 + 2^-8.3 ULP, claimed 1 ULP.
+ *   bound     relative error of the double-double value before the rounding <= 2^-61.8
+ *             (SIMD-ERROR-ANALYSIS.md §7.3): 0.5 + 2^-8.8 ULP, claimed 1 ULP.
  *   special   rows with NaN, +inf, only -inf, or a finite x_i - m < -670 (outputs below
  *             e^-670/n): softmax.twopass.f64 (same outputs).  -inf entries give +0. */
 static ug_status softmax_twopass_f64(const ug_problem *p)
@@ -430,9 +430,9 @@ static inline double f64_neg_div(f64dd q, f64dd S)
  *             and at t the complement -q/S, q = sum_{j != t} e_j: q = sp when x_t is the max,
  *             else 1 + (sp - e_t) >= 1 (double-doubles; never softmax_t - 1); one rounding.
  *             Dense labels (target NULL): xent_grad.fused.f64, the scalar kernel, whole.
- *   bound     i != t: as softmax, 2^-61.3; at t: q within 2^-60.1 (sp <= 2q and e_t <= q
- *             when q >= 1), then the division: 2^-59.9 (SIMD-ERROR-ANALYSIS.md §7.3):
- *             0.5 + 2^-6.9 ULP, claimed 1 ULP; dense: the scalar kernel's 1 + 2^-6 kappa:
+ *   bound     i != t: as softmax, 2^-61.8; at t: q within 2^-61.3 (sp <= 2q and e_t <= q
+ *             when q >= 1), then the division: 2^-60.9 (SIMD-ERROR-ANALYSIS.md §7.3):
+ *             0.5 + 2^-7.9 ULP, claimed 1 ULP; dense: the scalar kernel's 1 + 2^-6 kappa:
  *             the row claims 1 + 2^-6 kappa.
  *   special   rows with NaN, +inf, only -inf, or a finite x_i - m < -670:
  *             xent_grad.fused.f64; masked entries give +0, a masked target -1. */

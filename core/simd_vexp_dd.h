@@ -20,23 +20,26 @@
  *             e = (T_hi + T_lo)(1 + rh + t) 2^(k >> 4), T = 2^((k & 15)/16) a double-double
  *             (scripts/gen-exp-dd-table, core/simd_exp_dd_data.h): T_hi + T_hi rh by two-prod
  *             and two fast-two-sums, T_hi t and the low parts added last.  37 operations.
- *   bound     relative error <= 2^-62.4 for x in [-670, 0] (SIMD-ERROR-ANALYSIS.md §7.1:
- *             4 roundings of size u 2^-12 (t, its r^2 and q's last step, T_hi t), the rest
- *             below 2^-90), measured 2^-64.x (props/test_simd.c, vexp_dd_mpfr).  Below
- *             -670 the low part may be subnormal (absolute error <= 2^-1075 each part);
+ *   bound     relative error <= 2^-62.9 for x in [-670, 0] (SIMD-ERROR-ANALYSIS.md §7.1:
+ *             4 roundings of size u 2^-12.05 (r^2, q's last step, t, T_hi t), the rest below
+ *             2^-77), measured 2^-63.63 on 2^17 arguments (props/test_simd.c, vexp_dd_mpfr).
+ *             Below -670 the low part may be subnormal (absolute error <= 2^-1075);
  *             xh < X_MIN = -708.40 (and -inf) gives +0 in both parts; NaN gives NaN.
  *
  * vlog1p_dd: contract
- *   computes  log(1 + s) as Lh + Ll for s = sh + sl >= 0 finite, |sl| <= 2^-51 sh.
+ *   computes  log(1 + s) as Lh + Ll for s = sh + sl >= 0 finite, |sl| <= sh (first
+ *             renormalised by a fast-two-sum, so that |sl| <= u sh).
  *   method    L0 = vlog1p(sh) (binary64, <= 2^-49.96), then one Newton step on
  *             exp(L) = 1 + s: L = L0 + ((1 + s) E - 1), E = vexp_dd(-L0).  The correction
  *             c = (1 + s) E - 1 is formed two ways: for L0 < 2^-6 (k = 0 in the exp, E = 1 + M
  *             with M = (eh - 1) + el known to a relative 2^-52 L0) as c = (sh + Mh) + (sl + Ml
  *             + s M), sh + Mh exact (Sterbenz); above as a_h E_h - 1 (two-prod, the -1 exact)
  *             plus the low products, 1 + s = a_h + a_l by two-sum.  Lh + Ll = fast-two-sum.
- *   bound     relative error <= 2^-56.1 (L < 2^-6: <= 2^-57.9 + ...; L >= 2^-6: the exp's
- *             2^-62.4 over L >= 2^-6.0), SIMD-ERROR-ANALYSIS.md §7.2; Newton's quadratic
- *             term (2^-49.96)^2/2 is below 2^-100.  s = 0 gives exactly 0.
+ *   bound     relative error <= 2^-56.1 (SIMD-ERROR-ANALYSIS.md §7.2: L0 < 2^-6, the
+ *             roundings of t and of the three terms of size L0^2, relative u L0 each:
+ *             <= 2^-56.45; L0 >= 2^-6, the exp's 2^-62.9 over L >= 2^-6: <= 2^-56.85);
+ *             Newton's quadratic term (2^-49.4)^2/2 is below 2^-99.  Measured 2^-57.65 on
+ *             2^17 arguments (props/test_simd.c, vlog1p_dd_mpfr).  s = 0 gives exactly 0.
  */
 
 #define UG__EXPDD_SHIFT 0x1.8p52 /* 1.5 2^52: fma(x, INV, SHIFT) leaves round(x INV) in the low bits */
@@ -77,9 +80,10 @@ static inline void vexp_dd(vd xh, vd xl, vd *eh, vd *el)
     *el = vd_maskz(keep, vd_mul(lo, sc));
 }
 
-static inline void vlog1p_dd(vd sh, vd sl, vd *lh, vd *ll)
+static inline void vlog1p_dd(vd sh0, vd sl0, vd *lh, vd *ll)
 {
     vd one = vd_set1(1.0);
+    vd sh = vd_add(sh0, sl0), sl = vd_sub(sl0, vd_sub(sh, sh0)); /* fast-two-sum: |sl| <= u sh */
     vd l0 = vlog1p(sh);
     /* L0 < 2^-6: exp(-L0) = 1 + M, M = -L0 + t, t = L0^2 q(-L0); c = s + M + s M, with
      * sh - L0 exact (Sterbenz: L0 in [sh/2, 2 sh]) and the rest of size L0^2 */
