@@ -134,9 +134,12 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
 
 /* Pass 1 and 2 of one row: m, and (full) S = sum_j e_j or (!full) sp = the sum without the
  * max term, as a double-double; e_j stored to eh, el (n + VL doubles each) when not NULL.
+ * pf (NULL: none): the next row, of n entries, prefetched during pass 2 (its pass 1 then
+ * reads from the cache instead of waiting on memory).
  * Returns 0 for a row that goes to the scalar kernel (NaN, +inf, all -inf, or a finite
  * x - m below UG__F64_D_MIN). */
-UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *el, int full, double *m_out, f64dd *sum)
+UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *el, int full, const double *pf,
+                                double *m_out, f64dd *sum)
 {
     double m = f64_row_max(x, n);
     *m_out = m;
@@ -151,6 +154,9 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
     size_t i = 0;
     /* constant accumulator indices only: the accumulators stay in registers */
     for (; i + 4 * VL <= n; i += 4 * VL) {
+        if (pf != NULL)
+            for (size_t b = 0; b < 4 * VL * sizeof(double); b += 64)
+                _mm_prefetch((const char *)(pf + i) + b, _MM_HINT_T0);
         f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full);
         f64_step(&acc, 1, vd_loadu(x + i + VL), nm, eh ? eh + i + VL : NULL, el ? el + i + VL : NULL, full);
         f64_step(&acc, 2, vd_loadu(x + i + 2 * VL), nm, eh ? eh + i + 2 * VL : NULL, el ? el + i + 2 * VL : NULL, full);
@@ -222,7 +228,8 @@ static size_t f64_group(const ug_problem *p, size_t r0, double *m, int *ok, f64d
     if (g > p->rows - r0)
         g = p->rows - r0;
     for (size_t k = 0; k < g; k++)
-        ok[k] = f64_row_sum(ROW_X(p, r0 + k), p->n, NULL, NULL, 0, &m[k], &sp[k]);
+        ok[k] = f64_row_sum(ROW_X(p, r0 + k), p->n, NULL, NULL, 0, r0 + k + 1 < p->rows ? ROW_X(p, r0 + k + 1) : NULL,
+                            &m[k], &sp[k]);
     f64_group_log1p(sp, ok, g, L);
     return g;
 }
@@ -267,7 +274,7 @@ static ug_status softmax_twopass_f64(const ug_problem *p)
     for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
         double m;
         f64dd S;
-        if (f64_row_sum(ROW_X(p, r), p->n, eh, el, 1, &m, &S))
+        if (f64_row_sum(ROW_X(p, r), p->n, eh, el, 1, r + 1 < p->rows ? ROW_X(p, r + 1) : NULL, &m, &S))
             f64_div_store(eh, el, p->n, S, ROW_Y(p, r));
         else
             st = ug__simd_fallback_row(SCALAR64(softmax, twopass), UG_OP_SOFTMAX, UG_F64, p, r, NULL);
@@ -451,7 +458,7 @@ static ug_status xent_grad_fused_f64(const ug_problem *p)
         f64dd sp;
         const double *x = ROW_X(p, r);
         size_t t = (size_t)p->target[r];
-        if (!f64_row_sum(x, p->n, eh, el, 0, &m, &sp)) {
+        if (!f64_row_sum(x, p->n, eh, el, 0, r + 1 < p->rows ? ROW_X(p, r + 1) : NULL, &m, &sp)) {
             st = ug__simd_fallback_row(SCALAR64(xent_grad, fused), UG_OP_XENT_GRAD, UG_F64, p, r, NULL);
             continue;
         }
