@@ -135,11 +135,12 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
 /* Pass 1 and 2 of one row: m, and (full) S = sum_j e_j or (!full) sp = the sum without the
  * max term, as a double-double; e_j stored to eh, el (n + VL doubles each) when not NULL.
  * pf (NULL: none): the next row, of n entries, prefetched during pass 2 (its pass 1 then
- * reads from the cache instead of waiting on memory).
+ * reads from the cache instead of waiting on memory); pw (NULL: none): n outputs about to be
+ * written, prefetched for writing.
  * Returns 0 for a row that goes to the scalar kernel (NaN, +inf, all -inf, or a finite
  * x - m below UG__F64_D_MIN). */
 UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *el, int full, const double *pf,
-                                double *m_out, f64dd *sum)
+                                const double *pw, double *m_out, f64dd *sum)
 {
     double m = f64_row_max(x, n);
     *m_out = m;
@@ -154,9 +155,10 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
     size_t i = 0;
     /* constant accumulator indices only: the accumulators stay in registers */
     for (; i + 4 * VL <= n; i += 4 * VL) {
-        if (pf != NULL)
-            for (size_t b = 0; b < 4 * VL * sizeof(double); b += 64)
-                _mm_prefetch((const char *)(pf + i) + b, _MM_HINT_T0);
+        for (size_t b = 0; pf != NULL && b < 4 * VL * sizeof(double); b += 64)
+            _mm_prefetch((const char *)(pf + i) + b, _MM_HINT_T0);
+        for (size_t b = 0; pw != NULL && b < 4 * VL * sizeof(double); b += 64)
+            _mm_prefetch((const char *)(pw + i) + b, _MM_HINT_ET0);
         f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full);
         f64_step(&acc, 1, vd_loadu(x + i + VL), nm, eh ? eh + i + VL : NULL, el ? el + i + VL : NULL, full);
         f64_step(&acc, 2, vd_loadu(x + i + 2 * VL), nm, eh ? eh + i + 2 * VL : NULL, el ? el + i + 2 * VL : NULL, full);
@@ -221,15 +223,16 @@ static inline void f64_group_log1p(const f64dd *sp, const int *ok, size_t g, f64
 }
 
 /* The rows [r0, r0 + g) of p analysed (full = 0) and their L: g = VL rows at a time when
- * n <= UG__F64_GROUP_MAX_N, else 1.  Returns g. */
-static size_t f64_group(const ug_problem *p, size_t r0, double *m, int *ok, f64dd *sp, f64dd *L)
+ * n <= UG__F64_GROUP_MAX_N, else 1.  rows_out: the op writes n outputs per row (prefetched
+ * for writing when g = 1).  Returns g. */
+static size_t f64_group(const ug_problem *p, size_t r0, int rows_out, double *m, int *ok, f64dd *sp, f64dd *L)
 {
     size_t g = p->n <= UG__F64_GROUP_MAX_N ? VL : 1;
     if (g > p->rows - r0)
         g = p->rows - r0;
     for (size_t k = 0; k < g; k++)
         ok[k] = f64_row_sum(ROW_X(p, r0 + k), p->n, NULL, NULL, 0, r0 + k + 1 < p->rows ? ROW_X(p, r0 + k + 1) : NULL,
-                            &m[k], &sp[k]);
+                            rows_out && g == 1 ? ROW_Y(p, r0 + k) : NULL, &m[k], &sp[k]);
     f64_group_log1p(sp, ok, g, L);
     return g;
 }
@@ -246,10 +249,22 @@ UG__SIMD_INLINE vd f64_div(vd eh, vd el, vd sh, vd sl, vd inv)
     return vd_fma(c, inv, yh);
 }
 
+/* The first entries of y up to a vector boundary (at most n): the stores after them are
+ * aligned (a misaligned full-width store may touch two cache lines).  Lane-wise arithmetic:
+ * the outputs do not depend on it. */
+static inline size_t f64_head(const double *y, size_t n)
+{
+    uintptr_t a = (uintptr_t)y, w = VL * sizeof(double);
+    size_t h = a % 8 != 0 ? 0 : (size_t)((w - a % w) % w) / 8;
+    return h < n ? h : n;
+}
+
 static void f64_div_store(const double *eh, const double *el, size_t n, f64dd S, double *y)
 {
     vd sh = vd_set1(S.h), sl = vd_set1(S.l), inv = vd_set1(1.0 / S.h);
-    size_t i = 0;
+    size_t i = f64_head(y, n);
+    if (i > 0)
+        f64_store_part(y, f64_div(vd_loadu(eh), vd_loadu(el), sh, sl, inv), i);
     for (; i + VL <= n; i += VL)
         vd_storeu(y + i, f64_div(vd_loadu(eh + i), vd_loadu(el + i), sh, sl, inv));
     if (i < n)
@@ -274,7 +289,7 @@ static ug_status softmax_twopass_f64(const ug_problem *p)
     for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
         double m;
         f64dd S;
-        if (f64_row_sum(ROW_X(p, r), p->n, eh, el, 1, r + 1 < p->rows ? ROW_X(p, r + 1) : NULL, &m, &S))
+        if (f64_row_sum(ROW_X(p, r), p->n, eh, el, 1, r + 1 < p->rows ? ROW_X(p, r + 1) : NULL, ROW_Y(p, r), &m, &S))
             f64_div_store(eh, el, p->n, S, ROW_Y(p, r));
         else
             st = ug__simd_fallback_row(SCALAR64(softmax, twopass), UG_OP_SOFTMAX, UG_F64, p, r, NULL);
@@ -301,7 +316,9 @@ UG__SIMD_INLINE vd f64_logsm(vd x, vd nm, vd lh, vd ll)
 static void f64_logsm_store(const double *x, size_t n, double m, f64dd L, double *y)
 {
     vd nm = vd_set1(-m), lh = vd_set1(L.h), ll = vd_set1(L.l);
-    size_t i = 0;
+    size_t i = f64_head(y, n);
+    if (i > 0)
+        f64_store_part(y, f64_logsm(f64_load_part(x, i), nm, lh, ll), i);
     for (; i + VL <= n; i += VL)
         vd_storeu(y + i, f64_logsm(vd_loadu(x + i), nm, lh, ll));
     if (i < n)
@@ -323,7 +340,7 @@ static ug_status log_softmax_twopass_f64(const ug_problem *p)
         double m[VL];
         int ok[VL];
         f64dd sp[VL], L[VL];
-        g = f64_group(p, r0, m, ok, sp, L);
+        g = f64_group(p, r0, 1, m, ok, sp, L);
         for (size_t k = 0; st == UG_OK && k < g; k++) {
             size_t r = r0 + k;
             if (!ok[k]) {
@@ -354,7 +371,7 @@ static ug_status logsumexp_twopass_f64(const ug_problem *p)
         double m[VL];
         int ok[VL];
         f64dd sp[VL], L[VL];
-        g = f64_group(p, r0, m, ok, sp, L);
+        g = f64_group(p, r0, 0, m, ok, sp, L);
         for (size_t k = 0; st == UG_OK && k < g; k++) {
             if (ok[k])
                 ((double *)p->y)[r0 + k] = f64dd_round(f64dd_add((f64dd){m[k], 0}, L[k]));
@@ -392,7 +409,7 @@ static ug_status xent_fused_f64(const ug_problem *p)
         double m[VL];
         int ok[VL];
         f64dd sp[VL], L[VL];
-        g = f64_group(p, r0, m, ok, sp, L);
+        g = f64_group(p, r0, 0, m, ok, sp, L);
         for (size_t k = 0; st == UG_OK && !whole && k < g; k++) {
             size_t r = r0 + k;
             if (!ok[k]) {
@@ -458,7 +475,7 @@ static ug_status xent_grad_fused_f64(const ug_problem *p)
         f64dd sp;
         const double *x = ROW_X(p, r);
         size_t t = (size_t)p->target[r];
-        if (!f64_row_sum(x, p->n, eh, el, 0, r + 1 < p->rows ? ROW_X(p, r + 1) : NULL, &m, &sp)) {
+        if (!f64_row_sum(x, p->n, eh, el, 0, r + 1 < p->rows ? ROW_X(p, r + 1) : NULL, ROW_Y(p, r), &m, &sp)) {
             st = ug__simd_fallback_row(SCALAR64(xent_grad, fused), UG_OP_XENT_GRAD, UG_F64, p, r, NULL);
             continue;
         }
