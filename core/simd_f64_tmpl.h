@@ -255,8 +255,9 @@ UG__SIMD_INLINE vd f64_div(vd eh, vd el, vd sh, vd sl, vd inv)
 static inline size_t f64_head(const double *y, size_t n)
 {
     uintptr_t a = (uintptr_t)y, w = VL * sizeof(double);
-    size_t h = a % 8 != 0 ? 0 : (size_t)((w - a % w) % w) / 8;
-    return h < n ? h : n;
+    if (n < 16 * VL || a % 8 != 0) /* short rows: a partial store costs more than it saves */
+        return 0;
+    return (size_t)((w - a % w) % w) / 8;
 }
 
 static void f64_div_store(const double *eh, const double *el, size_t n, f64dd S, double *y)
