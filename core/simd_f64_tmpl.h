@@ -389,7 +389,8 @@ static ug_status logsumexp_twopass_f64(const ug_problem *p)
  *   computes  per row (m - x_t) + L, m - x_t exact (two-sum), L = vlog1p_dd(sp), the sum by
  *             two-sum (both >= 0: no cancellation); reduction none rounds each once; sum and
  *             mean widen each double-double to ug__wide (2^-64) and go through
- *             ug__reduce_store_wide (as xent.fused.f64).
+ *             ug__reduce_store_wide (as xent.fused.f64); a row whose m - x_t overflows
+ *             binary64 has its loss formed in ug__wide (one rounding, 2^-64).
  *   bound     per row relative error <= 2^-56.0 before the rounding; with a reduction
  *             + 2^-63 + the wide sum's (ERROR-ANALYSIS.md §4): 0.5 + 2^-2.9 ULP, claimed 1 ULP
  *             (SIMD-ERROR-ANALYSIS.md §7.3).
@@ -425,8 +426,10 @@ static ug_status xent_fused_f64(const ug_problem *p)
             f64dd v = f64dd_add((f64dd){a, ae}, L[k]);
             if (none)
                 ((double *)p->y)[r] = f64dd_round(v);
+            else if (isinf(a)) /* m - x_t overflows binary64, not ug__wide: a mean may be finite */
+                loss[r] = ((ug__wide)m[k] - ROW_X(p, r)[p->target[r]]) + L[k].h + L[k].l;
             else
-                loss[r] = isinf(v.h) ? (ug__wide)v.h : (ug__wide)v.h + v.l;
+                loss[r] = (ug__wide)v.h + v.l;
         }
     }
     if (st == UG_OK && !none) {
