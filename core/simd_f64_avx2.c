@@ -49,6 +49,9 @@ static inline vm vm_or(vm a, vm b) { return _mm256_or_pd(a, b); }
 static inline vm vm_and(vm a, vm b) { return _mm256_and_pd(a, b); }
 static inline size_t vm_count(vm m) { return (size_t)__builtin_popcount((unsigned)_mm256_movemask_pd(m)); }
 static inline int vm_any(vm m) { return _mm256_movemask_pd(m) != 0; }
+static inline vd vd_maskz_mul(vm m, vd a, vd b) { return _mm256_and_pd(m, _mm256_mul_pd(a, b)); }
+static inline vm vm_all(void) { return _mm256_castsi256_pd(_mm256_set1_epi64x(-1)); }
+static inline vd vd_min(vd a, vd b) { return _mm256_min_pd(a, b); }
 
 /* v with the lanes 2^lvl apart exchanged (lvl < 2). */
 static inline vd vd_swap(vd v, int lvl) { return lvl == 0 ? _mm256_permute_pd(v, 5) : _mm256_permute2f128_pd(v, v, 1); }

@@ -48,6 +48,9 @@ static inline vm vm_or(vm a, vm b) { return (vm)(a | b); }
 static inline vm vm_and(vm a, vm b) { return (vm)(a & b); }
 static inline size_t vm_count(vm m) { return (size_t)__builtin_popcount(m); }
 static inline int vm_any(vm m) { return m != 0; }
+static inline vd vd_maskz_mul(vm m, vd a, vd b) { return _mm512_maskz_mul_pd(m, a, b); }
+static inline vm vm_all(void) { return (vm)0xff; }
+static inline vd vd_min(vd a, vd b) { return _mm512_min_pd(a, b); }
 
 /* v with the lanes 2^lvl apart exchanged (lvl < 3). */
 static inline vd vd_swap(vd v, int lvl)

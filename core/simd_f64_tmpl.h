@@ -64,25 +64,36 @@ UG__SIMD_INLINE void f64_store_part(double *y, vd v, size_t k)
 
 /* ------------------------------------------------------------------ pass 1 */
 
-static inline double f64_row_max(const double *x, size_t n)
+/* max_j x_j, and in *mn min_j x_j (-inf when a mask is there). */
+static inline double f64_row_max(const double *x, size_t n, double *mn)
 {
-    vd m0 = vd_set1(-INFINITY), m1 = m0, m2 = m0, m3 = m0;
+    vd m0 = vd_set1(-INFINITY), m1 = m0, m2 = m0, m3 = m0, n0 = vd_set1(INFINITY), n1 = n0;
     size_t i = 0;
     for (; i + 4 * VL <= n; i += 4 * VL) {
-        m0 = vd_max(m0, vd_loadu(x + i));
-        m1 = vd_max(m1, vd_loadu(x + i + VL));
-        m2 = vd_max(m2, vd_loadu(x + i + 2 * VL));
-        m3 = vd_max(m3, vd_loadu(x + i + 3 * VL));
+        vd a = vd_loadu(x + i), b = vd_loadu(x + i + VL), c = vd_loadu(x + i + 2 * VL), d = vd_loadu(x + i + 3 * VL);
+        m0 = vd_max(m0, a), m1 = vd_max(m1, b), m2 = vd_max(m2, c), m3 = vd_max(m3, d);
+        n0 = vd_min(n0, vd_min(a, b)), n1 = vd_min(n1, vd_min(c, d));
     }
-    for (; i + VL <= n; i += VL)
-        m0 = vd_max(m0, vd_loadu(x + i));
-    if (i < n)
+    for (; i + VL <= n; i += VL) {
+        vd a = vd_loadu(x + i);
+        m0 = vd_max(m0, a), n0 = vd_min(n0, a);
+    }
+    if (i < n) {
+        double buf[VL];
+        for (size_t j = 0; j < VL; j++)
+            buf[j] = j < n - i ? x[i + j] : INFINITY;
+        n1 = vd_min(n1, vd_loadu(buf));
         m1 = vd_max(m1, f64_load_part(x + i, n - i));
-    vd v = vd_max(vd_max(m0, m1), vd_max(m2, m3));
-    for (int lvl = 0; (1 << lvl) < VL; lvl++)
+    }
+    vd v = vd_max(vd_max(m0, m1), vd_max(m2, m3)), w = vd_min(n0, n1);
+    for (int lvl = 0; (1 << lvl) < VL; lvl++) {
         v = vd_max(v, vd_swap(v, lvl));
-    double b[VL];
+        w = vd_min(w, vd_swap(w, lvl));
+    }
+    double b[VL], c[VL];
     vd_storeu(b, v);
+    vd_storeu(c, w);
+    *mn = c[0];
     return b[0];
 }
 
@@ -113,21 +124,30 @@ typedef struct f64acc {
 
 /* One vector of pass 2 into accumulator a: e = exp(x - m) stored to eh, el when not NULL;
  * full = 1 adds every lane, full = 0 the lanes with d < 0 (or NaN), counting d = 0. */
-UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, double *el_out, int full)
+UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, double *el_out, int full, int check)
 {
     vd dh, dl, eh, el;
     f64_shift(x, nm, &dh, &dl);
-    vexp_dd(dh, dl, &eh, &el);
-    if (eh_out != NULL) {
-        vd_storeu(eh_out, eh);
-        vd_storeu(el_out, el);
-    }
-    acc->bad = vm_or(acc->bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
-    if (!full) {
+    if (check) /* pass 1 could not rule out a finite d < UG__F64_D_MIN */
+        acc->bad = vm_or(acc->bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
+    if (full) {
+        vexp_dd(dh, dl, &eh, &el);
+    } else if (eh_out == NULL) { /* the mask of d < 0 applied by the exp's own masked multiply */
         vm lt = vd_nge(dh, vd_zero());
         acc->neq += VL - vm_count(lt);
+        vexp_dd_where(dh, dl, lt, &eh, &el);
+    } else { /* e stored whole (e = 1 at the max), added where d < 0 */
+        vexp_dd(dh, dl, &eh, &el);
+        vm lt = vd_nge(dh, vd_zero());
+        acc->neq += VL - vm_count(lt);
+        vd_storeu(eh_out, eh);
+        vd_storeu(el_out, el);
         eh = vd_maskz(lt, eh);
         el = vd_maskz(lt, el);
+    }
+    if (full && eh_out != NULL) {
+        vd_storeu(eh_out, eh);
+        vd_storeu(el_out, el);
     }
     f64_vsum(&acc->h[a], &acc->l[a], eh, el);
 }
@@ -142,10 +162,11 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
 UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *el, int full, const double *pf,
                                 const double *pw, double *m_out, f64dd *sum)
 {
-    double m = f64_row_max(x, n);
+    double mn, m = f64_row_max(x, n, &mn);
     *m_out = m;
     if (!isfinite(m))
         return 0;
+    int check = !(mn - m >= UG__F64_D_MIN); /* fl(x - m) >= fl(mn - m): no d below; NaN, -inf check */
     vd nm = vd_set1(-m);
     f64acc acc;
     for (int a = 0; a < UG__F64_ACC; a++) /* UG__F64_ACC = 4 below */
@@ -159,26 +180,26 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
             _mm_prefetch((const char *)(pf + i) + b, _MM_HINT_T0);
         for (size_t b = 0; pw != NULL && b < 4 * VL * sizeof(double); b += 64)
             _mm_prefetch((const char *)(pw + i) + b, _MM_HINT_ET0);
-        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full);
-        f64_step(&acc, 1, vd_loadu(x + i + VL), nm, eh ? eh + i + VL : NULL, el ? el + i + VL : NULL, full);
-        f64_step(&acc, 2, vd_loadu(x + i + 2 * VL), nm, eh ? eh + i + 2 * VL : NULL, el ? el + i + 2 * VL : NULL, full);
-        f64_step(&acc, 3, vd_loadu(x + i + 3 * VL), nm, eh ? eh + i + 3 * VL : NULL, el ? el + i + 3 * VL : NULL, full);
+        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check);
+        f64_step(&acc, 1, vd_loadu(x + i + VL), nm, eh ? eh + i + VL : NULL, el ? el + i + VL : NULL, full, check);
+        f64_step(&acc, 2, vd_loadu(x + i + 2 * VL), nm, eh ? eh + i + 2 * VL : NULL, el ? el + i + 2 * VL : NULL, full, check);
+        f64_step(&acc, 3, vd_loadu(x + i + 3 * VL), nm, eh ? eh + i + 3 * VL : NULL, el ? el + i + 3 * VL : NULL, full, check);
     }
     if (i + VL <= n) {
-        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full);
+        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check);
         i += VL;
         if (i + VL <= n) {
-            f64_step(&acc, 1, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full);
+            f64_step(&acc, 1, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check);
             i += VL;
             if (i + VL <= n) {
-                f64_step(&acc, 2, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full);
+                f64_step(&acc, 2, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check);
                 i += VL;
             }
         }
     }
     if (i < n) {
         double th[VL], tl[VL]; /* the padding (-inf: e = +0, not counted) must not reach eh, el */
-        f64_step(&acc, 3, f64_load_part(x + i, n - i), nm, eh ? th : NULL, el ? tl : NULL, full);
+        f64_step(&acc, 3, f64_load_part(x + i, n - i), nm, eh ? th : NULL, el ? tl : NULL, full, check);
         if (eh != NULL) {
             memcpy(eh + i, th, (n - i) * sizeof *th);
             memcpy(el + i, tl, (n - i) * sizeof *tl);

@@ -2,6 +2,7 @@
  * over the primitives of the including ISA file (core/simd_f64_avx2.c, core/simd_f64_avx512.c):
  *   vd_set1, vd_add, vd_sub, vd_mul, vd_fma(a, b, c) = a b + c (one rounding), vd_fms(a, b, c)
  *   = a b - c (one rounding), vd_blend(m, t, f) (m ? t : f), vd_maskz(m, v) (m ? v : +0),
+ *   vd_maskz_mul(m, a, b) (m ? a b : +0), vm_and, vm_all() (every lane),
  *   vd_lt(a, b) (the mask a < b, ordered), vd_nlt(a, b) (!(a < b)),
  *   vd_table_dd(z, &th, &tl)  T_hi[j], T_lo[j] for j = the low 4 bits of z,
  *   vd_pow2_k(z)              2^(k >> 4) for z = SHIFT + k, k >= -16368 (integer arithmetic),
@@ -57,7 +58,8 @@ static inline vd vexp_dd_q(vd r)
     return vd_fma(q, r, vd_set1(UG__EXPDD_Q0));
 }
 
-static inline void vexp_dd(vd xh, vd xl, vd *eh, vd *el)
+/* vexp_dd, with the lanes outside the mask `want` set to +0 as well (one masked multiply). */
+static inline void vexp_dd_where(vd xh, vd xl, vm want, vd *eh, vd *el)
 {
     vd z = vd_fma(xh, vd_set1(UG__EXPDD_INV_LN2_N), vd_set1(UG__EXPDD_SHIFT));
     vd kd = vd_sub(z, vd_set1(UG__EXPDD_SHIFT));
@@ -75,10 +77,12 @@ static inline void vexp_dd(vd xh, vd xl, vd *eh, vd *el)
     vd s2 = vd_add(s1, b), e2 = vd_add(vd_sub(s1, s2), b); /* fast-two-sum, |s1| > |b| */
     vd lo = vd_add(vd_add(e1, e2), vd_fma(tl, vd_add(rh, t), vd_add(tl, ae)));
     vd sc = vd_pow2_k(z);
-    vm keep = vd_nlt(xh, vd_set1(UG__EXP_X_MIN));
-    *eh = vd_maskz(keep, vd_mul(s2, sc));
-    *el = vd_maskz(keep, vd_mul(lo, sc));
+    vm keep = vm_and(want, vd_nlt(xh, vd_set1(UG__EXP_X_MIN)));
+    *eh = vd_maskz_mul(keep, s2, sc);
+    *el = vd_maskz_mul(keep, lo, sc);
 }
+
+static inline void vexp_dd(vd xh, vd xl, vd *eh, vd *el) { vexp_dd_where(xh, xl, vm_all(), eh, el); }
 
 static inline void vlog1p_dd(vd sh0, vd sl0, vd *lh, vd *ll)
 {
