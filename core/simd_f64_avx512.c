@@ -97,26 +97,4 @@ UG__SIMD_TARGET_END
 
 /* ------------------------------------------------------------------ entry points */
 
-#define ENTRY(op, alg) UG__SIMD_ENTRY(op, alg, f64, avx512, UG__ISA_AVX512)
-ENTRY(softmax, twopass)
-ENTRY(log_softmax, twopass)
-ENTRY(logsumexp, twopass)
-ENTRY(xent, fused)
-ENTRY(xent_grad, fused)
-ENTRY(bce_logits, stable)
-
-int ug__vexp_dd_avx512(const double *xh, const double *xl, double *eh, double *el, size_t n)
-{
-    if (!ug__cpu_has(UG__ISA_AVX512))
-        return -1;
-    vexp_dd_array(xh, xl, eh, el, n);
-    return 0;
-}
-
-int ug__vlog1p_dd_avx512(const double *xh, const double *xl, double *eh, double *el, size_t n)
-{
-    if (!ug__cpu_has(UG__ISA_AVX512))
-        return -1;
-    vlog1p_dd_array(xh, xl, eh, el, n);
-    return 0;
-}
+UG__F64_ENTRIES(avx512, UG__ISA_AVX512)

@@ -640,3 +640,28 @@ static void vlog1p_dd_array(const double *xh, const double *xl, double *eh, doub
 #undef ROW_X
 #undef ROW_Y
 #undef SCALAR64
+
+/* The registry's entry points and the tests' exp and log1p of the ISA file, expanded after
+ * its target region (they run on any CPU and check it first). */
+#define UG__F64_ENTRY(op, alg, isa, isa_id) UG__SIMD_ENTRY(op, alg, f64, isa, isa_id)
+#define UG__F64_ENTRIES(isa, isa_id)                                                                     \
+    UG__F64_ENTRY(softmax, twopass, isa, isa_id)                                                         \
+    UG__F64_ENTRY(log_softmax, twopass, isa, isa_id)                                                     \
+    UG__F64_ENTRY(logsumexp, twopass, isa, isa_id)                                                       \
+    UG__F64_ENTRY(xent, fused, isa, isa_id)                                                              \
+    UG__F64_ENTRY(xent_grad, fused, isa, isa_id)                                                         \
+    UG__F64_ENTRY(bce_logits, stable, isa, isa_id)                                                       \
+    int ug__vexp_dd_##isa(const double *xh, const double *xl, double *eh, double *el, size_t n)          \
+    {                                                                                                    \
+        if (!ug__cpu_has(isa_id))                                                                        \
+            return -1;                                                                                   \
+        vexp_dd_array(xh, xl, eh, el, n);                                                                \
+        return 0;                                                                                        \
+    }                                                                                                    \
+    int ug__vlog1p_dd_##isa(const double *xh, const double *xl, double *eh, double *el, size_t n)        \
+    {                                                                                                    \
+        if (!ug__cpu_has(isa_id))                                                                        \
+            return -1;                                                                                   \
+        vlog1p_dd_array(xh, xl, eh, el, n);                                                              \
+        return 0;                                                                                        \
+    }
