@@ -208,9 +208,12 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
     /* the accumulators, then the lanes (vd_swap: lanes 2^lvl apart exchanged) by two-sum, in
      * a fixed order: lane 0 ends with the sum */
     vd vh = acc.h[0], vl = acc.l[0];
-    f64_vsum(&vh, &vl, acc.h[1], acc.l[1]);
-    f64_vsum(&vh, &vl, acc.h[2], acc.l[2]);
-    f64_vsum(&vh, &vl, acc.h[3], acc.l[3]);
+    if (n >= 2 * VL) /* the accumulators n leaves at zero are skipped (short rows) */
+        f64_vsum(&vh, &vl, acc.h[1], acc.l[1]);
+    if (n >= 3 * VL)
+        f64_vsum(&vh, &vl, acc.h[2], acc.l[2]);
+    if (n >= 4 * VL || n % VL != 0)
+        f64_vsum(&vh, &vl, acc.h[3], acc.l[3]);
     for (int lvl = 0; (1 << lvl) < VL; lvl++)
         f64_vsum(&vh, &vl, vd_swap(vh, lvl), vd_swap(vl, lvl));
     double hb[VL], lb[VL];
