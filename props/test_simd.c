@@ -27,6 +27,8 @@
  *                            2^-62.9 and 2^-56.1), special values, AVX2 = AVX-512 bit for bit
  * f64 rows: their outputs may differ from the x87 scalar twin's bits, never by more than one
  * ULP (expect_f64_near_twin), and both stay within their claims where they differ.
+ *   f64_threshold            f64 rows on rows around x - max = -670 (the scalar fallback),
+ *                            with masks, against the twin and the oracle, batch-independent
  * Each test prints what it measured (outputs compared, differing bits, largest errors).
  */
 #include <math.h>
@@ -781,4 +783,46 @@ Test(simd, vlog1p_dd_mpfr)
     for (size_t v = 0; v < 2; v++)
         if (dds[v].log1p(sh, sl, &h, &l, 1) == 0)
             cr_expect(h == 0 && l == 0 && !signbit(h), "%s: log1p_dd(0) = %a + %a", dds[v].isa, h, l);
+}
+
+/* ---------------------------------------------------------------- f64: the -670 threshold */
+
+/* Rows whose smallest finite x - max is just above -670 (the SIMD path: exps near 2^-966.6,
+ * every part normal), just below it and far below (the scalar kernel), with and without
+ * masked entries and ties at the max: within 1 ULP of the twin, both within their claims
+ * where the bits differ, each row alone as in the batch. */
+Test(simd, f64_threshold)
+{
+    static const double far[] = {-669.9, -669.999999, -670.000001, -700, -708.5, -745, -1000};
+    enum { N = 37, ROWS = 2 * (sizeof far / sizeof far[0]) };
+    size_t ran = 0;
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *k = ug_kernel_at(i);
+        if (!is_simd(k) || k->dtype != UG_F64 || !runnable(k))
+            continue;
+        ug_batch *b = normal_batch(k, ROWS, N, 1.0, 31);
+        for (size_t r = 0; r < ROWS; r++) {
+            double base = 5.0, d = far[r / 2];
+            for (size_t j = 0; j < N; j++) {
+                double v = k->op == UG_OP_BCE_LOGITS ? (j % 2 ? -1 : 1) * (-d + 0.01 * (double)j)
+                         : j == 3 || j == 11 ? base
+                         : j == 20          ? base + d
+                         : r % 2 && j % 7 == 0 ? -INFINITY
+                                              : base - 0.5 * (double)j;
+                ug_batch_put(k->dtype, b->x, r * N + j, v);
+            }
+            if (b->target != NULL)
+                b->target[r] = r % 3 == 0 ? 3 : r % 3 == 1 ? 20 : 5;
+        }
+        tally t = {0};
+        for (int red = 0; red < reductions(k); red++)
+            compare_twin(k, ug_kernel_scalar_twin(k), b, (ug_reduction)red, "rows around x - max = -670", &t);
+        batching_on(k, b);
+        fprintf(stderr, "test_simd: %-34s threshold rows: %zu outputs, %zu differ in bits (largest error there %.4g ULP)\n",
+                k->name, t.outputs, t.differ, t.max_ulp);
+        ug_batch_free(b);
+        ran++;
+    }
+    if (ran == 0)
+        cr_skip_test("this CPU runs none of the f64 SIMD rows");
 }
