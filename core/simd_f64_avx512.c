@@ -91,6 +91,7 @@ static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
 
 #include "simd_vlog.h"
 #include "simd_vexp_dd.h"
+#include "simd_vexp_f64.h"
 #include "simd_f64_tmpl.h"
 
 UG__SIMD_TARGET_END

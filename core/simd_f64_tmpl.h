@@ -1,12 +1,15 @@
 /* The f64 SIMD kernels, written once over the primitives of the including ISA file
- * (core/simd_f64_avx2.c, core/simd_f64_avx512.c), after core/simd_vexp_dd.h.  Error analysis:
- * doc/SIMD-ERROR-ANALYSIS.md §7; each kernel's contract block states its claim.
+ * (core/simd_f64_avx2.c, core/simd_f64_avx512.c), after core/simd_vexp_dd.h and
+ * core/simd_vexp_f64.h.  Error analysis: doc/SIMD-ERROR-ANALYSIS.md §7; each kernel's
+ * contract block states its claim.  softmax, log_softmax, logsumexp and xent come twice:
+ * the production rows (fast = 1) take e_j from the binary64 vexp_f64 (2^-56.0, §7.5; softmax
+ * stores e_j rounded once in y), the rows of algorithm "dd" (fast = 0) from vexp_dd.
  *
  * The algorithm (f64 needs more than binary64 lanes: every intermediate is a double-double):
  *   pass 1  m = max_j x_j, exact.  m = +-inf or NaN: the row goes to the scalar production
  *           kernel (ug__simd_fallback_row), as for f32.
- *   pass 2  d_j = x_j - m split exactly, dh + dl (two-sum); e_j = vexp_dd(dh, dl) (relative
- *           error <= 2^-62.9); the sum in UG__F64_ACC lane accumulators per vector lane, the
+ *   pass 2  d_j = x_j - m split exactly, dh + dl (two-sum); e_j = vexp_f64(dh, dl) (relative
+ *           error <= 2^-56.0) or vexp_dd(dh, dl) (<= 2^-62.9); the sum in UG__F64_ACC lane accumulators per vector lane, the
  *           high parts by two-sum, the errors and the low parts added plainly, then the
  *           accumulators and the lanes by two-sum in a fixed order.  As for f32 the max term
  *           is kept out (sp = sum_{d_j < 0} e_j + (c0 - 1)) except for softmax (S = sum e_j).
@@ -116,6 +119,16 @@ UG__SIMD_INLINE void f64_vsum(vd *h, vd *l, vd bh, vd bl)
     *l = vd_add(*l, vd_add(err, bl));
 }
 
+/* e = exp(dh + dl) where want (+0 elsewhere): vexp_f64 (fast, the 2-ULP rows) or vexp_dd
+ * (the dd rows); fast is a constant at every call (the functions are inlined). */
+UG__SIMD_INLINE void f64_exp(vd dh, vd dl, vm want, vd *eh, vd *el, int fast)
+{
+    if (fast)
+        vexp_f64_where(dh, dl, want, eh, el);
+    else
+        vexp_dd_where(dh, dl, want, eh, el);
+}
+
 typedef struct f64acc {
     vd h[UG__F64_ACC], l[UG__F64_ACC];
     vm bad;     /* lanes with a finite d < UG__F64_D_MIN */
@@ -124,30 +137,33 @@ typedef struct f64acc {
 
 /* One vector of pass 2 into accumulator a: e = exp(x - m) stored to eh, el when not NULL;
  * full = 1 adds every lane, full = 0 the lanes with d < 0 (or NaN), counting d = 0. */
-UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, double *el_out, int full, int check)
+UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, double *el_out, int full, int check,
+                               int fast)
 {
     vd dh, dl, eh, el;
     f64_shift(x, nm, &dh, &dl);
     if (check) /* pass 1 could not rule out a finite d < UG__F64_D_MIN */
         acc->bad = vm_or(acc->bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
     if (full) {
-        vexp_dd(dh, dl, &eh, &el);
+        f64_exp(dh, dl, vm_all(), &eh, &el, fast);
     } else if (eh_out == NULL) { /* the mask of d < 0 applied by the exp's own masked multiply */
         vm lt = vd_nge(dh, vd_zero());
         acc->neq += VL - vm_count(lt);
-        vexp_dd_where(dh, dl, lt, &eh, &el);
+        f64_exp(dh, dl, lt, &eh, &el, fast);
     } else { /* e stored whole (e = 1 at the max), added where d < 0 */
-        vexp_dd(dh, dl, &eh, &el);
+        f64_exp(dh, dl, vm_all(), &eh, &el, fast);
         vm lt = vd_nge(dh, vd_zero());
         acc->neq += VL - vm_count(lt);
         vd_storeu(eh_out, eh);
-        vd_storeu(el_out, el);
+        if (el_out != NULL)
+            vd_storeu(el_out, el);
         eh = vd_maskz(lt, eh);
         el = vd_maskz(lt, el);
     }
     if (full && eh_out != NULL) {
         vd_storeu(eh_out, eh);
-        vd_storeu(el_out, el);
+        if (el_out != NULL)
+            vd_storeu(el_out, el);
     }
     f64_vsum(&acc->h[a], &acc->l[a], eh, el);
 }
@@ -160,7 +176,7 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
  * Returns 0 for a row that goes to the scalar kernel (NaN, +inf, all -inf, or a finite
  * x - m below UG__F64_D_MIN). */
 UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *el, int full, const double *pf,
-                                const double *pw, double *m_out, f64dd *sum)
+                                const double *pw, double *m_out, f64dd *sum, int fast)
 {
     double mn, m = f64_row_max(x, n, &mn);
     *m_out = m;
@@ -180,30 +196,30 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
             _mm_prefetch((const char *)(pf + i) + b, _MM_HINT_T0);
         for (size_t b = 0; pw != NULL && b < 4 * VL * sizeof(double); b += 64)
             _mm_prefetch((const char *)(pw + i) + b, _MM_HINT_ET0);
-        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check);
-        f64_step(&acc, 1, vd_loadu(x + i + VL), nm, eh ? eh + i + VL : NULL, el ? el + i + VL : NULL, full, check);
-        f64_step(&acc, 2, vd_loadu(x + i + 2 * VL), nm, eh ? eh + i + 2 * VL : NULL, el ? el + i + 2 * VL : NULL, full, check);
-        f64_step(&acc, 3, vd_loadu(x + i + 3 * VL), nm, eh ? eh + i + 3 * VL : NULL, el ? el + i + 3 * VL : NULL, full, check);
+        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast);
+        f64_step(&acc, 1, vd_loadu(x + i + VL), nm, eh ? eh + i + VL : NULL, el ? el + i + VL : NULL, full, check, fast);
+        f64_step(&acc, 2, vd_loadu(x + i + 2 * VL), nm, eh ? eh + i + 2 * VL : NULL, el ? el + i + 2 * VL : NULL, full, check, fast);
+        f64_step(&acc, 3, vd_loadu(x + i + 3 * VL), nm, eh ? eh + i + 3 * VL : NULL, el ? el + i + 3 * VL : NULL, full, check, fast);
     }
     if (i + VL <= n) {
-        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check);
+        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast);
         i += VL;
         if (i + VL <= n) {
-            f64_step(&acc, 1, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check);
+            f64_step(&acc, 1, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast);
             i += VL;
             if (i + VL <= n) {
-                f64_step(&acc, 2, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check);
+                f64_step(&acc, 2, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast);
                 i += VL;
             }
         }
     }
     if (i < n) {
         double th[VL], tl[VL]; /* the padding (-inf: e = +0, not counted) must not reach eh, el */
-        f64_step(&acc, 3, f64_load_part(x + i, n - i), nm, eh ? th : NULL, el ? tl : NULL, full, check);
-        if (eh != NULL) {
+        f64_step(&acc, 3, f64_load_part(x + i, n - i), nm, eh ? th : NULL, el ? tl : NULL, full, check, fast);
+        if (eh != NULL)
             memcpy(eh + i, th, (n - i) * sizeof *th);
+        if (el != NULL)
             memcpy(el + i, tl, (n - i) * sizeof *tl);
-        }
     }
     /* the accumulators, then the lanes (vd_swap: lanes 2^lvl apart exchanged) by two-sum, in
      * a fixed order: lane 0 ends with the sum */
@@ -249,14 +265,15 @@ static inline void f64_group_log1p(const f64dd *sp, const int *ok, size_t g, f64
 /* The rows [r0, r0 + g) of p analysed (full = 0) and their L: g = VL rows at a time when
  * n <= UG__F64_GROUP_MAX_N, else 1.  rows_out: the op writes n outputs per row (prefetched
  * for writing when g = 1).  Returns g. */
-static size_t f64_group(const ug_problem *p, size_t r0, int rows_out, double *m, int *ok, f64dd *sp, f64dd *L)
+UG__SIMD_INLINE size_t f64_group(const ug_problem *p, size_t r0, int rows_out, double *m, int *ok, f64dd *sp, f64dd *L,
+                                 int fast)
 {
     size_t g = p->n <= UG__F64_GROUP_MAX_N ? VL : 1;
     if (g > p->rows - r0)
         g = p->rows - r0;
     for (size_t k = 0; k < g; k++)
         ok[k] = f64_row_sum(ROW_X(p, r0 + k), p->n, NULL, NULL, 0, r0 + k + 1 < p->rows ? ROW_X(p, r0 + k + 1) : NULL,
-                            rows_out && g == 1 ? ROW_Y(p, r0 + k) : NULL, &m[k], &sp[k]);
+                            rows_out && g == 1 ? ROW_Y(p, r0 + k) : NULL, &m[k], &sp[k], fast);
     f64_group_log1p(sp, ok, g, L);
     return g;
 }
@@ -296,25 +313,44 @@ static void f64_div_store(const double *eh, const double *el, size_t n, f64dd S,
         f64_store_part(y + i, f64_div(vd_loadu(eh + i), vd_loadu(el + i), sh, sl, inv), n - i);
 }
 
+/* y_i = e_i / (Sh + Sl) in place, e_i = y_i a binary64 (f64_div with el = 0). */
+static void f64_div_inplace(double *y, size_t n, f64dd S)
+{
+    vd sh = vd_set1(S.h), sl = vd_set1(S.l), inv = vd_set1(1.0 / S.h), z = vd_zero();
+    size_t i = f64_head(y, n);
+    if (i > 0)
+        f64_store_part(y, f64_div(f64_load_part(y, i), z, sh, sl, inv), i);
+    for (; i + VL <= n; i += VL)
+        vd_storeu(y + i, f64_div(vd_loadu(y + i), z, sh, sl, inv));
+    if (i < n)
+        f64_store_part(y + i, f64_div(f64_load_part(y + i, n - i), z, sh, sl, inv), n - i);
+}
+
 /* softmax.twopass.f64.ISA: contract
- *   computes  e_i / S, e_i = vexp_dd(x_i - m) (x_i - m exact), S = sum_j e_j, double-doubles,
- *             divided as in f64_div, one rounding to binary64.
- *   bound     relative error of the double-double value before the rounding <= 2^-61.8
- *             (SIMD-ERROR-ANALYSIS.md §7.3): 0.5 + 2^-8.8 ULP, claimed 1 ULP.
+ *   computes  e_i / S, e_i = vexp_f64(x_i - m) (x_i - m exact), its high part (e_i rounded
+ *             once) stored in y, S = sum_j e_j a double-double, y_i divided in place as in
+ *             f64_div (el = 0), one rounding to binary64.
+ *   bound     relative error before the rounding <= 1.25 2^-53 (e_i's rounding, vexp_f64's
+ *             2^-56.0 in e_i and S; SIMD-ERROR-ANALYSIS.md §7.5): 1.75 ULP, claimed 2 ULP.
+ * softmax.dd.f64.ISA (fast = 0): e_i = vexp_dd, double-doubles stored to a scratch pair and
+ *             divided as in f64_div: <= 2^-61.8 (§7.3), 0.5 + 2^-8.8 ULP, claimed 1 ULP.
  *   special   rows with NaN, +inf, only -inf, or a finite x_i - m < -670 (outputs below
  *             e^-670/n): softmax.twopass.f64 (same outputs).  -inf entries give +0. */
-static ug_status softmax_twopass_f64(const ug_problem *p)
+UG__SIMD_INLINE ug_status softmax_f64_run(const ug_problem *p, int fast)
 {
     ug_status st = ug__validate(p, UG_OP_SOFTMAX, UG_F64);
-    size_t stride = st == UG_OK ? p->n + VL : 0;
-    double *eh = st == UG_OK ? ug__simd_scratch(2 * stride) : NULL;
-    if (eh == NULL)
+    size_t stride = st == UG_OK && !fast ? p->n + VL : 0;
+    double *eh = st == UG_OK && !fast ? ug__simd_scratch(2 * stride) : NULL;
+    if (eh == NULL && (st != UG_OK || !fast))
         return st != UG_OK ? st : UG_ERR_NOMEM;
-    double *el = eh + stride;
+    double *el = fast ? NULL : eh + stride;
     for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
         double m;
         f64dd S;
-        if (f64_row_sum(ROW_X(p, r), p->n, eh, el, 1, r + 1 < p->rows ? ROW_X(p, r + 1) : NULL, ROW_Y(p, r), &m, &S))
+        const double *pf = r + 1 < p->rows ? ROW_X(p, r + 1) : NULL;
+        if (fast && f64_row_sum(ROW_X(p, r), p->n, ROW_Y(p, r), NULL, 1, pf, ROW_Y(p, r), &m, &S, 1))
+            f64_div_inplace(ROW_Y(p, r), p->n, S); /* e_i rounded once, stored in y */
+        else if (!fast && f64_row_sum(ROW_X(p, r), p->n, eh, el, 1, pf, ROW_Y(p, r), &m, &S, 0))
             f64_div_store(eh, el, p->n, S, ROW_Y(p, r));
         else
             st = ug__simd_fallback_row(SCALAR64(softmax, twopass), UG_OP_SOFTMAX, UG_F64, p, r, NULL);
@@ -351,21 +387,23 @@ static void f64_logsm_store(const double *x, size_t n, double m, f64dd L, double
 }
 
 /* log_softmax.twopass.f64.ISA: contract
- *   computes  (x_i - m) - L, x_i - m exact (two-sum), L = vlog1p_dd(sp) (<= 2^-56.1), the
- *             difference by two-sum, one rounding: x_i - m <= 0 <= L, nothing cancels.
- *   bound     relative error before the rounding <= 2^-56.0 (SIMD-ERROR-ANALYSIS.md §7.3):
- *             0.5 + 2^-3.0 ULP, claimed 1 ULP.
+ *   computes  (x_i - m) - L, x_i - m exact (two-sum), L = vlog1p_dd(sp) (<= 2^-56.1), sp
+ *             from vexp_f64 (<= 2^-56.0), the difference by two-sum, one rounding: x_i - m
+ *             <= 0 <= L, nothing cancels.
+ *   bound     relative error before the rounding <= 2^-55.04 (SIMD-ERROR-ANALYSIS.md §7.5):
+ *             0.5 + 2^-2.04 ULP, claimed 1 ULP.  log_softmax.dd.f64.ISA (vexp_dd): <= 2^-56.0
+ *             (§7.3), 0.5 + 2^-3.0 ULP, claimed 1 ULP.
  *   special   rows with NaN, +inf, only -inf or a finite x_i - m < -670:
  *             log_softmax.twopass.f64; -inf entries give -inf; L = 0 (no other finite
  *             entry): the max's output is +0 (ug__simd_signed_zero_at_max). */
-static ug_status log_softmax_twopass_f64(const ug_problem *p)
+UG__SIMD_INLINE ug_status log_softmax_f64_run(const ug_problem *p, int fast)
 {
     ug_status st = ug__validate(p, UG_OP_LOG_SOFTMAX, UG_F64);
     for (size_t r0 = 0, g; st == UG_OK && r0 < p->rows; r0 += g) {
         double m[VL];
         int ok[VL];
         f64dd sp[VL], L[VL];
-        g = f64_group(p, r0, 1, m, ok, sp, L);
+        g = f64_group(p, r0, 1, m, ok, sp, L, fast);
         for (size_t k = 0; st == UG_OK && k < g; k++) {
             size_t r = r0 + k;
             if (!ok[k]) {
@@ -383,20 +421,21 @@ static ug_status log_softmax_twopass_f64(const ug_problem *p)
 /* ------------------------------------------------------------------ logsumexp */
 
 /* logsumexp.twopass.f64.ISA: contract
- *   computes  m + L, L = vlog1p_dd(sp), by two-sum, one rounding.
- *   bound     absolute error <= 2^-56.1 L + 2^-104 |m| before the rounding, L <= (1 + kappa)
- *             |lse|: 0.5 + 2^-3.0 (1 + kappa) ULP, claimed 1 + 2^-3 kappa
- *             (SIMD-ERROR-ANALYSIS.md §7.3).
+ *   computes  m + L, L = vlog1p_dd(sp), sp from vexp_f64, by two-sum, one rounding.
+ *   bound     absolute error <= 2^-55.04 L + 2^-104 |m| before the rounding, L <= (1 + kappa)
+ *             |lse|: 0.5 + 2^-2.04 (1 + kappa) ULP, claimed 1 + 2^-2 kappa
+ *             (SIMD-ERROR-ANALYSIS.md §7.5).  logsumexp.dd.f64.ISA (vexp_dd): 2^-56.1 L,
+ *             0.5 + 2^-3.0 (1 + kappa) ULP, claimed 1 + 2^-3 kappa (§7.3).
  *   special   NaN -> NaN, +inf -> +inf, all -inf -> -inf, rows with a finite x_i - m < -670:
  *             logsumexp.twopass.f64.  n = 1: x_0 (+0 for -0). */
-static ug_status logsumexp_twopass_f64(const ug_problem *p)
+UG__SIMD_INLINE ug_status logsumexp_f64_run(const ug_problem *p, int fast)
 {
     ug_status st = ug__validate(p, UG_OP_LOGSUMEXP, UG_F64);
     for (size_t r0 = 0, g; st == UG_OK && r0 < p->rows; r0 += g) {
         double m[VL];
         int ok[VL];
         f64dd sp[VL], L[VL];
-        g = f64_group(p, r0, 0, m, ok, sp, L);
+        g = f64_group(p, r0, 0, m, ok, sp, L, fast);
         for (size_t k = 0; st == UG_OK && k < g; k++) {
             if (ok[k])
                 ((double *)p->y)[r0 + k] = f64dd_round(f64dd_add((f64dd){m[k], 0}, L[k]));
@@ -410,18 +449,19 @@ static ug_status logsumexp_twopass_f64(const ug_problem *p)
 /* ------------------------------------------------------------------ xent */
 
 /* xent.fused.f64.ISA: contract
- *   computes  per row (m - x_t) + L, m - x_t exact (two-sum), L = vlog1p_dd(sp), the sum by
+ *   computes  per row (m - x_t) + L, m - x_t exact (two-sum), L = vlog1p_dd(sp) (sp from
+ *             vexp_f64; xent.dd.f64.ISA: from vexp_dd), the sum by
  *             two-sum (both >= 0: no cancellation); reduction none rounds each once; sum and
  *             mean widen each double-double to ug__wide (2^-64) and go through
  *             ug__reduce_store_wide (as xent.fused.f64); a row whose m - x_t overflows
  *             binary64 has its loss formed in ug__wide (one rounding, 2^-64).
- *   bound     per row relative error <= 2^-56.0 before the rounding; with a reduction
- *             + 2^-63 + the wide sum's (ERROR-ANALYSIS.md §4): 0.5 + 2^-2.9 ULP, claimed 1 ULP
- *             (SIMD-ERROR-ANALYSIS.md §7.3).
+ *   bound     per row relative error <= 2^-55.04 before the rounding (dd: 2^-56.0); with a
+ *             reduction + 2^-63 + the wide sum's (ERROR-ANALYSIS.md §4): 0.5 + 2^-2.0 ULP
+ *             (dd: 2^-2.9), claimed 1 ULP (SIMD-ERROR-ANALYSIS.md §7.5, §7.3).
  *   special   a row that falls back (NaN, +inf, all -inf, a finite x_i - m < -670):
  *             reduction none, that row by xent.fused.f64; sum or mean, the whole problem by
  *             xent.fused.f64 (its losses stay in its working format). */
-static ug_status xent_fused_f64(const ug_problem *p)
+UG__SIMD_INLINE ug_status xent_f64_run(const ug_problem *p, int fast)
 {
     ug_status st = ug__validate(p, UG_OP_XENT, UG_F64);
     if (st != UG_OK)
@@ -435,7 +475,7 @@ static ug_status xent_fused_f64(const ug_problem *p)
         double m[VL];
         int ok[VL];
         f64dd sp[VL], L[VL];
-        g = f64_group(p, r0, 0, m, ok, sp, L);
+        g = f64_group(p, r0, 0, m, ok, sp, L, fast);
         for (size_t k = 0; st == UG_OK && !whole && k < g; k++) {
             size_t r = r0 + k;
             if (!ok[k]) {
@@ -503,7 +543,7 @@ static ug_status xent_grad_fused_f64(const ug_problem *p)
         f64dd sp;
         const double *x = ROW_X(p, r);
         size_t t = (size_t)p->target[r];
-        if (!f64_row_sum(x, p->n, eh, el, 0, r + 1 < p->rows ? ROW_X(p, r + 1) : NULL, ROW_Y(p, r), &m, &sp)) {
+        if (!f64_row_sum(x, p->n, eh, el, 0, r + 1 < p->rows ? ROW_X(p, r + 1) : NULL, ROW_Y(p, r), &m, &sp, 0)) {
             st = ug__simd_fallback_row(SCALAR64(xent_grad, fused), UG_OP_XENT_GRAD, UG_F64, p, r, NULL);
             continue;
         }
@@ -610,6 +650,19 @@ static ug_status bce_logits_stable_f64(const ug_problem *p)
     return st;
 }
 
+/* ------------------------------------------------------------------ the rows */
+
+/* Production (*.f64.ISA, vexp_f64: SIMD-ERROR-ANALYSIS.md §7.5) and the dd variants
+ * (*.dd.f64.ISA, vexp_dd, §7.1-7.3) of the four kernels above: the same code but the exp. */
+static ug_status softmax_twopass_f64(const ug_problem *p) { return softmax_f64_run(p, 1); }
+static ug_status softmax_dd_f64(const ug_problem *p) { return softmax_f64_run(p, 0); }
+static ug_status log_softmax_twopass_f64(const ug_problem *p) { return log_softmax_f64_run(p, 1); }
+static ug_status log_softmax_dd_f64(const ug_problem *p) { return log_softmax_f64_run(p, 0); }
+static ug_status logsumexp_twopass_f64(const ug_problem *p) { return logsumexp_f64_run(p, 1); }
+static ug_status logsumexp_dd_f64(const ug_problem *p) { return logsumexp_f64_run(p, 0); }
+static ug_status xent_fused_f64(const ug_problem *p) { return xent_f64_run(p, 1); }
+static ug_status xent_dd_f64(const ug_problem *p) { return xent_f64_run(p, 0); }
+
 /* ------------------------------------------------------------------ for the tests */
 
 /* eh + el = f(xh + xl) for n lanes (n any), f = vexp_dd or vlog1p_dd (core/simd_f64.h). */
@@ -653,6 +706,10 @@ static void vlog1p_dd_array(const double *xh, const double *xl, double *eh, doub
     UG__F64_ENTRY(logsumexp, twopass, isa, isa_id)                                                       \
     UG__F64_ENTRY(xent, fused, isa, isa_id)                                                              \
     UG__F64_ENTRY(xent_grad, fused, isa, isa_id)                                                         \
+    UG__F64_ENTRY(softmax, dd, isa, isa_id)                                                              \
+    UG__F64_ENTRY(log_softmax, dd, isa, isa_id)                                                          \
+    UG__F64_ENTRY(logsumexp, dd, isa, isa_id)                                                            \
+    UG__F64_ENTRY(xent, dd, isa, isa_id)                                                                 \
     UG__F64_ENTRY(bce_logits, stable, isa, isa_id)                                                       \
     int ug__vexp_dd_##isa(const double *xh, const double *xl, double *eh, double *el, size_t n)          \
     {                                                                                                    \
