@@ -14,5 +14,8 @@ int ug__vexp_dd_avx2(const double *xh, const double *xl, double *eh, double *el,
 int ug__vexp_dd_avx512(const double *xh, const double *xl, double *eh, double *el, size_t n);
 int ug__vlog1p_dd_avx2(const double *xh, const double *xl, double *eh, double *el, size_t n);
 int ug__vlog1p_dd_avx512(const double *xh, const double *xl, double *eh, double *el, size_t n);
+/* vexp_f64 of core/simd_vexp_f64.h (the binary64 exp of the 2-ULP rows), the same way. */
+int ug__vexp_f64_avx2(const double *xh, const double *xl, double *eh, double *el, size_t n);
+int ug__vexp_f64_avx512(const double *xh, const double *xl, double *eh, double *el, size_t n);
 
 #endif

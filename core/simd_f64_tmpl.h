@@ -693,6 +693,11 @@ static void vlog1p_dd_array(const double *xh, const double *xl, double *eh, doub
     f64_map_dd(vlog1p_dd, xh, xl, eh, el, n);
 }
 
+static void vexp_f64_array(const double *xh, const double *xl, double *eh, double *el, size_t n)
+{
+    f64_map_dd(vexp_f64, xh, xl, eh, el, n);
+}
+
 #undef ROW_X
 #undef ROW_Y
 #undef SCALAR64
@@ -723,5 +728,12 @@ static void vlog1p_dd_array(const double *xh, const double *xl, double *eh, doub
         if (!ug__cpu_has(isa_id))                                                                        \
             return -1;                                                                                   \
         vlog1p_dd_array(xh, xl, eh, el, n);                                                              \
+        return 0;                                                                                        \
+    }                                                                                                    \
+    int ug__vexp_f64_##isa(const double *xh, const double *xl, double *eh, double *el, size_t n)         \
+    {                                                                                                    \
+        if (!ug__cpu_has(isa_id))                                                                        \
+            return -1;                                                                                   \
+        vexp_f64_array(xh, xl, eh, el, n);                                                               \
         return 0;                                                                                        \
     }

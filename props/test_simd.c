@@ -25,6 +25,8 @@
  *   bf16_hw_store_same_bits  AVX-512 bf16 rows: VCVTNEPS2BF16 stores = integer stores
  *   vexp_dd_*, vlog1p_dd_*   the f64 rows' double-double exp and log1p against MPFR (claims
  *                            2^-62.9 and 2^-56.1), special values, AVX2 = AVX-512 bit for bit
+ *   vexp_f64_mpfr            the 2-ULP rows' binary64 exp against MPFR (claim 2^-56.0), its
+ *                            high part the pair rounded once, AVX2 = AVX-512 bit for bit
  * f64 rows: their outputs may differ from the x87 scalar twin's bits, never by more than one
  * ULP for the double-double rows, claim + 1 for the rows of the binary64 exp (softmax,
  * log_softmax, logsumexp, xent: expect_f64_near_twin), and both stay within their claims
@@ -681,8 +683,10 @@ Test(simd, bf16_store)
 /* ---------------------------------------------------------------- the f64 rows' dd exp, log1p */
 
 typedef int (*dd_fn)(const double *, const double *, double *, double *, size_t);
-static const struct { const char *isa; dd_fn exp, log1p; } dds[] = {
-    {"avx2", ug__vexp_dd_avx2, ug__vlog1p_dd_avx2}, {"avx512", ug__vexp_dd_avx512, ug__vlog1p_dd_avx512}};
+static const struct { const char *isa; dd_fn exp, log1p, exp_f64; } dds[] = {
+    {"avx2", ug__vexp_dd_avx2, ug__vlog1p_dd_avx2, ug__vexp_f64_avx2},
+    {"avx512", ug__vexp_dd_avx512, ug__vlog1p_dd_avx512, ug__vexp_f64_avx512}};
+enum { DD_EXP, DD_LOG1P, F64_EXP }; /* which function check_dd runs */
 
 /* |(yh + yl)/f(xh + xl) - 1| in MPFR at 300 bits (both sums exact there). */
 static double rel_error_dd(int (*f)(mpfr_ptr, mpfr_srcptr, mpfr_rnd_t), double xh, double xl, double yh, double yl)
@@ -714,12 +718,13 @@ static void dd_args(ug_prng *g, double *xh, double *xl, size_t count, double lo,
     }
 }
 
-static void check_dd(const char *what, int is_exp, const double *xh, const double *xl, size_t count, double bound)
+static void check_dd(const char *what, int fn, const double *xh, const double *xl, size_t count, double bound)
 {
+    int is_exp = fn != DD_LOG1P;
     static double yh[2][NDD], yl[2][NDD];
     int have[2];
     for (size_t v = 0; v < 2; v++)
-        have[v] = (is_exp ? dds[v].exp : dds[v].log1p)(xh, xl, yh[v], yl[v], count) == 0;
+        have[v] = (fn == DD_EXP ? dds[v].exp : fn == DD_LOG1P ? dds[v].log1p : dds[v].exp_f64)(xh, xl, yh[v], yl[v], count) == 0;
     if (!have[0] && !have[1])
         cr_skip_test("this CPU runs no f64 SIMD code");
     for (size_t v = 0; v < 2; v++) {
@@ -741,21 +746,45 @@ static void check_dd(const char *what, int is_exp, const double *xh, const doubl
                   "%s(%a): avx2 %a + %a, avx512 %a + %a", what, xh[i], yh[0][i], yl[0][i], yh[1][i], yl[1][i]);
 }
 
-/* The claim of core/simd_vexp_dd.h on [-670, 0]: 2^-62.9. */
-Test(simd, vexp_dd_mpfr)
+/* The arguments of the exp tests: [-670, 0], [-1, 0], tiny, and at the ends of the reduction
+ * intervals (x = a - b split by two-sum). */
+static void exp_args(double *xh, double *xl)
 {
-    static double xh[NDD], xl[NDD];
     ug_prng g;
     ug_prng_seed(&g, 17);
     dd_args(&g, xh, xl, NDD / 2, -670, 0);
     dd_args(&g, xh + NDD / 2, xl + NDD / 2, NDD / 4, -1, 0);
-    for (size_t i = 3 * NDD / 4; i < NDD; i++) { /* tiny, and at the ends of the reduction intervals */
+    for (size_t i = 3 * NDD / 4; i < NDD; i++) {
         double k = floor(ug_prng_uniform_in(&g, 0, 16 * 670 / 0.6931471805599453));
         xh[i] = i % 2 ? -ug_prng_uniform(&g) * 0x1p-30 : -(k + 0.5) * 0x1.62e42fefa39efp-5 + ug_prng_uniform_in(&g, -1e-9, 1e-9);
         xl[i] = xh[i] * 0x1p-54 * ug_prng_uniform_in(&g, -1, 1);
     }
     xh[0] = -670, xl[0] = 0, xh[1] = -0x1p-1074, xl[1] = 0;
-    check_dd("exp_dd", 1, xh, xl, NDD, 0x1.12p-63 /* 2^-62.9 */);
+}
+
+/* The claim of core/simd_vexp_f64.h on [-670, 0]: 2^-56.0 for eh + el, and eh = (eh + el)
+ * rounded once (|el| <= ulp(eh)/2, the fast-two-sum). */
+Test(simd, vexp_f64_mpfr)
+{
+    static double xh[NDD], xl[NDD], h[NDD], l[NDD];
+    exp_args(xh, xl);
+    check_dd("exp_f64", F64_EXP, xh, xl, NDD, 0x1p-56);
+    for (size_t v = 0; v < 2; v++) {
+        if (dds[v].exp_f64(xh, xl, h, l, NDD) != 0)
+            continue;
+        size_t bad = 0;
+        for (size_t i = 0; i < NDD; i++)
+            bad += h[i] + l[i] != h[i] || fabs(l[i]) > 0x1p-53 * h[i];
+        cr_expect_eq(bad, 0, "%s exp_f64: %zu of %d high parts not the pair rounded once", dds[v].isa, bad, NDD);
+    }
+}
+
+/* The claim of core/simd_vexp_dd.h on [-670, 0]: 2^-62.9. */
+Test(simd, vexp_dd_mpfr)
+{
+    static double xh[NDD], xl[NDD];
+    exp_args(xh, xl);
+    check_dd("exp_dd", DD_EXP, xh, xl, NDD, 0x1.12p-63 /* 2^-62.9 */);
 }
 
 Test(simd, vexp_dd_special_values)
@@ -796,7 +825,7 @@ Test(simd, vlog1p_dd_mpfr)
         sl[i] = s * 0x1p-53 * ug_prng_uniform_in(&g, -1, 1);
     }
     sh[0] = 0, sl[0] = 0, sh[1] = 0x1p-1022, sl[1] = 0, sh[2] = 1e6, sl[2] = 0;
-    check_dd("log1p_dd", 0, sh + 1, sl + 1, NDD - 1, 0x1.d2p-57 /* 2^-56.1 */);
+    check_dd("log1p_dd", DD_LOG1P, sh + 1, sl + 1, NDD - 1, 0x1.d2p-57 /* 2^-56.1 */);
     double h = 1, l = 1;
     for (size_t v = 0; v < 2; v++)
         if (dds[v].log1p(sh, sl, &h, &l, 1) == 0)
