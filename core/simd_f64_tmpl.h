@@ -330,8 +330,8 @@ static void f64_div_inplace(double *y, size_t n, f64dd S)
  *   computes  e_i / S, e_i = vexp_f64(x_i - m) (x_i - m exact), its high part (e_i rounded
  *             once) stored in y, S = sum_j e_j a double-double, y_i divided in place as in
  *             f64_div (el = 0), one rounding to binary64.
- *   bound     relative error before the rounding <= 1.25 2^-53 (e_i's rounding, vexp_f64's
- *             2^-56.0 in e_i and S; SIMD-ERROR-ANALYSIS.md §7.5): 1.75 ULP, claimed 2 ULP.
+ *   bound     relative error before the rounding <= 1.26 2^-53 (e_i's rounding, vexp_f64's
+ *             2^-56.0 in e_i and S; SIMD-ERROR-ANALYSIS.md §7.5): 1.76 ULP, claimed 2 ULP.
  * softmax.dd.f64.ISA (fast = 0): e_i = vexp_dd, double-doubles stored to a scratch pair and
  *             divided as in f64_div: <= 2^-61.8 (§7.3), 0.5 + 2^-8.8 ULP, claimed 1 ULP.
  *   special   rows with NaN, +inf, only -inf, or a finite x_i - m < -670 (outputs below
