@@ -201,6 +201,11 @@ const ug_kernel *ug_kernel_scalar_twin(const ug_kernel *k)
         if (strncmp(c->name, k->name, len) == 0 && c->name[len] == '\0')
             return c;
     }
+    for (size_t i = 0; i < ug_kernel_count(); i++) { /* an algorithm of its own (softmax.dd.f64.avx512) */
+        const ug_kernel *c = ug_kernel_at(i);
+        if (c->op == k->op && c->dtype == k->dtype && c->role == UG_ROLE_PRODUCTION && strcmp(c->isa, "scalar") == 0)
+            return c;
+    }
     return NULL;
 }
 

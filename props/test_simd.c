@@ -23,6 +23,16 @@
  *   bf16_store               the kernels' binary64 -> bf16 store = ug_bf16_from_f64 (AVX2,
  *                            AVX-512 integer rounding, AVX512_BF16's VCVTNEPS2BF16)
  *   bf16_hw_store_same_bits  AVX-512 bf16 rows: VCVTNEPS2BF16 stores = integer stores
+ *   vexp_dd_*, vlog1p_dd_*   the f64 rows' double-double exp and log1p against MPFR (claims
+ *                            2^-62.9 and 2^-56.1), special values, AVX2 = AVX-512 bit for bit
+ *   vexp_f64_mpfr            the 2-ULP rows' binary64 exp against MPFR (claim 2^-56.0), its
+ *                            high part the pair rounded once, AVX2 = AVX-512 bit for bit
+ * f64 rows: their outputs may differ from the x87 scalar twin's bits, never by more than one
+ * ULP for the double-double rows, claim + 1 for the rows of the binary64 exp (softmax,
+ * log_softmax, logsumexp, xent: expect_f64_near_twin), and both stay within their claims
+ * where they differ.  Rows of their own algorithm (*.dd.f64.*) take the scalar production row.
+ *   f64_threshold            f64 rows on rows around x - max = -670 (the scalar fallback),
+ *                            with masks, against the twin and the oracle, batch-independent
  * Each test prints what it measured (outputs compared, differing bits, largest errors).
  */
 #include <math.h>
@@ -38,6 +48,7 @@
 #include "judge.h"
 #include "prng.h"
 #include "simd.h"
+#include "simd_f64.h"
 #include "ulp.h"
 #include "ulpgate/registry.h"
 
@@ -85,6 +96,7 @@ static int reductions(const ug_kernel *k) { return ug_op_has_reduction(k->op) ? 
 typedef struct tally {
     size_t outputs, differ;
     double max_ulp;     /* the SIMD row's largest error where the bits differ */
+    int64_t max_apart;  /* f64: the largest distance in binary64 ULPs (bit patterns) from the twin */
 } tally;
 
 /* Where k and its twin differ, both must be within their claims against the oracle. */
@@ -102,6 +114,32 @@ static void judge_difference(const ug_kernel *k, const ug_kernel *tw, const ug_b
         t->max_ulp = ck.ulp;
 }
 
+/* The f64 rows whose exp is the binary64 one of core/simd_vexp_f64.h (the 2-ULP rows,
+ * SIMD-ERROR-ANALYSIS.md §7.5): softmax, log_softmax, logsumexp, xent, algorithm not "dd". */
+static int f64_fast_row(const ug_kernel *k)
+{
+    return k->dtype == UG_F64 && strcmp(k->algorithm, "dd") != 0 &&
+           (k->op == UG_OP_SOFTMAX || k->op == UG_OP_LOG_SOFTMAX || k->op == UG_OP_LOGSUMEXP || k->op == UG_OP_XENT);
+}
+
+/* f64 rows compute in binary64 lanes (double-doubles or the binary64 exp), their scalar twins
+ * in x87 extended precision: the bits may differ, and a special value is the twin's exactly.
+ * The double-double rows never differ by more than one binary64 ULP (both are within 0.5 +
+ * 2^-2.9 ULP of the exact value); the rows of the binary64 exp by at most their claim + 1
+ * (the twin is within 0.5 + 2^-3 ULP, the row within its claim). */
+static void expect_f64_near_twin(const ug_kernel *k, size_t i, double yk, double yt, const char *where, tally *t)
+{
+    int64_t a, c, most = f64_fast_row(k) ? (int64_t)k->bound.ulp + 1 : 1;
+    memcpy(&a, &yk, sizeof a);
+    memcpy(&c, &yt, sizeof c);
+    int64_t apart = (a < 0) == (c < 0) ? (a > c ? a - c : c - a) : INT64_MAX;
+    int near = isfinite(yk) && isfinite(yt) && (yk == yt || apart <= most);
+    if (near && yk != yt && apart > t->max_apart)
+        t->max_apart = apart;
+    cr_expect(near, "%s %s output %zu: %a where the scalar twin gives %a: more than %lld ULP apart", k->name, where,
+              i, yk, yt, (long long)most);
+}
+
 static void compare_twin(const ug_kernel *k, const ug_kernel *tw, const ug_batch *b, ug_reduction red,
                          const char *where, tally *t)
 {
@@ -117,6 +155,8 @@ static void compare_twin(const ug_kernel *k, const ug_kernel *tw, const ug_batch
             cr_assert_fail("%s %s: the oracle refused the batch", k->name, where);
         have = 1;
         judge_difference(k, tw, b, &e, i, a.v[i], s.v[i], where, t);
+        if (k->dtype == UG_F64)
+            expect_f64_near_twin(k, i, a.v[i], s.v[i], where, t);
     }
     t->outputs += a.count;
     if (have)
@@ -142,8 +182,10 @@ static void twin_on_families(const ug_kernel *k, const ug_kernel *tw)
             }
         ug_batch_list_free(&l);
     }
-    fprintf(stderr, "test_simd: %-34s vs %-26s %7zu outputs, %5zu differ in bits (largest error there %.4g ULP)\n",
-            k->name, tw->name, t.outputs, t.differ, t.max_ulp);
+    fprintf(stderr,
+            "test_simd: %-34s vs %-26s %7zu outputs, %5zu differ in bits (largest error there %.4g ULP, %lld ULP "
+            "apart)\n",
+            k->name, tw->name, t.outputs, t.differ, t.max_ulp, (long long)t.max_apart);
 }
 
 Test(simd, agrees_with_scalar_twin)
@@ -302,7 +344,8 @@ Test(simd, long_rows_mixed_with_special_rows)
         free(row);
         tally t = {0};
         compare_twin(k, ug_kernel_scalar_twin(k), b, UG_RED_NONE, "7 x 700, special rows between", &t);
-        cr_expect_eq(t.differ, 0, "%s: %zu outputs differ from the twin's", k->name, t.differ);
+        if (k->dtype != UG_F64) /* f64: within 1 ULP of the twin (compare_twin), not its bits */
+            cr_expect_eq(t.differ, 0, "%s: %zu outputs differ from the twin's", k->name, t.differ);
         batching_on(k, b);
         ug_batch_free(b);
         ran++;
@@ -635,4 +678,198 @@ Test(simd, bf16_store)
     }
     if (ran == 0)
         cr_skip_test("this CPU runs no SIMD bf16 store");
+}
+
+/* ---------------------------------------------------------------- the f64 rows' dd exp, log1p */
+
+typedef int (*dd_fn)(const double *, const double *, double *, double *, size_t);
+static const struct { const char *isa; dd_fn exp, log1p, exp_f64; } dds[] = {
+    {"avx2", ug__vexp_dd_avx2, ug__vlog1p_dd_avx2, ug__vexp_f64_avx2},
+    {"avx512", ug__vexp_dd_avx512, ug__vlog1p_dd_avx512, ug__vexp_f64_avx512}};
+enum { DD_EXP, DD_LOG1P, F64_EXP }; /* which function check_dd runs */
+
+/* |(yh + yl)/f(xh + xl) - 1| in MPFR at 300 bits (both sums exact there). */
+static double rel_error_dd(int (*f)(mpfr_ptr, mpfr_srcptr, mpfr_rnd_t), double xh, double xl, double yh, double yl)
+{
+    mpfr_t v, w;
+    mpfr_inits2(300, v, w, (mpfr_ptr)0);
+    mpfr_set_d(v, xh, MPFR_RNDN);
+    mpfr_add_d(v, v, xl, MPFR_RNDN);
+    f(v, v, MPFR_RNDN);
+    mpfr_set_d(w, yh, MPFR_RNDN);
+    mpfr_add_d(w, w, yl, MPFR_RNDN);
+    mpfr_div(w, w, v, MPFR_RNDN);
+    mpfr_sub_ui(w, w, 1, MPFR_RNDN);
+    double r = fabs(mpfr_get_d(w, MPFR_RNDN));
+    mpfr_clears(v, w, (mpfr_ptr)0);
+    return r;
+}
+
+enum { NDD = 1 << 17 };
+
+/* x = a - b split by two-sum, as the kernels' x - max: a uniform in [lo, hi] minus b. */
+static void dd_args(ug_prng *g, double *xh, double *xl, size_t count, double lo, double hi)
+{
+    for (size_t i = 0; i < count; i++) {
+        double d = ug_prng_uniform_in(g, lo, hi), b = ug_prng_uniform_in(g, -50, 50), a = d + b, s = a - b;
+        double bb = s - a;
+        xh[i] = s;
+        xl[i] = (a - (s - bb)) + (-b - bb);
+    }
+}
+
+static void check_dd(const char *what, int fn, const double *xh, const double *xl, size_t count, double bound)
+{
+    int is_exp = fn != DD_LOG1P;
+    static double yh[2][NDD], yl[2][NDD];
+    int have[2];
+    for (size_t v = 0; v < 2; v++)
+        have[v] = (fn == DD_EXP ? dds[v].exp : fn == DD_LOG1P ? dds[v].log1p : dds[v].exp_f64)(xh, xl, yh[v], yl[v], count) == 0;
+    if (!have[0] && !have[1])
+        cr_skip_test("this CPU runs no f64 SIMD code");
+    for (size_t v = 0; v < 2; v++) {
+        if (!have[v])
+            continue;
+        double worst = 0, worst_x = 0;
+        for (size_t i = 0; i < count; i++) {
+            double e = rel_error_dd(is_exp ? mpfr_exp : mpfr_log1p, xh[i], xl[i], yh[v][i], yl[v][i]);
+            cr_expect(e <= bound, "%s %s(%a + %a) = %a + %a: relative error %a above %a", dds[v].isa, what, xh[i],
+                      xl[i], yh[v][i], yl[v][i], e, bound);
+            if (e > worst)
+                worst = e, worst_x = xh[i];
+        }
+        fprintf(stderr, "test_simd: %s %s, %zu arguments: largest relative error 2^%.2f at %a (claim 2^%.2f)\n",
+                dds[v].isa, what, count, log2(worst), worst_x, log2(bound));
+    }
+    for (size_t i = 0; have[0] && have[1] && i < count; i++)
+        cr_expect(memcmp(&yh[0][i], &yh[1][i], sizeof(double)) == 0 && memcmp(&yl[0][i], &yl[1][i], sizeof(double)) == 0,
+                  "%s(%a): avx2 %a + %a, avx512 %a + %a", what, xh[i], yh[0][i], yl[0][i], yh[1][i], yl[1][i]);
+}
+
+/* The arguments of the exp tests: [-670, 0], [-1, 0], tiny, and at the ends of the reduction
+ * intervals (x = a - b split by two-sum). */
+static void exp_args(double *xh, double *xl)
+{
+    ug_prng g;
+    ug_prng_seed(&g, 17);
+    dd_args(&g, xh, xl, NDD / 2, -670, 0);
+    dd_args(&g, xh + NDD / 2, xl + NDD / 2, NDD / 4, -1, 0);
+    for (size_t i = 3 * NDD / 4; i < NDD; i++) {
+        double k = floor(ug_prng_uniform_in(&g, 0, 16 * 670 / 0.6931471805599453));
+        xh[i] = i % 2 ? -ug_prng_uniform(&g) * 0x1p-30 : -(k + 0.5) * 0x1.62e42fefa39efp-5 + ug_prng_uniform_in(&g, -1e-9, 1e-9);
+        xl[i] = xh[i] * 0x1p-54 * ug_prng_uniform_in(&g, -1, 1);
+    }
+    xh[0] = -670, xl[0] = 0, xh[1] = -0x1p-1074, xl[1] = 0;
+}
+
+/* The claim of core/simd_vexp_f64.h on [-670, 0]: 2^-56.0 for eh + el, and eh = (eh + el)
+ * rounded once (|el| <= ulp(eh)/2, the fast-two-sum). */
+Test(simd, vexp_f64_mpfr)
+{
+    static double xh[NDD], xl[NDD], h[NDD], l[NDD];
+    exp_args(xh, xl);
+    check_dd("exp_f64", F64_EXP, xh, xl, NDD, 0x1p-56);
+    for (size_t v = 0; v < 2; v++) {
+        if (dds[v].exp_f64(xh, xl, h, l, NDD) != 0)
+            continue;
+        size_t bad = 0;
+        for (size_t i = 0; i < NDD; i++)
+            bad += h[i] + l[i] != h[i] || fabs(l[i]) > 0x1p-53 * h[i];
+        cr_expect_eq(bad, 0, "%s exp_f64: %zu of %d high parts not the pair rounded once", dds[v].isa, bad, NDD);
+    }
+}
+
+/* The claim of core/simd_vexp_dd.h on [-670, 0]: 2^-62.9. */
+Test(simd, vexp_dd_mpfr)
+{
+    static double xh[NDD], xl[NDD];
+    exp_args(xh, xl);
+    check_dd("exp_dd", DD_EXP, xh, xl, NDD, 0x1.12p-63 /* 2^-62.9 */);
+}
+
+Test(simd, vexp_dd_special_values)
+{
+    const double xh[] = {0.0, -0.0, -INFINITY, NAN, -708.5, -1e300}, xl[] = {0, 0, 0, 0, 0, 0};
+    enum { N = sizeof xh / sizeof xh[0] };
+    double h[N], l[N];
+    size_t ran = 0;
+    for (size_t v = 0; v < 2; v++) {
+        if (dds[v].exp(xh, xl, h, l, N) != 0)
+            continue;
+        cr_expect(h[0] == 1 && l[0] == 0 && h[1] == 1 && l[1] == 0, "%s: exp_dd(+-0) = %a + %a, %a + %a", dds[v].isa,
+                  h[0], l[0], h[1], l[1]);
+        cr_expect(h[2] == 0 && l[2] == 0 && !signbit(h[2]), "%s: exp_dd(-inf) = %a + %a", dds[v].isa, h[2], l[2]);
+        cr_expect(isnan(h[3]), "%s: exp_dd(NaN) = %a", dds[v].isa, h[3]);
+        for (size_t i = 4; i < N; i++)
+            cr_expect(h[i] == 0 && l[i] == 0, "%s: exp_dd(%a) = %a + %a: below X_MIN flushes to +0", dds[v].isa, xh[i],
+                      h[i], l[i]);
+        ran++;
+    }
+    if (ran == 0)
+        cr_skip_test("this CPU runs no f64 SIMD code");
+}
+
+/* The claim of core/simd_vexp_dd.h for vlog1p_dd: 2^-56.1, on s = sh + sl >= 0 from 2^-1000
+ * to 2^30, around the switch of the correction (L0 = 2^-6) and sums of exps (sl != 0). */
+Test(simd, vlog1p_dd_mpfr)
+{
+    static double sh[NDD], sl[NDD];
+    ug_prng g;
+    ug_prng_seed(&g, 19);
+    for (size_t i = 0; i < NDD; i++) {
+        double s = i % 4 == 0 ? exp2(ug_prng_uniform_in(&g, -1000, 30))
+                 : i % 4 == 1 ? exp2(ug_prng_uniform_in(&g, -60, 4))
+                 : i % 4 == 2 ? expm1(0x1p-6) * (1 + ug_prng_uniform_in(&g, -1e-3, 1e-3))
+                              : ug_prng_uniform_in(&g, 0, 20);
+        sh[i] = s;
+        sl[i] = s * 0x1p-53 * ug_prng_uniform_in(&g, -1, 1);
+    }
+    sh[0] = 0, sl[0] = 0, sh[1] = 0x1p-1022, sl[1] = 0, sh[2] = 1e6, sl[2] = 0;
+    check_dd("log1p_dd", DD_LOG1P, sh + 1, sl + 1, NDD - 1, 0x1.d2p-57 /* 2^-56.1 */);
+    double h = 1, l = 1;
+    for (size_t v = 0; v < 2; v++)
+        if (dds[v].log1p(sh, sl, &h, &l, 1) == 0)
+            cr_expect(h == 0 && l == 0 && !signbit(h), "%s: log1p_dd(0) = %a + %a", dds[v].isa, h, l);
+}
+
+/* ---------------------------------------------------------------- f64: the -670 threshold */
+
+/* Rows whose smallest finite x - max is just above -670 (the SIMD path: exps near 2^-966.6,
+ * every part normal), just below it and far below (the scalar kernel), with and without
+ * masked entries and ties at the max: within 1 ULP of the twin, both within their claims
+ * where the bits differ, each row alone as in the batch. */
+Test(simd, f64_threshold)
+{
+    static const double far[] = {-669.9, -669.999999, -670.000001, -700, -708.5, -745, -1000};
+    enum { N = 37, ROWS = 2 * (sizeof far / sizeof far[0]) };
+    size_t ran = 0;
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *k = ug_kernel_at(i);
+        if (!is_simd(k) || k->dtype != UG_F64 || !runnable(k))
+            continue;
+        ug_batch *b = normal_batch(k, ROWS, N, 1.0, 31);
+        for (size_t r = 0; r < ROWS; r++) {
+            double base = 5.0, d = far[r / 2];
+            for (size_t j = 0; j < N; j++) {
+                double v = k->op == UG_OP_BCE_LOGITS ? (j % 2 ? -1 : 1) * (-d + 0.01 * (double)j)
+                         : j == 3 || j == 11 ? base
+                         : j == 20          ? base + d
+                         : r % 2 && j % 7 == 0 ? -INFINITY
+                                              : base - 0.5 * (double)j;
+                ug_batch_put(k->dtype, b->x, r * N + j, v);
+            }
+            if (b->target != NULL)
+                b->target[r] = r % 3 == 0 ? 3 : r % 3 == 1 ? 20 : 5;
+        }
+        tally t = {0};
+        for (int red = 0; red < reductions(k); red++)
+            compare_twin(k, ug_kernel_scalar_twin(k), b, (ug_reduction)red, "rows around x - max = -670", &t);
+        batching_on(k, b);
+        fprintf(stderr, "test_simd: %-34s threshold rows: %zu outputs, %zu differ in bits (largest error there %.4g ULP)\n",
+                k->name, t.outputs, t.differ, t.max_ulp);
+        ug_batch_free(b);
+        ran++;
+    }
+    if (ran == 0)
+        cr_skip_test("this CPU runs none of the f64 SIMD rows");
 }

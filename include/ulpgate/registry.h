@@ -88,7 +88,8 @@ ug_status ug_kernel_append(const ug_kernel *rows, size_t count);
 const ug_kernel *ug_kernel_production(ug_op op, ug_dtype dt);
 
 /* The scalar twin of a SIMD row: the row named as k without its last ".isa" part
- * (softmax.twopass.f32.avx512 -> softmax.twopass.f32), or NULL when there is none.  The
+ * (softmax.twopass.f32.avx512 -> softmax.twopass.f32), else (an algorithm with no scalar row,
+ * softmax.dd.f64.avx512) the scalar production row of its op and dtype; NULL when none.  The
  * agreement tests and the simd fuzz target compare the two. */
 const ug_kernel *ug_kernel_scalar_twin(const ug_kernel *k);
 

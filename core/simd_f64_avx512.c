@@ -1,0 +1,101 @@
+/* The f64 AVX-512 kernels (F, DQ, BW, VL): 8 binary64 lanes per zmm register, every
+ * intermediate a double-double (core/simd_f64_tmpl.h, doc/SIMD-ERROR-ANALYSIS.md §7).
+ *
+ * Primitives for core/simd_vlog.h, core/simd_vexp_dd.h and core/simd_f64_tmpl.h, then the
+ * f64 kernels (rows *.f64.avx512 of core/kernels.def).  The double-double exp's table
+ * lookup is two VPERMT2Q (high and low parts), each over 16 entries held in two registers.
+ * Everything between UG__SIMD_TARGET_BEGIN and END runs only behind the ug__cpu_has check
+ * of the entry points at the end of the file.
+ */
+#include <immintrin.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "kernels.h"
+#include "row.h"
+#include "simd.h"
+#include "simd_exp_dd_data.h"
+#include "simd_f64.h"
+
+UG__SIMD_TARGET_BEGIN("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,popcnt")
+
+typedef __m512d vd;
+typedef __mmask8 vm;
+enum { VL = 8 };
+
+static inline vd vd_set1(double a) { return _mm512_set1_pd(a); }
+static inline vd vd_zero(void) { return _mm512_setzero_pd(); }
+static inline vd vd_add(vd a, vd b) { return _mm512_add_pd(a, b); }
+static inline vd vd_sub(vd a, vd b) { return _mm512_sub_pd(a, b); }
+static inline vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
+static inline vd vd_div(vd a, vd b) { return _mm512_div_pd(a, b); }
+static inline vd vd_fma(vd a, vd b, vd c) { return _mm512_fmadd_pd(a, b, c); }
+static inline vd vd_fms(vd a, vd b, vd c) { return _mm512_fmsub_pd(a, b, c); }
+static inline vd vd_max(vd a, vd b) { return _mm512_max_pd(a, b); }
+static inline vd vd_loadu(const double *p) { return _mm512_loadu_pd(p); }
+static inline void vd_storeu(double *p, vd v) { _mm512_storeu_pd(p, v); }
+
+static inline vm vd_lt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
+static inline vm vd_nlt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_NLT_UQ); }
+static inline vm vd_nge(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_NGE_UQ); }
+static inline vm vd_eq(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ); }
+static inline vd vd_blend(vm m, vd t, vd f) { return _mm512_mask_blend_pd(m, f, t); }
+static inline vd vd_maskz(vm m, vd v) { return _mm512_maskz_mov_pd(m, v); }
+static inline vm vm_or(vm a, vm b) { return (vm)(a | b); }
+static inline vm vm_and(vm a, vm b) { return (vm)(a & b); }
+static inline size_t vm_count(vm m) { return (size_t)__builtin_popcount(m); }
+static inline int vm_any(vm m) { return m != 0; }
+static inline vd vd_maskz_mul(vm m, vd a, vd b) { return _mm512_maskz_mul_pd(m, a, b); }
+static inline vm vm_all(void) { return (vm)0xff; }
+static inline vd vd_min(vd a, vd b) { return _mm512_min_pd(a, b); }
+
+/* v with the lanes 2^lvl apart exchanged (lvl < 3). */
+static inline vd vd_swap(vd v, int lvl)
+{
+    if (lvl == 0)
+        return _mm512_permute_pd(v, 0x55);
+    if (lvl == 1)
+        return _mm512_permutex_pd(v, 0x4e);
+    return _mm512_shuffle_f64x2(v, v, 0x4e);
+}
+
+/* T_hi[j], T_lo[j], j the low 4 bits of z (VPERMT2Q reads them as the index). */
+static inline void vd_table_dd(vd z, vd *th, vd *tl)
+{
+    __m512i zi = _mm512_castpd_si512(z);
+    *th = _mm512_permutex2var_pd(_mm512_load_pd(ug__expdd_thi), zi, _mm512_load_pd(ug__expdd_thi + 8));
+    *tl = _mm512_permutex2var_pd(_mm512_load_pd(ug__expdd_tlo), zi, _mm512_load_pd(ug__expdd_tlo + 8));
+}
+
+/* 2^(k >> 4) for z = 1.5 2^52 + k, k >= -16368: the exponent field (k + 16368) >> 4; only the
+ * low 16 bits of z matter (those of 1.5 2^52 are zero). */
+static inline vd vd_pow2_k(vd z)
+{
+    __m512i zi = _mm512_add_epi64(_mm512_castpd_si512(z), _mm512_set1_epi64(16368));
+    return _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_andnot_si512(_mm512_set1_epi64(15), zi), 48));
+}
+
+/* s = 2^k f, f in [sqrt(1/2), sqrt(2)), for s >= 1 normal; k and 2^-k as binary64 (simd_vlog.h). */
+static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
+{
+    __m512i b = _mm512_castpd_si512(s);
+    __m512i e = _mm512_srli_epi64(_mm512_sub_epi64(b, _mm512_set1_epi64(0x3fe6a09e667f3bcdLL)), 52);
+    *f = _mm512_castsi512_pd(_mm512_sub_epi64(b, _mm512_slli_epi64(e, 52)));
+    *k = _mm512_sub_pd(_mm512_castsi512_pd(_mm512_add_epi64(e, _mm512_set1_epi64(0x4330000000000000LL))),
+                       _mm512_set1_pd(0x1p52));
+    *sc = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_sub_epi64(_mm512_set1_epi64(1023), e), 52));
+}
+
+#include "simd_vlog.h"
+#include "simd_vexp_dd.h"
+#include "simd_vexp_f64.h"
+#include "simd_f64_tmpl.h"
+
+UG__SIMD_TARGET_END
+
+/* ------------------------------------------------------------------ entry points */
+
+UG__F64_ENTRIES(avx512, UG__ISA_AVX512)

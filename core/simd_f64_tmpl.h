@@ -1,0 +1,739 @@
+/* The f64 SIMD kernels, written once over the primitives of the including ISA file
+ * (core/simd_f64_avx2.c, core/simd_f64_avx512.c), after core/simd_vexp_dd.h and
+ * core/simd_vexp_f64.h.  Error analysis: doc/SIMD-ERROR-ANALYSIS.md §7; each kernel's
+ * contract block states its claim.  softmax, log_softmax, logsumexp and xent come twice:
+ * the production rows (fast = 1) take e_j from the binary64 vexp_f64 (2^-56.0, §7.5; softmax
+ * stores e_j rounded once in y), the rows of algorithm "dd" (fast = 0) from vexp_dd.
+ *
+ * The algorithm (f64 needs more than binary64 lanes: every intermediate is a double-double):
+ *   pass 1  m = max_j x_j, exact.  m = +-inf or NaN: the row goes to the scalar production
+ *           kernel (ug__simd_fallback_row), as for f32.
+ *   pass 2  d_j = x_j - m split exactly, dh + dl (two-sum); e_j = vexp_f64(dh, dl) (relative
+ *           error <= 2^-56.0) or vexp_dd(dh, dl) (<= 2^-62.9); the sum in UG__F64_ACC lane accumulators per vector lane, the
+ *           high parts by two-sum, the errors and the low parts added plainly, then the
+ *           accumulators and the lanes by two-sum in a fixed order.  As for f32 the max term
+ *           is kept out (sp = sum_{d_j < 0} e_j + (c0 - 1)) except for softmax (S = sum e_j).
+ *           A row with a finite d_j < UG__F64_D_MIN = -670 goes to the scalar kernel: below,
+ *           the low part of exp is subnormal; above, every value a kernel forms is normal.
+ *   op      softmax (eh + el)/(Sh + Sl) (one reciprocal, one residual, one rounding);
+ *           log_softmax (dh + dl) - L; logsumexp m + L; xent (m - x_t) + L, with L =
+ *           vlog1p_dd(sp) (<= 2^-56.1), each a double-double rounded once to binary64.
+ * The lane order depends on n only: a row's outputs do not depend on the batch.  Rows of
+ * n <= UG__F64_GROUP_MAX_N take their logs VL rows at a time (lane-wise: the same bits).
+ *
+ * The including file defines: vd, VL, vm (a lane mask), the primitives of simd_vexp_dd.h and
+ * vd_zero, vd_loadu, vd_storeu, vd_max, vd_eq, vd_nge (!(a >= b)), vm_or, vm_and, vm_count
+ * (lanes set), vm_any, vd_swap(v, lvl) (lanes 2^lvl apart exchanged).
+ */
+
+#define UG__F64_D_MIN (-670.0) /* e^-670 = 2^-966.6: every part of every value stays normal */
+#define UG__F64_ACC 4 /* lane accumulators of pass 2: latency, and a shorter error chain */
+#define UG__F64_GROUP_MAX_N ((size_t)512)
+#define ROW_X(p, r) ((const double *)(p)->x + (r) * (p)->n)
+#define ROW_Y(p, r) ((double *)(p)->y + (r) * (p)->n)
+#define SCALAR64(op, alg) ug_k_##op##_##alg##_f64
+
+/* ------------------------------------------------------------------ double-double scalars */
+
+typedef struct f64dd { double h, l; } f64dd;
+
+/* a + b, both double-doubles (two-sum of the high parts, the low parts added). */
+static inline f64dd f64dd_add(f64dd a, f64dd b)
+{
+    double s, e;
+    ug__two_sum(a.h, b.h, &s, &e);
+    return (f64dd){s, e + (a.l + b.l)};
+}
+
+/* hi + lo rounded once (the hi part when it is infinite: the low part is then NaN). */
+static inline double f64dd_round(f64dd a) { return isinf(a.h) ? a.h : a.h + a.l; }
+
+/* ------------------------------------------------------------------ partial vectors */
+
+UG__SIMD_INLINE vd f64_load_part(const double *x, size_t k)
+{
+    double buf[VL];
+    for (size_t j = 0; j < VL; j++)
+        buf[j] = j < k ? x[j] : -INFINITY;
+    return vd_loadu(buf);
+}
+
+UG__SIMD_INLINE void f64_store_part(double *y, vd v, size_t k)
+{
+    double buf[VL];
+    vd_storeu(buf, v);
+    memcpy(y, buf, k * sizeof *y);
+}
+
+/* ------------------------------------------------------------------ pass 1 */
+
+/* max_j x_j, and in *mn min_j x_j (-inf when a mask is there). */
+static inline double f64_row_max(const double *x, size_t n, double *mn)
+{
+    vd m0 = vd_set1(-INFINITY), m1 = m0, m2 = m0, m3 = m0, n0 = vd_set1(INFINITY), n1 = n0;
+    size_t i = 0;
+    for (; i + 4 * VL <= n; i += 4 * VL) {
+        vd a = vd_loadu(x + i), b = vd_loadu(x + i + VL), c = vd_loadu(x + i + 2 * VL), d = vd_loadu(x + i + 3 * VL);
+        m0 = vd_max(m0, a), m1 = vd_max(m1, b), m2 = vd_max(m2, c), m3 = vd_max(m3, d);
+        n0 = vd_min(n0, vd_min(a, b)), n1 = vd_min(n1, vd_min(c, d));
+    }
+    for (; i + VL <= n; i += VL) {
+        vd a = vd_loadu(x + i);
+        m0 = vd_max(m0, a), n0 = vd_min(n0, a);
+    }
+    if (i < n) {
+        double buf[VL];
+        for (size_t j = 0; j < VL; j++)
+            buf[j] = j < n - i ? x[i + j] : INFINITY;
+        n1 = vd_min(n1, vd_loadu(buf));
+        m1 = vd_max(m1, f64_load_part(x + i, n - i));
+    }
+    vd v = vd_max(vd_max(m0, m1), vd_max(m2, m3)), w = vd_min(n0, n1);
+    for (int lvl = 0; (1 << lvl) < VL; lvl++) {
+        v = vd_max(v, vd_swap(v, lvl));
+        w = vd_min(w, vd_swap(w, lvl));
+    }
+    double b[VL], c[VL];
+    vd_storeu(b, v);
+    vd_storeu(c, w);
+    *mn = c[0];
+    return b[0];
+}
+
+/* ------------------------------------------------------------------ pass 2 */
+
+/* x - m = dh + dl exactly (two-sum); x = -inf gives dh = -inf (dl NaN, never used). */
+UG__SIMD_INLINE void f64_shift(vd x, vd nm, vd *dh, vd *dl)
+{
+    vd s = vd_add(x, nm), bb = vd_sub(s, x);
+    *dh = s;
+    *dl = vd_add(vd_sub(x, vd_sub(s, bb)), vd_sub(nm, bb));
+}
+
+/* (h, l) += (bh, bl): two-sum of the high parts, the error and the low parts added. */
+UG__SIMD_INLINE void f64_vsum(vd *h, vd *l, vd bh, vd bl)
+{
+    vd s = vd_add(*h, bh), bb = vd_sub(s, *h);
+    vd err = vd_add(vd_sub(*h, vd_sub(s, bb)), vd_sub(bh, bb));
+    *h = s;
+    *l = vd_add(*l, vd_add(err, bl));
+}
+
+/* e = exp(dh + dl) where want (+0 elsewhere): vexp_f64 (fast, the 2-ULP rows) or vexp_dd
+ * (the dd rows); fast is a constant at every call (the functions are inlined). */
+UG__SIMD_INLINE void f64_exp(vd dh, vd dl, vm want, vd *eh, vd *el, int fast)
+{
+    if (fast)
+        vexp_f64_where(dh, dl, want, eh, el);
+    else
+        vexp_dd_where(dh, dl, want, eh, el);
+}
+
+typedef struct f64acc {
+    vd h[UG__F64_ACC], l[UG__F64_ACC];
+    vm bad;     /* lanes with a finite d < UG__F64_D_MIN */
+    size_t neq; /* lanes with d = 0 (full = 0) */
+} f64acc;
+
+/* One vector of pass 2 into accumulator a: e = exp(x - m) stored to eh, el when not NULL;
+ * full = 1 adds every lane, full = 0 the lanes with d < 0 (or NaN), counting d = 0. */
+UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, double *el_out, int full, int check,
+                               int fast)
+{
+    vd dh, dl, eh, el;
+    f64_shift(x, nm, &dh, &dl);
+    if (check) /* pass 1 could not rule out a finite d < UG__F64_D_MIN */
+        acc->bad = vm_or(acc->bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
+    if (full) {
+        f64_exp(dh, dl, vm_all(), &eh, &el, fast);
+    } else if (eh_out == NULL) { /* the mask of d < 0 applied by the exp's own masked multiply */
+        vm lt = vd_nge(dh, vd_zero());
+        acc->neq += VL - vm_count(lt);
+        f64_exp(dh, dl, lt, &eh, &el, fast);
+    } else { /* e stored whole (e = 1 at the max), added where d < 0 */
+        f64_exp(dh, dl, vm_all(), &eh, &el, fast);
+        vm lt = vd_nge(dh, vd_zero());
+        acc->neq += VL - vm_count(lt);
+        vd_storeu(eh_out, eh);
+        if (el_out != NULL)
+            vd_storeu(el_out, el);
+        eh = vd_maskz(lt, eh);
+        el = vd_maskz(lt, el);
+    }
+    if (full && eh_out != NULL) {
+        vd_storeu(eh_out, eh);
+        if (el_out != NULL)
+            vd_storeu(el_out, el);
+    }
+    f64_vsum(&acc->h[a], &acc->l[a], eh, el);
+}
+
+/* Pass 1 and 2 of one row: m, and (full) S = sum_j e_j or (!full) sp = the sum without the
+ * max term, as a double-double; e_j stored to eh, el (n + VL doubles each) when not NULL.
+ * pf (NULL: none): the next row, of n entries, prefetched during pass 2 (its pass 1 then
+ * reads from the cache instead of waiting on memory); pw (NULL: none): n outputs about to be
+ * written, prefetched for writing.
+ * Returns 0 for a row that goes to the scalar kernel (NaN, +inf, all -inf, or a finite
+ * x - m below UG__F64_D_MIN). */
+UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *el, int full, const double *pf,
+                                const double *pw, double *m_out, f64dd *sum, int fast)
+{
+    double mn, m = f64_row_max(x, n, &mn);
+    *m_out = m;
+    if (!isfinite(m))
+        return 0;
+    int check = !(mn - m >= UG__F64_D_MIN); /* fl(x - m) >= fl(mn - m): no d below; NaN, -inf check */
+    vd nm = vd_set1(-m);
+    f64acc acc;
+    for (int a = 0; a < UG__F64_ACC; a++) /* UG__F64_ACC = 4 below */
+        acc.h[a] = acc.l[a] = vd_zero();
+    acc.bad = vd_lt(vd_zero(), vd_zero());
+    acc.neq = 0;
+    size_t i = 0;
+    /* constant accumulator indices only: the accumulators stay in registers */
+    for (; i + 4 * VL <= n; i += 4 * VL) {
+        for (size_t b = 0; pf != NULL && b < 4 * VL * sizeof(double); b += 64)
+            _mm_prefetch((const char *)(pf + i) + b, _MM_HINT_T0);
+        for (size_t b = 0; pw != NULL && b < 4 * VL * sizeof(double); b += 64)
+            _mm_prefetch((const char *)(pw + i) + b, _MM_HINT_ET0);
+        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast);
+        f64_step(&acc, 1, vd_loadu(x + i + VL), nm, eh ? eh + i + VL : NULL, el ? el + i + VL : NULL, full, check, fast);
+        f64_step(&acc, 2, vd_loadu(x + i + 2 * VL), nm, eh ? eh + i + 2 * VL : NULL, el ? el + i + 2 * VL : NULL, full, check, fast);
+        f64_step(&acc, 3, vd_loadu(x + i + 3 * VL), nm, eh ? eh + i + 3 * VL : NULL, el ? el + i + 3 * VL : NULL, full, check, fast);
+    }
+    if (i + VL <= n) {
+        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast);
+        i += VL;
+        if (i + VL <= n) {
+            f64_step(&acc, 1, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast);
+            i += VL;
+            if (i + VL <= n) {
+                f64_step(&acc, 2, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast);
+                i += VL;
+            }
+        }
+    }
+    if (i < n) {
+        double th[VL], tl[VL]; /* the padding (-inf: e = +0, not counted) must not reach eh, el */
+        f64_step(&acc, 3, f64_load_part(x + i, n - i), nm, eh ? th : NULL, el ? tl : NULL, full, check, fast);
+        if (eh != NULL)
+            memcpy(eh + i, th, (n - i) * sizeof *th);
+        if (el != NULL)
+            memcpy(el + i, tl, (n - i) * sizeof *tl);
+    }
+    /* the accumulators, then the lanes (vd_swap: lanes 2^lvl apart exchanged) by two-sum, in
+     * a fixed order: lane 0 ends with the sum */
+    vd vh = acc.h[0], vl = acc.l[0];
+    if (n >= 2 * VL) /* the accumulators n leaves at zero are skipped (short rows) */
+        f64_vsum(&vh, &vl, acc.h[1], acc.l[1]);
+    if (n >= 3 * VL)
+        f64_vsum(&vh, &vl, acc.h[2], acc.l[2]);
+    if (n >= 4 * VL || n % VL != 0)
+        f64_vsum(&vh, &vl, acc.h[3], acc.l[3]);
+    for (int lvl = 0; (1 << lvl) < VL; lvl++)
+        f64_vsum(&vh, &vl, vd_swap(vh, lvl), vd_swap(vl, lvl));
+    double hb[VL], lb[VL];
+    vd_storeu(hb, vh);
+    vd_storeu(lb, vl);
+    f64dd s = {hb[0], lb[0]};
+    if (!full)
+        s = f64dd_add(s, (f64dd){(double)acc.neq - 1, 0});
+    double h, l;
+    ug__two_sum(s.h, s.l, &h, &l); /* normalised */
+    *sum = (f64dd){h, l};
+    return isfinite(h) && !vm_any(acc.bad);
+}
+
+/* ------------------------------------------------------------------ the logs of a group */
+
+/* L[k] = vlog1p_dd(sp[k]) for k < g <= VL (lane-wise: a row's L does not depend on its
+ * group); rows not ok get 0. */
+static inline void f64_group_log1p(const f64dd *sp, const int *ok, size_t g, f64dd *L)
+{
+    double sh[VL] = {0}, sl[VL] = {0}, lh[VL], ll[VL];
+    for (size_t k = 0; k < g; k++)
+        if (ok[k])
+            sh[k] = sp[k].h, sl[k] = sp[k].l;
+    vd vh, vl;
+    vlog1p_dd(vd_loadu(sh), vd_loadu(sl), &vh, &vl);
+    vd_storeu(lh, vh);
+    vd_storeu(ll, vl);
+    for (size_t k = 0; k < g; k++)
+        L[k] = (f64dd){lh[k], ll[k]};
+}
+
+/* The rows [r0, r0 + g) of p analysed (full = 0) and their L: g = VL rows at a time when
+ * n <= UG__F64_GROUP_MAX_N, else 1.  rows_out: the op writes n outputs per row (prefetched
+ * for writing when g = 1).  Returns g. */
+UG__SIMD_INLINE size_t f64_group(const ug_problem *p, size_t r0, int rows_out, double *m, int *ok, f64dd *sp, f64dd *L,
+                                 int fast)
+{
+    size_t g = p->n <= UG__F64_GROUP_MAX_N ? VL : 1;
+    if (g > p->rows - r0)
+        g = p->rows - r0;
+    for (size_t k = 0; k < g; k++)
+        ok[k] = f64_row_sum(ROW_X(p, r0 + k), p->n, NULL, NULL, 0, r0 + k + 1 < p->rows ? ROW_X(p, r0 + k + 1) : NULL,
+                            rows_out && g == 1 ? ROW_Y(p, r0 + k) : NULL, &m[k], &sp[k], fast);
+    f64_group_log1p(sp, ok, g, L);
+    return g;
+}
+
+/* ------------------------------------------------------------------ softmax */
+
+/* y_i = (eh_i + el_i) / (Sh + Sl), rounded once: yh = eh fl(1/Sh), the residual
+ * r = eh - yh Sh (one fma), y = yh + (r + el - yh Sl) / Sh. */
+UG__SIMD_INLINE vd f64_div(vd eh, vd el, vd sh, vd sl, vd inv)
+{
+    vd yh = vd_mul(eh, inv);
+    vd r = vd_fma(vd_sub(vd_zero(), yh), sh, eh);
+    vd c = vd_fma(vd_sub(vd_zero(), yh), sl, vd_add(r, el));
+    return vd_fma(c, inv, yh);
+}
+
+/* The first entries of y up to a vector boundary (at most n): the stores after them are
+ * aligned (a misaligned full-width store may touch two cache lines).  Lane-wise arithmetic:
+ * the outputs do not depend on it. */
+static inline size_t f64_head(const double *y, size_t n)
+{
+    uintptr_t a = (uintptr_t)y, w = VL * sizeof(double);
+    if (n < 16 * VL || a % 8 != 0) /* short rows: a partial store costs more than it saves */
+        return 0;
+    return (size_t)((w - a % w) % w) / 8;
+}
+
+static void f64_div_store(const double *eh, const double *el, size_t n, f64dd S, double *y)
+{
+    vd sh = vd_set1(S.h), sl = vd_set1(S.l), inv = vd_set1(1.0 / S.h);
+    size_t i = f64_head(y, n);
+    if (i > 0)
+        f64_store_part(y, f64_div(vd_loadu(eh), vd_loadu(el), sh, sl, inv), i);
+    for (; i + VL <= n; i += VL)
+        vd_storeu(y + i, f64_div(vd_loadu(eh + i), vd_loadu(el + i), sh, sl, inv));
+    if (i < n)
+        f64_store_part(y + i, f64_div(vd_loadu(eh + i), vd_loadu(el + i), sh, sl, inv), n - i);
+}
+
+/* y_i = e_i / (Sh + Sl) in place, e_i = y_i a binary64 (f64_div with el = 0). */
+static void f64_div_inplace(double *y, size_t n, f64dd S)
+{
+    vd sh = vd_set1(S.h), sl = vd_set1(S.l), inv = vd_set1(1.0 / S.h), z = vd_zero();
+    size_t i = f64_head(y, n);
+    if (i > 0)
+        f64_store_part(y, f64_div(f64_load_part(y, i), z, sh, sl, inv), i);
+    for (; i + VL <= n; i += VL)
+        vd_storeu(y + i, f64_div(vd_loadu(y + i), z, sh, sl, inv));
+    if (i < n)
+        f64_store_part(y + i, f64_div(f64_load_part(y + i, n - i), z, sh, sl, inv), n - i);
+}
+
+/* softmax.twopass.f64.ISA: contract
+ *   computes  e_i / S, e_i = vexp_f64(x_i - m) (x_i - m exact), its high part (e_i rounded
+ *             once) stored in y, S = sum_j e_j a double-double, y_i divided in place as in
+ *             f64_div (el = 0), one rounding to binary64.
+ *   bound     relative error before the rounding <= 1.26 2^-53 (e_i's rounding, vexp_f64's
+ *             2^-56.0 in e_i and S; SIMD-ERROR-ANALYSIS.md §7.5): 1.76 ULP, claimed 2 ULP.
+ * softmax.dd.f64.ISA (fast = 0): e_i = vexp_dd, double-doubles stored to a scratch pair and
+ *             divided as in f64_div: <= 2^-61.8 (§7.3), 0.5 + 2^-8.8 ULP, claimed 1 ULP.
+ *   special   rows with NaN, +inf, only -inf, or a finite x_i - m < -670 (outputs below
+ *             e^-670/n): softmax.twopass.f64 (same outputs).  -inf entries give +0. */
+UG__SIMD_INLINE ug_status softmax_f64_run(const ug_problem *p, int fast)
+{
+    ug_status st = ug__validate(p, UG_OP_SOFTMAX, UG_F64);
+    size_t stride = st == UG_OK && !fast ? p->n + VL : 0;
+    double *eh = st == UG_OK && !fast ? ug__simd_scratch(2 * stride) : NULL;
+    if (eh == NULL && (st != UG_OK || !fast))
+        return st != UG_OK ? st : UG_ERR_NOMEM;
+    double *el = fast ? NULL : eh + stride;
+    for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
+        double m;
+        f64dd S;
+        const double *pf = r + 1 < p->rows ? ROW_X(p, r + 1) : NULL;
+        if (fast && f64_row_sum(ROW_X(p, r), p->n, ROW_Y(p, r), NULL, 1, pf, ROW_Y(p, r), &m, &S, 1))
+            f64_div_inplace(ROW_Y(p, r), p->n, S); /* e_i rounded once, stored in y */
+        else if (!fast && f64_row_sum(ROW_X(p, r), p->n, eh, el, 1, pf, ROW_Y(p, r), &m, &S, 0))
+            f64_div_store(eh, el, p->n, S, ROW_Y(p, r));
+        else
+            st = ug__simd_fallback_row(SCALAR64(softmax, twopass), UG_OP_SOFTMAX, UG_F64, p, r, NULL);
+    }
+    free(eh);
+    return st;
+}
+
+/* ------------------------------------------------------------------ log_softmax */
+
+/* y = (dh + dl) - (Lh + Ll), rounded once; -inf where dh - Lh is -inf (masked entries,
+ * overflow). */
+UG__SIMD_INLINE vd f64_logsm(vd x, vd nm, vd lh, vd ll)
+{
+    vd dh, dl;
+    f64_shift(x, nm, &dh, &dl);
+    vd nl = vd_sub(vd_zero(), lh);
+    vd s = vd_add(dh, nl), bb = vd_sub(s, dh);
+    vd e = vd_add(vd_sub(dh, vd_sub(s, bb)), vd_sub(nl, bb));
+    vd y = vd_add(s, vd_sub(vd_add(e, dl), ll));
+    return vd_blend(vd_eq(s, vd_set1(-INFINITY)), s, y);
+}
+
+static void f64_logsm_store(const double *x, size_t n, double m, f64dd L, double *y)
+{
+    vd nm = vd_set1(-m), lh = vd_set1(L.h), ll = vd_set1(L.l);
+    size_t i = f64_head(y, n);
+    if (i > 0)
+        f64_store_part(y, f64_logsm(f64_load_part(x, i), nm, lh, ll), i);
+    for (; i + VL <= n; i += VL)
+        vd_storeu(y + i, f64_logsm(vd_loadu(x + i), nm, lh, ll));
+    if (i < n)
+        f64_store_part(y + i, f64_logsm(f64_load_part(x + i, n - i), nm, lh, ll), n - i);
+}
+
+/* log_softmax.twopass.f64.ISA: contract
+ *   computes  (x_i - m) - L, x_i - m exact (two-sum), L = vlog1p_dd(sp) (<= 2^-56.1), sp
+ *             from vexp_f64 (<= 2^-56.0), the difference by two-sum, one rounding: x_i - m
+ *             <= 0 <= L, nothing cancels.
+ *   bound     relative error before the rounding <= 2^-55.04 (SIMD-ERROR-ANALYSIS.md §7.5):
+ *             0.5 + 2^-2.04 ULP, claimed 1 ULP.  log_softmax.dd.f64.ISA (vexp_dd): <= 2^-56.0
+ *             (§7.3), 0.5 + 2^-3.0 ULP, claimed 1 ULP.
+ *   special   rows with NaN, +inf, only -inf or a finite x_i - m < -670:
+ *             log_softmax.twopass.f64; -inf entries give -inf; L = 0 (no other finite
+ *             entry): the max's output is +0 (ug__simd_signed_zero_at_max). */
+UG__SIMD_INLINE ug_status log_softmax_f64_run(const ug_problem *p, int fast)
+{
+    ug_status st = ug__validate(p, UG_OP_LOG_SOFTMAX, UG_F64);
+    for (size_t r0 = 0, g; st == UG_OK && r0 < p->rows; r0 += g) {
+        double m[VL];
+        int ok[VL];
+        f64dd sp[VL], L[VL];
+        g = f64_group(p, r0, 1, m, ok, sp, L, fast);
+        for (size_t k = 0; st == UG_OK && k < g; k++) {
+            size_t r = r0 + k;
+            if (!ok[k]) {
+                st = ug__simd_fallback_row(SCALAR64(log_softmax, twopass), UG_OP_LOG_SOFTMAX, UG_F64, p, r, NULL);
+                continue;
+            }
+            f64_logsm_store(ROW_X(p, r), p->n, m[k], L[k], ROW_Y(p, r));
+            if (L[k].h == 0)
+                ug__simd_signed_zero_at_max(UG_F64, ROW_X(p, r), ROW_Y(p, r), p->n, m[k]);
+        }
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------ logsumexp */
+
+/* logsumexp.twopass.f64.ISA: contract
+ *   computes  m + L, L = vlog1p_dd(sp), sp from vexp_f64, by two-sum, one rounding.
+ *   bound     absolute error <= 2^-55.04 L + 2^-104 |m| before the rounding, L <= (1 + kappa)
+ *             |lse|: 0.5 + 2^-2.04 (1 + kappa) ULP, claimed 1 + 2^-2 kappa
+ *             (SIMD-ERROR-ANALYSIS.md §7.5).  logsumexp.dd.f64.ISA (vexp_dd): 2^-56.1 L,
+ *             0.5 + 2^-3.0 (1 + kappa) ULP, claimed 1 + 2^-3 kappa (§7.3).
+ *   special   NaN -> NaN, +inf -> +inf, all -inf -> -inf, rows with a finite x_i - m < -670:
+ *             logsumexp.twopass.f64.  n = 1: x_0 (+0 for -0). */
+UG__SIMD_INLINE ug_status logsumexp_f64_run(const ug_problem *p, int fast)
+{
+    ug_status st = ug__validate(p, UG_OP_LOGSUMEXP, UG_F64);
+    for (size_t r0 = 0, g; st == UG_OK && r0 < p->rows; r0 += g) {
+        double m[VL];
+        int ok[VL];
+        f64dd sp[VL], L[VL];
+        g = f64_group(p, r0, 0, m, ok, sp, L, fast);
+        for (size_t k = 0; st == UG_OK && k < g; k++) {
+            if (ok[k])
+                ((double *)p->y)[r0 + k] = f64dd_round(f64dd_add((f64dd){m[k], 0}, L[k]));
+            else
+                st = ug__simd_fallback_row(SCALAR64(logsumexp, twopass), UG_OP_LOGSUMEXP, UG_F64, p, r0 + k, NULL);
+        }
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------ xent */
+
+/* xent.fused.f64.ISA: contract
+ *   computes  per row (m - x_t) + L, m - x_t exact (two-sum), L = vlog1p_dd(sp) (sp from
+ *             vexp_f64; xent.dd.f64.ISA: from vexp_dd), the sum by
+ *             two-sum (both >= 0: no cancellation); reduction none rounds each once; sum and
+ *             mean widen each double-double to ug__wide (2^-64) and go through
+ *             ug__reduce_store_wide (as xent.fused.f64); a row whose m - x_t overflows
+ *             binary64 has its loss formed in ug__wide (one rounding, 2^-64).
+ *   bound     per row relative error <= 2^-55.04 before the rounding (dd: 2^-56.0); with a
+ *             reduction + 2^-63 + the wide sum's (ERROR-ANALYSIS.md §4): 0.5 + 2^-2.0 ULP
+ *             (dd: 2^-2.9), claimed 1 ULP (SIMD-ERROR-ANALYSIS.md §7.5, §7.3).
+ *   special   a row that falls back (NaN, +inf, all -inf, a finite x_i - m < -670):
+ *             reduction none, that row by xent.fused.f64; sum or mean, the whole problem by
+ *             xent.fused.f64 (its losses stay in its working format). */
+UG__SIMD_INLINE ug_status xent_f64_run(const ug_problem *p, int fast)
+{
+    ug_status st = ug__validate(p, UG_OP_XENT, UG_F64);
+    if (st != UG_OK)
+        return st;
+    int none = p->reduction == UG_RED_NONE;
+    ug__wide *loss = none ? NULL : malloc(p->rows * sizeof *loss);
+    if (!none && loss == NULL)
+        return ug__fail(UG_ERR_NOMEM, "cannot allocate %zu losses", p->rows);
+    int whole = 0; /* a row fell back under a reduction: the scalar kernel does it all */
+    for (size_t r0 = 0, g; st == UG_OK && !whole && r0 < p->rows; r0 += g) {
+        double m[VL];
+        int ok[VL];
+        f64dd sp[VL], L[VL];
+        g = f64_group(p, r0, 0, m, ok, sp, L, fast);
+        for (size_t k = 0; st == UG_OK && !whole && k < g; k++) {
+            size_t r = r0 + k;
+            if (!ok[k]) {
+                if (none)
+                    st = ug__simd_fallback_row(SCALAR64(xent, fused), UG_OP_XENT, UG_F64, p, r, NULL);
+                else
+                    whole = 1;
+                continue;
+            }
+            double a, ae;
+            ug__two_sum(m[k], -ROW_X(p, r)[p->target[r]], &a, &ae);
+            f64dd v = f64dd_add((f64dd){a, ae}, L[k]);
+            if (none)
+                ((double *)p->y)[r] = f64dd_round(v);
+            else if (isinf(a)) /* m - x_t overflows binary64, not ug__wide: a mean may be finite */
+                loss[r] = ((ug__wide)m[k] - ROW_X(p, r)[p->target[r]]) + L[k].h + L[k].l;
+            else
+                loss[r] = (ug__wide)v.h + v.l;
+        }
+    }
+    if (st == UG_OK && !none) {
+        if (whole)
+            st = SCALAR64(xent, fused)(p);
+        else
+            ug__reduce_store_wide(p, UG_F64, loss, p->rows);
+    }
+    free(loss);
+    return st;
+}
+
+/* ------------------------------------------------------------------ xent_grad */
+
+/* -(q / S), q and S double-doubles, rounded once (as f64_div). */
+static inline double f64_neg_div(f64dd q, f64dd S)
+{
+    double inv = 1.0 / S.h, yh = q.h * inv;
+    double r = fma(-yh, S.h, q.h);
+    double c = fma(-yh, S.l, r + q.l);
+    return -fma(c, inv, yh);
+}
+
+/* xent_grad.fused.f64.ISA: contract
+ *   computes  sparse labels: softmax_i = e_i / S (as softmax above, S = 1 + sp) for i != t,
+ *             and at t the complement -q/S, q = sum_{j != t} e_j: q = sp when x_t is the max,
+ *             else 1 + (sp - e_t) >= 1 (double-doubles; never softmax_t - 1); one rounding.
+ *             Dense labels (target NULL): xent_grad.fused.f64, the scalar kernel, whole.
+ *   bound     i != t: as softmax, 2^-61.8; at t: q within 2^-61.3 (sp <= 2q and e_t <= q
+ *             when q >= 1), then the division: 2^-60.9 (SIMD-ERROR-ANALYSIS.md §7.3):
+ *             0.5 + 2^-7.9 ULP, claimed 1 ULP; dense: the scalar kernel's 1 + 2^-6 kappa:
+ *             the row claims 1 + 2^-6 kappa.
+ *   special   rows with NaN, +inf, only -inf, or a finite x_i - m < -670:
+ *             xent_grad.fused.f64; masked entries give +0, a masked target -1. */
+static ug_status xent_grad_fused_f64(const ug_problem *p)
+{
+    if (p != NULL && p->target == NULL && p->aux != NULL)
+        return SCALAR64(xent_grad, fused)(p);
+    ug_status st = ug__validate(p, UG_OP_XENT_GRAD, UG_F64);
+    size_t stride = st == UG_OK ? p->n + VL : 0;
+    double *eh = st == UG_OK ? ug__simd_scratch(2 * stride) : NULL;
+    if (eh == NULL)
+        return st != UG_OK ? st : UG_ERR_NOMEM;
+    double *el = eh + stride;
+    for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
+        double m;
+        f64dd sp;
+        const double *x = ROW_X(p, r);
+        size_t t = (size_t)p->target[r];
+        if (!f64_row_sum(x, p->n, eh, el, 0, r + 1 < p->rows ? ROW_X(p, r + 1) : NULL, ROW_Y(p, r), &m, &sp, 0)) {
+            st = ug__simd_fallback_row(SCALAR64(xent_grad, fused), UG_OP_XENT_GRAD, UG_F64, p, r, NULL);
+            continue;
+        }
+        f64dd S = f64dd_add((f64dd){1, 0}, sp);
+        f64_div_store(eh, el, p->n, S, ROW_Y(p, r));
+        f64dd q = x[t] == m ? sp : f64dd_add((f64dd){1, 0}, f64dd_add(sp, (f64dd){-eh[t], -el[t]}));
+        double gt = 0.0;
+        if (q.h != 0)
+            gt = f64_neg_div(q, S);
+        else
+            for (size_t j = 0; j < p->n; j++)
+                if (j != t && x[j] != -INFINITY)
+                    gt = -0.0;
+        ROW_Y(p, r)[t] = gt;
+    }
+    free(eh);
+    return st;
+}
+
+/* ------------------------------------------------------------------ bce_logits */
+
+/* The losses of VL elements, as double-doubles: A + L, A = x (1 - y) = x - x y for x > 0,
+ * (-x) y otherwise (two-prod, two-sum: exact but for a rounding of 2^-104 A), L =
+ * vlog1p_dd(vexp_dd(-|x|)); the sum by two-sum.  Lanes with !(|x| <= 670) are garbage: the
+ * caller sends them to the scalar kernel. */
+UG__SIMD_INLINE void f64_bce(vd x, vd y, vd *vh, vd *vl)
+{
+    vd nx = vd_sub(vd_zero(), x);
+    vd ax = vd_max(x, nx);
+    vd sh, sl, lh, ll;
+    vexp_dd(vd_sub(vd_zero(), ax), vd_zero(), &sh, &sl);
+    vlog1p_dd(sh, sl, &lh, &ll);
+    vd p = vd_mul(x, y), pe = vd_fms(x, y, p);
+    vd np = vd_sub(vd_zero(), p), npe = vd_sub(vd_zero(), pe);
+    vd a = vd_add(x, np), bb = vd_sub(a, x);
+    vd ae = vd_add(vd_sub(x, vd_sub(a, bb)), vd_sub(np, bb));
+    vm pos = vd_lt(vd_zero(), x);
+    vd ah = vd_blend(pos, a, np), al = vd_blend(pos, vd_add(ae, npe), npe);
+    vd s = vd_add(ah, lh), b2 = vd_sub(s, ah);
+    vd e = vd_add(vd_sub(ah, vd_sub(s, b2)), vd_sub(lh, b2));
+    *vh = s;
+    *vl = vd_add(e, vd_add(al, ll));
+}
+
+/* bce_logits.stable.f64.ISA: contract
+ *   computes  elementwise A + L as in f64_bce (both >= 0: no cancellation), one rounding;
+ *             sum and mean widen each loss to ug__wide and go through ug__reduce_store_wide.
+ *   bound     relative error per loss before the rounding <= 2^-56.0 (L's; A is exact but
+ *             for 2^-104): 0.5 + 2^-3.0 ULP; with a reduction + 2^-63 + the wide sum's:
+ *             claimed 1 ULP (SIMD-ERROR-ANALYSIS.md §7.3).
+ *   special   elements with NaN or infinite x, or |x| > 670 (exp(-|x|) < 2^-966): reduction
+ *             none, bce_logits.stable.f64 on that element; sum or mean, the whole problem by
+ *             bce_logits.stable.f64. */
+static ug_status bce_logits_stable_f64(const ug_problem *p)
+{
+    ug_status st = ug__validate(p, UG_OP_BCE_LOGITS, UG_F64);
+    if (st != UG_OK)
+        return st;
+    size_t count = p->rows * p->n;
+    int none = p->reduction == UG_RED_NONE;
+    ug__wide *loss = none ? NULL : malloc((count + VL) * sizeof *loss);
+    if (!none && loss == NULL)
+        return ug__fail(UG_ERR_NOMEM, "cannot allocate %zu losses", count);
+    const double *x = p->x, *lab = p->aux;
+    double *y = p->y;
+    ug_problem one = {.rows = count, .n = 1, .x = p->x, .aux = p->aux, .reduction = UG_RED_NONE, .y = p->y};
+    vd lim = vd_set1(-UG__F64_D_MIN);
+    for (size_t i = 0; st == UG_OK && i < count; i += VL) {
+        size_t k = count - i < VL ? count - i : VL;
+        vd vx = k == VL ? vd_loadu(x + i) : f64_load_part(x + i, k), vy = k == VL ? vd_loadu(lab + i) : f64_load_part(lab + i, k);
+        vd vh, vl;
+        vm big = vd_nge(lim, vd_max(vx, vd_sub(vd_zero(), vx))); /* !(|x| <= 670): NaN, padding too */
+        f64_bce(vx, vy, &vh, &vl);
+        if (!vm_any(big)) {
+            if (none)
+                vd_storeu(y + i, vd_add(vh, vl));
+            else
+                for (size_t j = 0; j < VL; j++)
+                    loss[i + j] = (ug__wide)vh[j] + vl[j];
+            continue;
+        }
+        if (!none) {
+            if (k == VL || vm_count(big) != VL - k) { /* more than the padding */
+                free(loss);
+                return SCALAR64(bce_logits, stable)(p);
+            }
+        }
+        double hb[VL], lb[VL];
+        vd_storeu(hb, vh);
+        vd_storeu(lb, vl);
+        for (size_t j = 0; j < k; j++) {
+            if (none)
+                y[i + j] = hb[j] + lb[j];
+            else
+                loss[i + j] = (ug__wide)hb[j] + lb[j];
+        }
+        for (size_t j = 0; none && st == UG_OK && j < k; j++)
+            if (!(fabs(x[i + j]) <= -UG__F64_D_MIN))
+                st = ug__simd_fallback_row(SCALAR64(bce_logits, stable), UG_OP_BCE_LOGITS, UG_F64, &one, i + j, NULL);
+    }
+    if (st == UG_OK && !none)
+        ug__reduce_store_wide(p, UG_F64, loss, count);
+    free(loss);
+    return st;
+}
+
+/* ------------------------------------------------------------------ the rows */
+
+/* Production (*.f64.ISA, vexp_f64: SIMD-ERROR-ANALYSIS.md §7.5) and the dd variants
+ * (*.dd.f64.ISA, vexp_dd, §7.1-7.3) of the four kernels above: the same code but the exp. */
+static ug_status softmax_twopass_f64(const ug_problem *p) { return softmax_f64_run(p, 1); }
+static ug_status softmax_dd_f64(const ug_problem *p) { return softmax_f64_run(p, 0); }
+static ug_status log_softmax_twopass_f64(const ug_problem *p) { return log_softmax_f64_run(p, 1); }
+static ug_status log_softmax_dd_f64(const ug_problem *p) { return log_softmax_f64_run(p, 0); }
+static ug_status logsumexp_twopass_f64(const ug_problem *p) { return logsumexp_f64_run(p, 1); }
+static ug_status logsumexp_dd_f64(const ug_problem *p) { return logsumexp_f64_run(p, 0); }
+static ug_status xent_fused_f64(const ug_problem *p) { return xent_f64_run(p, 1); }
+static ug_status xent_dd_f64(const ug_problem *p) { return xent_f64_run(p, 0); }
+
+/* ------------------------------------------------------------------ for the tests */
+
+/* eh + el = f(xh + xl) for n lanes (n any), f = vexp_dd or vlog1p_dd (core/simd_f64.h). */
+static void f64_map_dd(void (*f)(vd, vd, vd *, vd *), const double *xh, const double *xl, double *eh, double *el,
+                       size_t n)
+{
+    for (size_t i = 0; i < n; i += VL) {
+        size_t k = n - i < VL ? n - i : VL;
+        double a[VL] = {0}, b[VL] = {0}, c[VL], d[VL];
+        memcpy(a, xh + i, k * sizeof *a);
+        memcpy(b, xl + i, k * sizeof *b);
+        vd h, l;
+        f(vd_loadu(a), vd_loadu(b), &h, &l);
+        vd_storeu(c, h);
+        vd_storeu(d, l);
+        memcpy(eh + i, c, k * sizeof *c);
+        memcpy(el + i, d, k * sizeof *d);
+    }
+}
+
+static void vexp_dd_array(const double *xh, const double *xl, double *eh, double *el, size_t n)
+{
+    f64_map_dd(vexp_dd, xh, xl, eh, el, n);
+}
+
+static void vlog1p_dd_array(const double *xh, const double *xl, double *eh, double *el, size_t n)
+{
+    f64_map_dd(vlog1p_dd, xh, xl, eh, el, n);
+}
+
+static void vexp_f64_array(const double *xh, const double *xl, double *eh, double *el, size_t n)
+{
+    f64_map_dd(vexp_f64, xh, xl, eh, el, n);
+}
+
+#undef ROW_X
+#undef ROW_Y
+#undef SCALAR64
+
+/* The registry's entry points and the tests' exp and log1p of the ISA file, expanded after
+ * its target region (they run on any CPU and check it first). */
+#define UG__F64_ENTRY(op, alg, isa, isa_id) UG__SIMD_ENTRY(op, alg, f64, isa, isa_id)
+#define UG__F64_ENTRIES(isa, isa_id)                                                                     \
+    UG__F64_ENTRY(softmax, twopass, isa, isa_id)                                                         \
+    UG__F64_ENTRY(log_softmax, twopass, isa, isa_id)                                                     \
+    UG__F64_ENTRY(logsumexp, twopass, isa, isa_id)                                                       \
+    UG__F64_ENTRY(xent, fused, isa, isa_id)                                                              \
+    UG__F64_ENTRY(xent_grad, fused, isa, isa_id)                                                         \
+    UG__F64_ENTRY(softmax, dd, isa, isa_id)                                                              \
+    UG__F64_ENTRY(log_softmax, dd, isa, isa_id)                                                          \
+    UG__F64_ENTRY(logsumexp, dd, isa, isa_id)                                                            \
+    UG__F64_ENTRY(xent, dd, isa, isa_id)                                                                 \
+    UG__F64_ENTRY(bce_logits, stable, isa, isa_id)                                                       \
+    int ug__vexp_dd_##isa(const double *xh, const double *xl, double *eh, double *el, size_t n)          \
+    {                                                                                                    \
+        if (!ug__cpu_has(isa_id))                                                                        \
+            return -1;                                                                                   \
+        vexp_dd_array(xh, xl, eh, el, n);                                                                \
+        return 0;                                                                                        \
+    }                                                                                                    \
+    int ug__vlog1p_dd_##isa(const double *xh, const double *xl, double *eh, double *el, size_t n)        \
+    {                                                                                                    \
+        if (!ug__cpu_has(isa_id))                                                                        \
+            return -1;                                                                                   \
+        vlog1p_dd_array(xh, xl, eh, el, n);                                                              \
+        return 0;                                                                                        \
+    }                                                                                                    \
+    int ug__vexp_f64_##isa(const double *xh, const double *xl, double *eh, double *el, size_t n)         \
+    {                                                                                                    \
+        if (!ug__cpu_has(isa_id))                                                                        \
+            return -1;                                                                                   \
+        vexp_f64_array(xh, xl, eh, el, n);                                                               \
+        return 0;                                                                                        \
+    }

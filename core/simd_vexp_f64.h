@@ -1,0 +1,45 @@
+/* The binary64 exp of the f64 SIMD rows' production algorithm (the 2-ULP rows, issue 7),
+ * written once over the primitives of the including ISA file, after core/simd_vexp_dd.h
+ * (whose constants, table and shifter it shares).  No include guard: included once per ISA
+ * file.  Same operations in the same order on every ISA: AVX2 and AVX-512 give the same bits.
+ * Error analysis: doc/SIMD-ERROR-ANALYSIS.md §7.5; u = 2^-53.
+ *
+ * vexp_f64: contract
+ *   computes  exp(xh + xl) as eh + el, for xh in [-670, 0] (or -inf, NaN) and |xl| <= u |xh|
+ *             (x - m split exactly by two-sum); |el| <= u eh (eh = the value rounded once).
+ *   method    k = round(16 xh/ln 2) (the 1.5 2^52 shifter), rh = xh - k HI (one fma, exact,
+ *             as in vexp_dd), r = (rh + xl) - k LO (two roundings, |r| <= 0.02167); P =
+ *             r + r^2 q(r), q = sum_{i<=5} r^i/(i+2)! (Horner, binary64, no double-double);
+ *             with T = 2^((k & 15)/16) = T_hi + T_lo (the table of vexp_dd): c = T_hi P +
+ *             T_lo (one fma), eh + el = T_hi + c (fast-two-sum), times 2^(k >> 4) (exact).
+ *             23 operations against vexp_dd's 37.
+ *   bound     |eh + el - exp(xh + xl)| <= 2^-56.0 exp(xh + xl) for xh in [-670, 0]
+ *             (SIMD-ERROR-ANALYSIS.md §7.5: the reduced argument 2^-57.5, P's rounding,
+ *             c's rounding and the dropped T_lo P 2^-58.5 each, the truncation 2^-59.5, the
+ *             rest below 2^-63); xh < X_MIN and -inf give +0 in both parts, NaN gives NaN.
+ */
+
+static inline void vexp_f64_where(vd xh, vd xl, vm want, vd *eh, vd *el)
+{
+    vd z = vd_fma(xh, vd_set1(UG__EXPDD_INV_LN2_N), vd_set1(UG__EXPDD_SHIFT));
+    vd kd = vd_sub(z, vd_set1(UG__EXPDD_SHIFT));
+    vd rh = vd_fma(kd, vd_set1(-UG__EXPDD_LN2_N_HI), xh); /* exact */
+    vd r = vd_fma(kd, vd_set1(-UG__EXPDD_LN2_N_LO), vd_add(rh, xl));
+    vd q = vd_fma(vd_set1(UG__EXPDD_Q5), r, vd_set1(UG__EXPDD_Q4));
+    q = vd_fma(q, r, vd_set1(UG__EXPDD_Q3));
+    q = vd_fma(q, r, vd_set1(UG__EXPDD_Q2));
+    q = vd_fma(q, r, vd_set1(UG__EXPDD_Q1));
+    q = vd_fma(q, r, vd_set1(UG__EXPDD_Q0));
+    vd pp = vd_fma(vd_mul(r, r), q, r); /* exp(r) - 1 */
+    vd th, tl;
+    vd_table_dd(z, &th, &tl);
+    vd c = vd_fma(th, pp, tl);
+    vd h = vd_add(th, c);
+    vd l = vd_sub(c, vd_sub(h, th)); /* fast-two-sum, |th| > |c| */
+    vd sc = vd_pow2_k(z);
+    vm keep = vm_and(want, vd_nlt(xh, vd_set1(UG__EXP_X_MIN)));
+    *eh = vd_maskz_mul(keep, h, sc);
+    *el = vd_maskz_mul(keep, l, sc);
+}
+
+static inline void vexp_f64(vd xh, vd xl, vd *eh, vd *el) { vexp_f64_where(xh, xl, vm_all(), eh, el); }
