@@ -1,5 +1,6 @@
 /* Running the ulpgate command from a Criterion test: its exit status and what it printed.
- * Shared by the tests that drive the command (test_boundary.c, test_gate.c); each test
+ * Shared by the tests that drive the command (test_boundary.c, test_gate.c, test_report.c,
+ * test_vectors.c); each test
  * program includes it once (static functions, no library).  UG_CLI_PATH is set by
  * props/CMakeLists.txt. */
 #ifndef ULPGATE_PROPS_RUN_CLI_H
@@ -9,6 +10,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,7 +40,17 @@ static char *slurp(const char *path)
     return s;
 }
 
-/* ulpgate with args (NULL-terminated, at most 30), stdout and stderr captured. */
+/* The number of non-overlapping occurrences of needle in hay. */
+static inline size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* ulpgate with args (NULL-terminated, at most 30), stdin from /dev/null, stdout and stderr
+ * captured. */
 static run_result run_ulpgate(const char *const *args)
 {
     char out[] = "/tmp/ug_test_cli_out_XXXXXX", err[] = "/tmp/ug_test_cli_err_XXXXXX";
@@ -49,6 +61,7 @@ static run_result run_ulpgate(const char *const *args)
         argv[i + 1] = args[i];
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_TRUNC, 0);
     posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_TRUNC, 0);
     pid_t pid;

@@ -21,32 +21,9 @@
 
 #include <criterion/criterion.h>
 
-extern char **environ;
+#include "run_cli.h"
 
 #define KERNEL "softmax.twopass.f32"
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 1 << 16, len = 0, got;
-    char *s = malloc(cap);
-    while ((got = fread(s + len, 1, cap - len - 1, f)) > 0)
-        if ((len += got) + 1 == cap)
-            s = realloc(s, cap *= 2);
-    s[len] = '\0';
-    fclose(f);
-    return s;
-}
-
-static size_t count(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-        n++;
-    return n;
-}
 
 /* Start ulpgate with args, stdout to /dev/null and stderr to err_fd (-1: a file err). */
 static pid_t start(const char *const *args, int err_fd, const char *err)
@@ -72,22 +49,6 @@ static int finish(pid_t pid)
     int ws;
     cr_assert_eq(waitpid(pid, &ws, 0), pid);
     return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-}
-
-typedef struct run_result {
-    int status;
-    char *err;
-} run_result;
-
-static run_result run_ulpgate(const char *const *args)
-{
-    char err[] = "/tmp/ug_test_report_err_XXXXXX";
-    close(mkstemp(err));
-    run_result r;
-    r.status = finish(start(args, -1, err));
-    r.err = slurp(err);
-    remove(err);
-    return r;
 }
 
 static void tmpdir(char *dir, size_t size)
@@ -125,7 +86,7 @@ static int report(const char *dir, const char *seed, const char *bench)
     run_result r = run_ulpgate(args);
     cr_expect_eq(r.status, 0, "report: exit %d: %s", r.status, r.err);
     int st = r.status;
-    free(r.err);
+    run_free(&r);
     return st;
 }
 
@@ -161,7 +122,7 @@ Test(report, timings_come_from_the_bench_file_only, .timeout = 240)
     run_result r = run_ulpgate((const char *[]){"bench", "--kernel", KERNEL, "--shape", "8x64", "--repeat", "1",
                                                 "--json", bench, NULL});
     cr_assert_eq(r.status, 0, "bench: exit %d: %s", r.status, r.err);
-    free(r.err);
+    run_free(&r);
     report(a, "1", bench);
     report(b, "1", NULL);
     /* report.json holds accuracy only: the same with and without timings */
@@ -194,11 +155,11 @@ Test(report, bad_bench_file_is_refused)
     run_result r = run_ulpgate((const char *[]){"report", "--quick", "--out", out, "--bench", bad, NULL});
     cr_expect_eq(r.status, 2, "exit %d: %s", r.status, r.err);
     cr_expect(strstr(r.err, "not a file of ulpgate bench --json") != NULL, "%s", r.err);
-    free(r.err);
+    run_free(&r);
     r = run_ulpgate((const char *[]){"report", "--quick", "--out", out, "--bench", "/nonexistent/bench.json", NULL});
     cr_expect_eq(r.status, 3, "exit %d: %s", r.status, r.err);
     cr_expect(strstr(r.err, "cannot open the benchmark file /nonexistent/bench.json") != NULL, "%s", r.err);
-    free(r.err);
+    run_free(&r);
     cr_expect(access(out, F_OK) != 0, "nothing written on bad input");
     rm_rf(dir);
 }

@@ -21,12 +21,7 @@
 
 #include <criterion/criterion.h>
 
-extern char **environ;
-
-typedef struct cli_result {
-    int status;
-    char *out, *err;
-} cli_result;
+#include "run_cli.h"
 
 static char *temp_path(const char *suffix)
 {
@@ -52,51 +47,15 @@ static void write_file(const char *path, const char *text)
 
 static char *read_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot read %s", path);
-    size_t cap = 4096, len = 0, got;
-    char *s = malloc(cap);
-    while ((got = fread(s + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (cap - len - 1 == 0)
-            s = realloc(s, cap *= 2);
-    }
-    s[len] = '\0';
-    fclose(f);
+    char *s = slurp(path);
+    cr_assert_not_null(s, "cannot read %s", path);
     return s;
 }
 
-static cli_result run(const char *const *args)
-{
-    const char *argv[32] = {UG_CLI_PATH};
-    size_t argc = 1;
-    for (; args[argc - 1] != NULL; argc++)
-        argv[argc] = args[argc - 1];
-    argv[argc] = NULL;
-    char *out = temp_path(".out"), *err = temp_path(".err");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    int rc = posix_spawn(&pid, UG_CLI_PATH, &fa, NULL, (char *const *)argv, environ);
-    cr_assert_eq(rc, 0, "posix_spawn %s: %s", UG_CLI_PATH, strerror(rc));
-    posix_spawn_file_actions_destroy(&fa);
-    int ws;
-    cr_assert_eq(waitpid(pid, &ws, 0), pid);
-    cli_result r = {WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws), read_file(out), read_file(err)};
-    unlink(out);
-    unlink(err);
-    free(out);
-    free(err);
-    return r;
-}
-
-#define RUN(...) run((const char *const[]){__VA_ARGS__, NULL})
+#define RUN(...) run_ulpgate((const char *const[]){__VA_ARGS__, NULL})
 
 /* Exit status, and substrings of stdout and stderr (NULL: not checked). */
-static void expect_at(int line, cli_result r, int status, const char *out_part, const char *err_part)
+static void expect_at(int line, run_result r, int status, const char *out_part, const char *err_part)
 {
     cr_expect_eq(r.status, status, "line %d: exit status %d, expected %d; stderr: %s", line, r.status, status, r.err);
     if (out_part != NULL)
@@ -105,8 +64,7 @@ static void expect_at(int line, cli_result r, int status, const char *out_part, 
     if (err_part != NULL)
         cr_expect(strstr(r.err, err_part) != NULL, "line %d: stderr '%s' does not contain '%s'", line, r.err,
                   err_part);
-    free(r.out);
-    free(r.err);
+    run_free(&r);
 }
 #define expect(...) expect_at(__LINE__, __VA_ARGS__)
 
