@@ -58,7 +58,7 @@ static ug_status bce_run(const ug_problem *p, ug_dtype dt)
         return ug__fail(UG_ERR_NOMEM, "cannot allocate %zu losses", count);
     for (size_t i = 0; i < count; i++)
         loss[i] = bce_stable(dt, ug__load(dt, p->x, i), ug__load(dt, p->aux, i));
-    ug__reduce_store_wide(p, dt, loss, count);
+    ug__reduce_store_wide(p, UG_OP_BCE_LOGITS, dt, loss, count);
     free(loss);
     return UG_OK;
 }

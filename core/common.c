@@ -209,9 +209,9 @@ ug_status ug__validate(const ug_problem *p, ug_op op, ug_dtype dt)
     return s;
 }
 
-void ug__reduce_store(const ug_problem *p, ug_dtype dt, const double *loss, size_t count)
+void ug__reduce_store(const ug_problem *p, ug_op op, ug_dtype dt, const double *loss, size_t count)
 {
-    ug__reduce_store_quarters(p, dt, loss, NULL, count);
+    ug__reduce_store_quarters(p, op, dt, loss, NULL, count);
 }
 
 /* Whether the true (unoverflowed) losses are all finite although their plain sum, or one
@@ -226,8 +226,8 @@ static int needs_scaling(const double *loss, const double *quarter, size_t count
     return 1;
 }
 
-void ug__reduce_store_quarters(const ug_problem *p, ug_dtype dt, const double *loss, const double *quarter,
-                               size_t count)
+void ug__reduce_store_quarters(const ug_problem *p, ug_op op, ug_dtype dt, const double *loss,
+                               const double *quarter, size_t count)
 {
     if (p->reduction == UG_RED_NONE) {
         for (size_t i = 0; i < count; i++)
@@ -256,6 +256,7 @@ void ug__reduce_store_quarters(const ug_problem *p, ug_dtype dt, const double *l
     if (scaled)
         sum *= 0x1p64;
     ug__store(dt, p->y, 0, sum);
+    ug__threshold_settle(p, op, dt, count); /* at the overflow threshold: exactly */
 }
 
 ug_status ug_run(ug_op op, ug_dtype dt, const ug_problem *p)

@@ -20,15 +20,24 @@ ug_status ug__validate(const ug_problem *p, ug_op op, ug_dtype dt);
 ug_status ug__fail(ug_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Write a finished loss vector (one binary64 value per row, each already the kernel's best
- * value) to p->y with p->reduction applied: none stores each row, sum and mean add the rows
- * with Neumaier compensation in binary64 and round once.  Used by the SIMD loss kernels;
- * the scalar ones keep their losses wider (ug__reduce_store_wide, row.h). */
-void ug__reduce_store(const ug_problem *p, ug_dtype dt, const double *loss, size_t count);
+ * value) of the loss op (xent, xent_dense, bce_logits) to p->y with p->reduction applied:
+ * none stores each row, sum and mean add the rows with Neumaier compensation in binary64
+ * and round once; a result at the overflow threshold is settled exactly
+ * (ug__threshold_settle).  Used by the SIMD loss kernels; the scalar ones keep their
+ * losses wider (ug__reduce_store_wide, row.h). */
+void ug__reduce_store(const ug_problem *p, ug_op op, ug_dtype dt, const double *loss, size_t count);
 
 /* The same, where quarter[i] (may be NULL) holds loss i divided by 4 computed without
  * overflow, for a loss that overflowed binary64 although a mean of it may not. */
-void ug__reduce_store_quarters(const ug_problem *p, ug_dtype dt, const double *loss, const double *quarter,
-                               size_t count);
+void ug__reduce_store_quarters(const ug_problem *p, ug_op op, ug_dtype dt, const double *loss,
+                               const double *quarter, size_t count);
+
+/* core/threshold.c (its header has the contract): after a reduction of the count losses of
+ * op stored y[0], if y[0] is +inf or the dtype's largest finite value, decide exactly
+ * whether the exact sum (mean) reaches the overflow threshold (SPECIAL.md rule 10) and
+ * store +inf or the largest finite value; y[0] stays when undecided (a window of about
+ * 2^-58 rows ln n absolute around the threshold) or when a loss is NaN or +inf. */
+void ug__threshold_settle(const ug_problem *p, ug_op op, ug_dtype dt, size_t count);
 
 /* Error-free transformations (Knuth two-sum; Neumaier's compensated sum). */
 static inline void ug__two_sum(double a, double b, double *s, double *e)

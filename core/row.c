@@ -127,10 +127,7 @@ void ug__row_analyse(ug__row *row, const ug_problem *p, ug_dtype dt, size_t r, d
     row->kind = UG__ROW_FINITE;
     if (!with_exp)
         return;
-    size_t imax = 0;
-    for (size_t j = 1; j < n; j++)
-        if (xbuf[j] > xbuf[imax])
-            imax = j;
+    size_t imax = ug__row_argmax(xbuf, n);
     double m = xbuf[imax];
     ug__wsum acc = {0, 0};
     for (size_t j = 0; j < n; j++) {
@@ -151,6 +148,15 @@ void ug__row_analyse(ug__row *row, const ug_problem *p, ug_dtype dt, size_t r, d
     row->L = ug__log1p_wide(dt, row->sp);
 }
 
+size_t ug__row_argmax(const double *x, size_t n)
+{
+    size_t imax = 0;
+    for (size_t j = 1; j < n; j++)
+        if (x[j] > x[imax])
+            imax = j;
+    return imax;
+}
+
 ug__wide ug__row_sum_except(const ug__row *row, size_t skip)
 {
     ug__wsum acc = {0, 0};
@@ -168,7 +174,7 @@ void ug__store_wide(ug_dtype dt, void *a, size_t i, ug__wide v)
         ug__store(dt, a, i, (double)v);
 }
 
-void ug__reduce_store_wide(const ug_problem *p, ug_dtype dt, const ug__wide *loss, size_t count)
+void ug__reduce_store_wide(const ug_problem *p, ug_op op, ug_dtype dt, const ug__wide *loss, size_t count)
 {
     if (p->reduction == UG_RED_NONE) {
         for (size_t i = 0; i < count; i++)
@@ -185,6 +191,7 @@ void ug__reduce_store_wide(const ug_problem *p, ug_dtype dt, const ug__wide *los
     if (p->reduction == UG_RED_MEAN)
         sum /= (ug__wide)count;
     ug__store_wide(dt, p->y, 0, sum);
+    ug__threshold_settle(p, op, dt, count);
 }
 
 ug_status ug__run_rows(const ug_problem *p, ug_op op, ug_dtype dt, ug__row_body body, int with_exp)
@@ -219,7 +226,7 @@ ug_status ug__run_rows(const ug_problem *p, ug_op op, ug_dtype dt, ug__row_body 
                 ug__store_wide(dt, p->y, r * per_row + i, out[i]);
     }
     if (reduce)
-        ug__reduce_store_wide(p, dt, loss, p->rows);
+        ug__reduce_store_wide(p, op, dt, loss, p->rows);
     free(xbuf);
     free(w);
     return UG_OK;

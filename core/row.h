@@ -95,6 +95,9 @@ typedef void (*ug__row_body)(const ug__row *row, const ug_problem *p, size_t r, 
  * ug__reduce_store_wide.  with_exp as for ug__row_analyse. */
 ug_status ug__run_rows(const ug_problem *p, ug_op op, ug_dtype dt, ug__row_body body, int with_exp);
 
+/* The first index of the max of x[0..n) (NaN-free, n >= 1). */
+size_t ug__row_argmax(const double *x, size_t n);
+
 /* The sum of e_j over j != skip (compensated), for the gradient at the target. */
 ug__wide ug__row_sum_except(const ug__row *row, size_t skip);
 
@@ -115,10 +118,11 @@ static inline ug__wide ug__wsum_value(const ug__wsum *acc) { return isfinite(acc
  * binary64: a second rounding 2^-45 ulp_bf16 wide, far below the kernels' own error). */
 void ug__store_wide(ug_dtype dt, void *a, size_t i, ug__wide v);
 
-/* A finished loss vector in the working format to p->y with p->reduction applied: none
- * rounds each, sum and mean add them (Neumaier, in ug__wide: no binary64 loss overflows
- * there) and round once.  ERROR-ANALYSIS.md §4. */
-void ug__reduce_store_wide(const ug_problem *p, ug_dtype dt, const ug__wide *loss, size_t count);
+/* A finished loss vector of the loss op in the working format to p->y with p->reduction
+ * applied: none rounds each, sum and mean add them (Neumaier, in ug__wide: no binary64 loss
+ * overflows there) and round once; a result at the overflow threshold is settled exactly
+ * (ug__threshold_settle, internal.h).  ERROR-ANALYSIS.md §4. */
+void ug__reduce_store_wide(const ug_problem *p, ug_op op, ug_dtype dt, const ug__wide *loss, size_t count);
 
 /* One pass over a FINITE row: the final max m and sp = sum of exp(x_j - m) over every
  * finite entry but one occurrence of the max, rescaled as the running max grows

@@ -500,7 +500,7 @@ UG__SIMD_INLINE ug_status xent_f64_run(const ug_problem *p, int fast)
         if (whole)
             st = SCALAR64(xent, fused)(p);
         else
-            ug__reduce_store_wide(p, UG_F64, loss, p->rows);
+            ug__reduce_store_wide(p, UG_OP_XENT, UG_F64, loss, p->rows);
     }
     free(loss);
     return st;
@@ -645,7 +645,7 @@ static ug_status bce_logits_stable_f64(const ug_problem *p)
                 st = ug__simd_fallback_row(SCALAR64(bce_logits, stable), UG_OP_BCE_LOGITS, UG_F64, &one, i + j, NULL);
     }
     if (st == UG_OK && !none)
-        ug__reduce_store_wide(p, UG_F64, loss, count);
+        ug__reduce_store_wide(p, UG_OP_BCE_LOGITS, UG_F64, loss, count);
     free(loss);
     return st;
 }

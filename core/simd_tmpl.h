@@ -638,7 +638,7 @@ static ug_status T_(xent_fused)(const ug_problem *p)
                 st = ug__simd_fallback_row(SCALAR(xent, fused), UG_OP_XENT, DT, p, r0 + k, none ? NULL : &loss[r0 + k]);
     }
     if (st == UG_OK && !none)
-        ug__reduce_store(p, DT, loss, p->rows);
+        ug__reduce_store(p, UG_OP_XENT, DT, loss, p->rows);
     free(loss);
     return st;
 }
@@ -759,7 +759,7 @@ static ug_status T_(bce_logits_stable)(const ug_problem *p)
             T_(store_part)(y + i, v, count - i);
     }
     if (loss != NULL)
-        ug__reduce_store(p, DT, loss, count);
+        ug__reduce_store(p, UG_OP_BCE_LOGITS, DT, loss, count);
     free(loss);
     return UG_OK;
 }
