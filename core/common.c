@@ -256,7 +256,7 @@ void ug__reduce_store_quarters(const ug_problem *p, ug_op op, ug_dtype dt, const
     if (scaled)
         sum *= 0x1p64;
     ug__store(dt, p->y, 0, sum);
-    ug__threshold_settle(p, op, dt, count); /* at the overflow threshold: exactly */
+    ug__threshold_settle(p, op, dt, count, sum); /* at the overflow threshold: exactly */
 }
 
 ug_status ug_run(ug_op op, ug_dtype dt, const ug_problem *p)

@@ -33,11 +33,13 @@ void ug__reduce_store_quarters(const ug_problem *p, ug_op op, ug_dtype dt, const
                                const double *quarter, size_t count);
 
 /* core/threshold.c (its header has the contract): after a reduction of the count losses of
- * op stored y[0], if y[0] is +inf or the dtype's largest finite value, decide exactly
- * whether the exact sum (mean) reaches the overflow threshold (SPECIAL.md rule 10) and
- * store +inf or the largest finite value; y[0] stays when undecided (a window of about
- * 2^-58 rows ln n absolute around the threshold) or when a loss is NaN or +inf. */
-void ug__threshold_settle(const ug_problem *p, ug_op op, ug_dtype dt, size_t count);
+ * op stored y[0], rounded from the kernel's value v (a ug__wide, row.h), if y[0] is +inf
+ * or the dtype's largest finite value and v lies within 2^-30 (relative) of the overflow
+ * threshold, decide exactly whether the exact sum (mean) reaches the threshold
+ * (SPECIAL.md rule 10) and store +inf or the largest finite value; y[0] stays when
+ * undecided (a window of about 2^-58 rows ln n absolute around the threshold) or when a
+ * loss is NaN or +inf. */
+void ug__threshold_settle(const ug_problem *p, ug_op op, ug_dtype dt, size_t count, long double v);
 
 /* Error-free transformations (Knuth two-sum; Neumaier's compensated sum). */
 static inline void ug__two_sum(double a, double b, double *s, double *e)

@@ -191,7 +191,7 @@ void ug__reduce_store_wide(const ug_problem *p, ug_op op, ug_dtype dt, const ug_
     if (p->reduction == UG_RED_MEAN)
         sum /= (ug__wide)count;
     ug__store_wide(dt, p->y, 0, sum);
-    ug__threshold_settle(p, op, dt, count);
+    ug__threshold_settle(p, op, dt, count, sum);
 }
 
 ug_status ug__run_rows(const ug_problem *p, ug_op op, ug_dtype dt, ug__row_body body, int with_exp)

@@ -11,8 +11,13 @@
  * entry).  No working precision short of exact fixes that: S = T - 92 needs 130 bits in f32.
  *
  * ug__threshold_settle: contract
- *   when      y[0] (as stored) is +inf or the largest finite value M of dt; otherwise it
- *             returns at once (one load, one compare: the common case costs nothing).
+ *   when      y[0] (as stored) is +inf or the largest finite value M of dt, and the
+ *             kernel's unrounded result v is within 2^-30 T of T; otherwise it returns at
+ *             once (a load and two compares: the common case costs nothing, and a sum far
+ *             beyond T is not re-added).  Every kernel that calls it has a relative error
+ *             far below 2^-30 (at most 2^-42.3 per loss, SIMD-ERROR-ANALYSIS.md §4; the
+ *             losses are >= 0, so the sum keeps it), so an exact result at T always has
+ *             its v in that range.
  *   decides   whether S >= c T (then +inf) or c M_lo < S < c T (then M), where c = 1 for
  *             a sum and c = count for a mean (S / count >= T iff S >= count T, exactly),
  *             and M_lo = M - ulp(M)/2 is the midpoint below M (ties to even below it).
@@ -269,16 +274,16 @@ done:
     return verdict;
 }
 
-void ug__threshold_settle(const ug_problem *p, ug_op op, ug_dtype dt, size_t count)
+void ug__threshold_settle(const ug_problem *p, ug_op op, ug_dtype dt, size_t count, long double v)
 {
     if (p->reduction == UG_RED_NONE || !ug_op_has_reduction(op))
         return;
     ug__wide M, M_lo, T;
     dtype_top(dt, &M, &M_lo, &T);
     double y = ug__load(dt, p->y, 0);
-    if (!(y == INFINITY || y == M))
+    if (!(y == INFINITY || y == M) || !(fabsl(v - T) <= 0x1p-30L * T))
         return;
-    int v = decide(p, op, dt, count);
-    if (v != 0)
-        ug__store(dt, p->y, 0, v > 0 ? INFINITY : (double)M);
+    int verdict = decide(p, op, dt, count);
+    if (verdict != 0)
+        ug__store(dt, p->y, 0, verdict > 0 ? INFINITY : (double)M);
 }
