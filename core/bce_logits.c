@@ -23,6 +23,9 @@
  *   bound     f32, bf16: 1 ULP.  f64: 17.1 u_w per element, 19.2 u_w with a reduction
  *             (summed and divided in the working format): 0.5094 ULP, claimed 1 ULP
  *             (ERROR-ANALYSIS.md §6).
+ *   overflow  a sum at the dtype's overflow threshold is decided exactly, as xent.fused
+ *             (core/threshold.c; the window: 2^-58 count ln 2 absolute); a mean never
+ *             reaches it (each loss is at most |x| + ln 2).
  */
 static ug__wide bce_stable(ug_dtype dt, double x, double y)
 {

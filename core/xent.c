@@ -19,6 +19,10 @@
  *   bound     f32, bf16: 1 ULP.  f64: 21.1 u_w per row, 23.2 u_w with a reduction
  *             (summed and divided in the working format): 0.512 ULP, claimed 1 ULP
  *             (ERROR-ANALYSIS.md §4).
+ *   overflow  a sum or mean that rounds to +inf or the largest finite value is decided
+ *             exactly against the threshold (core/threshold.c): +inf iff the exact value
+ *             is >= 0x1.ffffffp127 (f32), 0x1.ffp127 (bf16), 0x1.fffffffffffff8p1023 (f64);
+ *             within about 2^-58 rows ln n of it (absolute), the kernel's rounding stays.
  */
 static void xent_fused(const ug__row *row, const ug_problem *p, size_t r, ug__wide *out)
 {

@@ -22,6 +22,8 @@ static double posinf_gap(const ug__row *row, double xi)
  *             cancellation), Neumaier-compensated, all in the working format of row.h.
  *   bound     f32, bf16: 1 ULP.  f64: 23.2 u_w per row, 25.2 u_w with a reduction:
  *             0.5123 ULP, claimed 1 ULP (ERROR-ANALYSIS.md §4).
+ *   overflow  a sum or mean at the dtype's overflow threshold is decided exactly, as
+ *             xent.fused (core/threshold.c; the window: 2^-58 sum_r P_r ln n absolute).
  */
 static void xent_dense_fused(const ug__row *row, const ug_problem *p, size_t r, ug__wide *out)
 {
