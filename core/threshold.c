@@ -40,8 +40,8 @@
  *             an expansion is the sign of its largest component (exact).
  *   window    undecided iff |X - c T| < E (or |X - c M_lo| <= E): E <= 2^-58 rows ln n
  *             (xent), 2^-58 sum_r P_r ln n (xent_dense), 2^-58 count ln 2 (bce_logits), all
- *             absolute: about 2^-128 (f32) or 2^-1024 (f64) relative to T for any problem
- *             that fits in memory.  Then, or when a loss is NaN or +inf by the special-value
+ *             absolute: below 2^-13 for any problem of up to 2^40 elements, 2^-141 of T
+ *             in f32 and bf16, 2^-1037 in f64.  Then, or when a loss is NaN or +inf by the special-value
  *             rules (NaN x, masked target, +inf entries...), or memory is short, y[0] keeps
  *             the kernel's value.
  *   cost      O(terms x expansion length) on the rare problems that land at the threshold;
