@@ -34,11 +34,13 @@
 
 #include "dd.h"
 #include "ora_internal.h"
+#include "ulp.h"
 
 /* ---------------------------------------------------------------- the switch */
 
 static atomic_int fast_mode = -1; /* -1: not read yet; 0: MPFR only; 1: fast path */
 static atomic_ulong fast_mismatch;
+static atomic_ulong fast_rows_taken, fast_rows_mpfr; /* ug_oracle_fast_rows */
 
 int ug_oracle_fast_enabled(void)
 {
@@ -58,6 +60,19 @@ void ug_oracle_set_fast(int on) { atomic_store(&fast_mode, on ? 1 : 0); }
 unsigned long ug_oracle_fast_mismatches(void) { return atomic_load(&fast_mismatch); }
 
 void ora_fast_mismatch(void) { atomic_fetch_add(&fast_mismatch, 1); }
+
+void ug_oracle_fast_rows(unsigned long *taken, unsigned long *mpfr)
+{
+    *taken = atomic_load(&fast_rows_taken);
+    *mpfr = atomic_load(&fast_rows_mpfr);
+}
+
+/* Count a row (or a whole reduction) answered by the fast path (ok) or handed to MPFR. */
+static int counted(int ok)
+{
+    atomic_fetch_add(ok ? &fast_rows_taken : &fast_rows_mpfr, 1);
+    return ok;
+}
 
 /* ---------------------------------------------------------------- constants (§9.3) */
 
@@ -223,6 +238,29 @@ static int rn_decided(double h, double l, double err)
     return half_up - lp > 2 * err && half_dn + lp > 2 * err;
 }
 
+/* RU_24 (ulp.h: UG_ULP_BITS) of every point of [fh + fl - r, fh + fl + r] is one number,
+ * set into *f.  fh > 0.  With g the candidate and pred its 24-bit predecessor, the
+ * differences g - fh and fh - pred are exact (Sterbenz), so a computed margin above 2 r
+ * proves the true one above r: pred < every point < g, or every point <= g = fh + fl
+ * exactly cannot be shown (r > 0) and is left to MPFR. */
+static int ru_decided(double fh, double fl, double r, double *f)
+{
+    if (!(fh >= 0x1p-960 && fh <= 0x1p1000) || !(r >= 0))
+        return 0;
+    int e = exp_of(fh);
+    double s = pow2(e - UG_ULP_BITS + 1);
+    double g = ceil(fh / s) * s; /* RU_24(fh), exact (at most 2^(e + 1)) */
+    if (g == fh && fl > 0)
+        g = fh + s;
+    int eg = exp_of(g);
+    double sg = pow2(eg - UG_ULP_BITS + 1);
+    double pred = g == pow2(eg) ? g - sg / 2 : g - sg;
+    if (!((g - fh) - fl > 2 * r) || !((fh - pred) + fl > 2 * r))
+        return 0;
+    *f = g;
+    return 1;
+}
+
 /* RNE of the double x to dt (p bits, smallest normal 2^emin, subnormals): |x| < 2^100. */
 static double rne_dt(double x, int p, int emin)
 {
@@ -237,10 +275,17 @@ static double rne_dt(double x, int p, int emin)
  * to RNE_dt(v) and return 1 when no rounding boundary lies in that interval. */
 static int decide_rounded(double h, double l, double err, ug_dtype dt, ug_exact *out)
 {
-    int p = dt == UG_BF16 ? 8 : 24, emin = -126; /* f32 and bf16 (ora_fast_supported) */
+    int p = dt == UG_BF16 ? 8 : 24, emin = -126;
     double a = fabs(h), lp = h < 0 ? -l : l;
     if (!(fabs(l) + 2 * err < a / 2))
         return 0;
+    if (dt == UG_F64) { /* h is its own RNE_64 (normal: |h| >= 2^-900); its midpoints are
+                           h +- ulp/2 (ulp/4 below a power of two): rn_decided */
+        if (!rn_decided(h, l, err))
+            return 0;
+        out->rounded = h;
+        return 1;
+    }
     double c = rne_dt(a, p, emin), mid_up, mid_dn;
     if (c == 0) {
         mid_up = pow2(emin - p);        /* half the smallest subnormal (ties to 0) */
@@ -282,7 +327,10 @@ static double lazy_radius(const ug_exact *e)
     return e->verr + ldexp(1.0, ilogb(e->vhi) - 126);
 }
 
-int ora_fast_ulp(ug_dtype dt, double y, const ug_exact *e, double *ulp)
+/* The unrounded ULP error x = |y - v128| / ulp_dt(v128) of y against a lazy e lies in
+ * [fh + fl - r, fh + fl + r], fh > 0 (§9.4): 1 when the binade of v128 is decided, 0
+ * otherwise. */
+static int fast_ulp_interval(ug_dtype dt, double y, const ug_exact *e, double *fh, double *fl, double *r)
 {
     int p = ug_dtype_precision(dt), emin = ug_dtype_emin(dt);
     double h = e->vhi, l = e->vlo, a = fabs(h);
@@ -300,15 +348,36 @@ int ora_fast_ulp(ug_dtype dt, double y, const ug_exact *e, double *ulp)
     }
     dd d = dd_add(dd_two_sum(y, -h), dd_make(-l, 0.0)); /* y - (h + l), <= 2^-102 */
     double ad = fabs(d.h);
-    if (!(ad >= 0x1p-960))
+    if (!(ad >= 0x1p-960) || !(ad <= 0x1p1000))
         return 0;
     double rho = (delta + DD_EPS * ad + 0x1p-1070) * (1 + 0x1p-40);
     if (!(ad > 4 * rho))
         return 0;
-    double fh = ldexp(ad, -k), fl = ldexp(d.h < 0 ? -d.l : d.l, -k), r = ldexp(rho, -k) * (1 + 0x1p-40);
-    if (!rn_decided(fh, fl, r))
+    *fh = ldexp(ad, -k), *fl = ldexp(d.h < 0 ? -d.l : d.l, -k), *r = ldexp(rho, -k) * (1 + 0x1p-40);
+    return isfinite(*fh) && *fh > 0;
+}
+
+int ora_fast_ulp(ug_dtype dt, double y, const ug_exact *e, double *ulp, int *below1)
+{
+    double fh, fl, r;
+    if (!fast_ulp_interval(dt, y, e, &fh, &fl, &r) || !ru_decided(fh, fl, r, ulp))
         return 0;
-    *ulp = fh;
+    *below1 = *ulp <= 1; /* F = 1 decided: every point of the interval is < 1 (ru_decided) */
+    return 1;
+}
+
+int ora_fast_over(ug_dtype dt, double y, const ug_exact *e, double bound, int *over)
+{
+    double fh, fl, r;
+    if (!fast_ulp_interval(dt, y, e, &fh, &fl, &r) || !(bound >= fh / 2 && bound <= 2 * fh))
+        return 0;
+    double t = (fh - bound) + fl; /* fh - bound exact (Sterbenz): t one rounding */
+    if (t > 2 * r)
+        *over = 1;
+    else if (t < -2 * r)
+        *over = 0;
+    else
+        return 0;
     return 1;
 }
 
@@ -439,8 +508,8 @@ static int fast_state(fast_ctx *c, fast_row *r)
         r->c1 += c->x[j] == m;
         if (c->x[j] == -INFINITY)
             continue;
-        c->a[j] = dd_two_sum(c->x[j], -m); /* exact (TwoSum; no overflow: f32 / bf16) */
-        if (c->a[j].h < -600)
+        c->a[j] = dd_two_sum(c->x[j], -m); /* exact (TwoSum) unless x_j - m overflows (f64) */
+        if (!(c->a[j].h >= -600)) /* also an overflow: -inf, NaN */
             return 0;
     }
     r->s1 = r->L = dd_make(0.0, 0.0);
@@ -640,10 +709,19 @@ static dd grad_dense_dd(const fast_ctx *c, const fast_row *r, size_t i, double *
         *err = (eq + DD_EPS * fabs(y.h)) * (1 + 0x1p-40);
         return y;
     }
-    /* 1 - c1 p_i exactly (c1 < 2^29: c1 p_i has at most 53 bits), / c1 */
-    dd A = dd_two_sum(1.0, -((double)r->c1 * pi));
+    /* 1 - c1 p_i exactly (f32, bf16: c1 < 2^29, c1 p_i has at most 53 bits), / c1; f64:
+     * c1 p_i exactly by Dekker's product (2^-1060 absolute when below 2^-969: underflow),
+     * 1 - it by one dd addition (2^-102 |A|) */
+    dd A;
+    double eA = 0.0;
+    if (c->dt == UG_F64) {
+        A = dd_add(dd_make(1.0, 0.0), dd_neg(dd_two_prod((double)r->c1, pi)));
+        eA = (DD_EPS * fabs(A.h) + 0x1p-1060) * (1 + 0x1p-40);
+    } else {
+        A = dd_two_sum(1.0, -((double)r->c1 * pi));
+    }
     dd h = dd_div(A, dd_make((double)r->c1, 0.0));
-    double eh = DD_EPS * fabs(h.h);
+    double eh = (DD_EPS * fabs(h.h) + eA / (double)r->c1) * (1 + 0x1p-40);
     if (!r->has2) {
         *err = eh;
         return h;
@@ -739,7 +817,9 @@ static int fast_output(fast_ctx *c, fast_row *r, size_t i, ug_exact *out)
     dd y;
     double err;
     if (c->p != NULL) {
-        if (r->c1 >= ((size_t)1 << 29)) /* c1 p_i exact: 29 + 24 bits */
+        if (c->dt != UG_F64 && r->c1 >= ((size_t)1 << 29)) /* c1 p_i exact: 29 + 24 bits */
+            return 0;
+        if (c->dt == UG_F64 && !(fabs(c->p[i]) <= 0x1p100)) /* no overflow in the products */
             return 0;
         y = grad_dense_dd(c, r, i, &err);
     } else if (c->op == UG_OP_SOFTMAX || (c->op == UG_OP_XENT_GRAD && (int64_t)i != c->t)) {
@@ -770,11 +850,12 @@ static int dense_loss(fast_ctx *c, fast_row *r, dd *y, double *err, double *tmag
         double pi = c->p[i];
         if (pi == 0)
             continue;
-        if (!isfinite(pi) || c->x[i] == -INFINITY)
+        if (!(c->dt == UG_F64 ? fabs(pi) <= 0x1p100 : isfinite(pi)) || c->x[i] == -INFINITY)
             return 0;
-        dd t = dd_mul_d(dd_neg(c->a[i]), pi); /* 2^-102 |t| */
+        /* 2^-102 |t|, and 2^-1060 absolute for a product below 2^-969 (underflow: f64) */
+        dd t = dd_mul_d(dd_neg(c->a[i]), pi);
         A = dd_add(A, t);
-        eA = (eA + DD_EPS * fabs(t.h) + DD_EPS * fabs(A.h)) * (1 + 0x1p-40);
+        eA = (eA + DD_EPS * fabs(t.h) + 0x1p-1060 + DD_EPS * fabs(A.h)) * (1 + 0x1p-40);
         P = dd_add(P, dd_make(pi, 0.0));
         eP = (eP + DD_EPS * fabs(P.h)) * (1 + 0x1p-40);
     }
@@ -899,12 +980,19 @@ static int fast_row_eval(fast_ctx *c, ug_exact *out, fast_sum *sum)
 
 /* f(x, lab) = A + T, A = max(x, 0) - x lab (exact), T = log1p(e^-|x|) (exact_bce.c), as
  * y with |f - y| <= *err; 0 when not taken (|x| > 600, NaN, inf). */
-static int bce_value(double x, double lab, dd *y, double *err, double *tmag, dd *Eout)
+static int bce_value(ug_dtype dt, double x, double lab, dd *y, double *err, double *tmag, dd *Eout)
 {
-    double ax = fabs(x);
-    if (!(ax <= 600) || !isfinite(lab))
+    double ax = fabs(x), eA = 0.0;
+    if (!(ax <= 600) || !(dt == UG_F64 ? fabs(lab) <= 0x1p100 : isfinite(lab)))
         return 0;
-    dd A = dd_two_sum(x > 0 ? x : 0.0, -(x * lab)); /* x lab exact: 24 + 24 bits; the sum by TwoSum */
+    dd A;
+    if (dt == UG_F64) { /* x lab by Dekker's product (exact, or 2^-1060 absolute below
+                           2^-969), max(x, 0) minus it by one dd addition: 2^-102 |A| */
+        A = dd_add(dd_make(x > 0 ? x : 0.0, 0.0), dd_neg(dd_two_prod(x, lab)));
+        eA = (DD_EPS * fabs(A.h) + 0x1p-1060) * (1 + 0x1p-40);
+    } else {
+        A = dd_two_sum(x > 0 ? x : 0.0, -(x * lab)); /* x lab exact: 24 + 24 bits; the sum by TwoSum */
+    }
     dd E = fast_exp(dd_make(-ax, 0.0));             /* e^-|x| in [e^-600, 1], EPS_EXP           */
     *Eout = E;
     /* T = log1p(E) as fast_log does log1p(S') (§9.3), E <= 1 */
@@ -917,7 +1005,7 @@ static int bce_value(double x, double lab, dd *y, double *err, double *tmag, dd 
     dd T = dd_fast_two_sum(y0, u - u * u / 2);
     double epsT = EPS_EXP + 2 * EPS_EXPM1 + 0x1p-98;
     *y = dd_add(A, T);
-    *err = (epsT * fabs(T.h) + DD_EPS * fabs(y->h)) * (1 + 0x1p-30);
+    *err = (epsT * fabs(T.h) + eA + DD_EPS * fabs(y->h)) * (1 + 0x1p-30);
     *tmag = fabs(T.h) * (1 + 0x1p-40);
     return 1;
 }
@@ -950,7 +1038,7 @@ static int fast_bce_row(ug_dtype dt, const ug_problem *p, size_t row, ug_exact *
         size_t k = row * p->n + j;
         double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err, tmag;
         dd y, E;
-        if (!bce_value(x, lab, &y, &err, &tmag, &E) || !decide_dt(dt, y, err, &out[j]) ||
+        if (!bce_value(dt, x, lab, &y, &err, &tmag, &E) || !decide_dt(dt, y, err, &out[j]) ||
             !bce_kappa_num(x, lab, E, &num) || !fast_ratio(num, &out[j], &out[j].kappa))
             return 0;
     }
@@ -964,7 +1052,7 @@ static int fast_bce_sum(ug_dtype dt, const ug_problem *p, ug_exact *out)
     for (size_t k = 0; k < count && !sum.bad; k++) {
         double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err, tmag;
         dd y, E;
-        if (!bce_value(x, lab, &y, &err, &tmag, &E) || !bce_kappa_num(x, lab, E, &num))
+        if (!bce_value(dt, x, lab, &y, &err, &tmag, &E) || !bce_kappa_num(x, lab, E, &num))
             return 0;
         sum_add(&sum, y, err, num, tmag);
     }
@@ -975,7 +1063,7 @@ static int fast_bce_sum(ug_dtype dt, const ug_problem *p, ug_exact *out)
 
 int ora_fast_supported(ug_op op, ug_dtype dt, const ug_problem *p)
 {
-    if (dt != UG_F32 && dt != UG_BF16)
+    if (dt != UG_F32 && dt != UG_BF16 && dt != UG_F64)
         return 0;
     switch (op) {
     case UG_OP_SOFTMAX:
@@ -994,10 +1082,10 @@ ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *ou
     pthread_once(&consts_once, consts_init);
     if (op == UG_OP_BCE_LOGITS) {
         if (p->reduction != UG_RED_NONE)
-            return fast_bce_sum(dt, p, out) ? UG_OK : ora_mpfr_rows(op, dt, p, out, 0, p->rows);
+            return counted(fast_bce_sum(dt, p, out)) ? UG_OK : ora_mpfr_rows(op, dt, p, out, 0, p->rows);
         ug_status s = UG_OK;
         for (size_t row = 0; row < p->rows && s == UG_OK; row++)
-            if (!fast_bce_row(dt, p, row, out + row * p->n))
+            if (!counted(fast_bce_row(dt, p, row, out + row * p->n)))
                 s = ora_mpfr_rows(op, dt, p, out, row, 1);
         return s;
     }
@@ -1030,12 +1118,12 @@ ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *ou
                 sum.bad = 1;
                 break;
             }
-        } else if (!fast_row_eval(&c, out + row * stride, NULL)) {
+        } else if (!counted(fast_row_eval(&c, out + row * stride, NULL))) {
             s = ora_mpfr_rows(op, dt, p, out, row, 1);
         }
     }
     free(c.x), free(c.a), free(c.E), free(c.sk), free(c.p);
-    if (reduced && !sum_finish(&sum, dt, p->reduction, p->rows, out))
+    if (reduced && !counted(sum_finish(&sum, dt, p->reduction, p->rows, out)))
         s = ora_mpfr_rows(op, dt, p, out, 0, p->rows);
     return s;
 }
