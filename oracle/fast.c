@@ -215,14 +215,42 @@ static dd fast_exp(dd a)
     return fast_exp_plain(a);
 }
 
-/* e^y - 1 for 0 <= y <= 64 (y a double): relative error <= 2^-90 (§9.3). */
-static dd fast_expm1(double y)
+/* e^y - 1 for 0 <= y <= 64 (y a double), relative error <= *eps (§9.3): the polynomial's
+ * 2^-100.9 for y <= 2^-10, else EPS_EXP e^y / (e^y - 1) + 2^-102 <= EPS_EXP (1 + 1/y) +
+ * 2^-102 (e^y - 1 >= y), at most 2^-90. */
+static dd fast_expm1(double y, double *eps)
 {
-    if (y <= 0x1p-10)
+    if (y <= 0x1p-10) {
+        *eps = 0x1.2p-101; /* >= 2^-100.9 */
         return expm1_poly(dd_make(y, 0.0));
+    }
+    *eps = (EPS_EXP * (1 + 1 / y) + DD_EPS) * (1 + 0x1p-40);
     return dd_add(fast_exp(dd_make(y, 0.0)), dd_make(-1.0, 0.0));
 }
-#define EPS_EXPM1 0x1p-90
+
+/* log1p(s) for a dd s in [2^-900, 2^100] with relative error eps_s, as a dd with relative
+ * error *eps (§9.3): y0 = log1p(s.h) (glibc: only the check |u| <= 2^-48 y0 depends on it),
+ * M = expm1(y0) (relative error eps_m), u = (s - M)/(1 + M), L = y0 + u - u^2/2.  The errors
+ * of s and M pass to L with the factor s/((1 + s) log1p s) <= 1, and
+ * |L - computed| <= (eps_s s + eps_m M + 2^-102 |D|)/(1 + M) + 2^-51 |u| + |u|^3, M < 2 s:
+ * eps = eps_s + 2 eps_m + (2^-102 |D| / (1 + M) + 2^-51 |u| + |u|^3) / L, L >= y0 (1 - 2^-47).
+ * 0 when the check fails. */
+static int fast_log1p(dd s, double eps_s, dd *L, double *eps)
+{
+    double y0 = log1p(s.h), eps_m;
+    if (!(y0 >= 0x1p-900 && y0 <= 64))
+        return 0;
+    dd M = fast_expm1(y0, &eps_m);
+    dd D = dd_add(s, dd_neg(M));
+    double u = D.h / (1 + M.h); /* relative error <= 2^-51 */
+    if (!(fabs(u) <= 0x1p-48 * y0))
+        return 0;
+    *L = dd_fast_two_sum(y0, u - u * u / 2);
+    double au = fabs(u);
+    double tail = (DD_EPS * fabs(D.h) * 1.01 / (1 + M.h) + 0x1p-51 * au + au * au * au) / (y0 * (1 - 0x1p-47));
+    *eps = (eps_s + 2 * eps_m + tail) * (1 + 0x1p-40);
+    return 1;
+}
 
 /* ---------------------------------------------------------------- decisions (§9.4) */
 
@@ -448,7 +476,7 @@ typedef struct fast_row {
     double Wtail, Wmax;
 } fast_row;
 
-/* L = log S (c1 > 1) or log1p(S') (c1 = 1), relative error bound in *eps (§9.3). */
+/* L = log S (c1 > 1) or log1p(S') (c1 = 1), relative error bound in r->eps_L (§9.3). */
 static int fast_log(fast_row *r)
 {
     if (r->c1 > 1) {
@@ -459,22 +487,39 @@ static int fast_log(fast_row *r)
         if (!(fabs(u) <= 0x1p-48))
             return 0;
         r->L = dd_two_sum(y0, u - u * u / 2);
-        /* |L - computed| <= eps_S + EPS_EXP (1 + 2^-47) + 2^-51 |u| + |u|^3 < eps_S + 2^-98,
-         * and L >= log 2 > 0.69 */
-        r->eps_L = (r->eps_S + 0x1p-98) / 0.69;
+        /* |L - computed| <= eps_S + EPS_EXP (1 + 2^-47) + 2^-51 |u| + |u|^3 (absolute),
+         * and L >= log 2 - 2^-47 > 0.69 */
+        double au = fabs(u);
+        double eabs = (r->eps_S + EPS_EXP * (1 + 0x1p-47) + 0x1p-51 * au + au * au * au) * (1 + 0x1p-40);
+        r->eps_L = eabs / (fabs(r->L.h) * (1 - 0x1p-50));
         return 1;
     }
-    double y0 = log1p(r->s1.h);
-    dd M = fast_expm1(y0);
-    dd D = dd_add(r->s1, dd_neg(M));
-    double u = D.h / (1 + M.h);                /* relative error <= 2^-51        */
-    if (!(y0 >= 0x1p-900) || !(fabs(u) <= 0x1p-48 * y0))
-        return 0;
-    r->L = dd_fast_two_sum(y0, u - u * u / 2);
-    /* |L - computed| <= (eps_S' S' + EPS_EXPM1 M + 2^-102 |D|)/(1 + M) + 2^-51 |u| + |u|^3
-     * <= (eps_S' + 2 EPS_EXPM1 + 2^-98) L, as S'/((1 + S') log1p S') <= 1, M < 2 S' */
-    r->eps_L = r->eps_s1 + 2 * EPS_EXPM1 + 0x1p-98;
-    return 1;
+    return fast_log1p(r->s1, r->eps_s1, &r->L, &r->eps_L);
+}
+
+/* A sum of doubles in three limbs s0 + s1 + s2 (§9.1): each addition two TwoSums (exact)
+ * and one rounded addition into s2 (error <= 2^-53 |s2|, so <= adds 2^-53 m2 in total,
+ * m2 the largest |s2| seen). */
+typedef struct acc3 { double s0, s1, s2, m2, adds; } acc3;
+
+static inline void acc_add(acc3 *a, double v)
+{
+    dd t = dd_two_sum(a->s0, v);
+    dd t2 = dd_two_sum(a->s1, t.l);
+    a->s0 = t.h, a->s1 = t2.h, a->s2 += t2.l;
+    a->m2 = fabs(a->s2) > a->m2 ? fabs(a->s2) : a->m2;
+    a->adds += 1;
+}
+
+/* The sum as a normalised dd (h = RN(h + l)), positive sums only (h > 0), with *err a bound
+ * on |exact sum of the added doubles - (h + l)|: the additions into s2, and the rounding of
+ * the two low parts' sum. */
+static dd acc_get(const acc3 *a, double *err)
+{
+    dd p = dd_two_sum(a->s1, a->s2), h = dd_two_sum(a->s0, p.h);
+    double l = h.l + p.l; /* the one rounding: 2^-53 |l| */
+    *err = (a->adds * 0x1p-53 * a->m2 + 0x1p-53 * fabs(l)) * (1 + 0x1p-40);
+    return dd_fast_two_sum(h.h, l);
 }
 
 /* The row state; 0 when the row is not one the fast path takes. */
@@ -521,7 +566,8 @@ static int fast_state(fast_ctx *c, fast_row *r)
         /* the ops that need only S and L (log_softmax, logsumexp, xent) leave out terms
          * with a_j < a2 - 110: together below n e^-110 S' < 2^-110 S' for n < 2^48 (§9.1) */
         double cut = c->need_E ? -INFINITY : a2 - 110;
-        size_t nt = 0, nd = 0;
+        size_t nd = 0;
+        acc3 acc = {0, 0, 0, 0, 0};
         for (size_t j = 0; j < n; j++) {
             double v = c->x[j];
             if (!(v < m) || v == -INFINITY)
@@ -532,14 +578,22 @@ static int fast_state(fast_ctx *c, fast_row *r)
             }
             dd e = fast_exp(c->a[j]);
             c->E[j] = e;
-            r->s1 = nt == 0 ? e : dd_add(r->s1, e);
-            nt++;
+            acc_add(&acc, e.h);
+            acc_add(&acc, e.l);
         }
-        /* each term EPS_EXP, each addition of positive terms 2^-102 of its sum */
-        r->eps_s1 = (EPS_EXP + (double)nt * DD_EPS + (nd ? 0x1p-110 : 0)) * (1 + 0x1p-40);
+        /* each term EPS_EXP (positive terms: EPS_EXP of the sum), the sum's own error eacc */
+        double eacc, eaccS;
+        r->s1 = acc_get(&acc, &eacc);
+        r->eps_s1 = (EPS_EXP + eacc / r->s1.h * (1 + 0x1p-50) + (nd ? 0x1p-110 : 0)) * (1 + 0x1p-40);
+        /* S = c1 + S' in the same accumulator: S's error is S' error (<= eps_S' S' <= eps_S' S)
+         * plus the accumulator's */
+        acc_add(&acc, (double)r->c1);
+        r->S = acc_get(&acc, &eaccS);
+        r->eps_S = (r->eps_s1 + eaccS / r->S.h * (1 + 0x1p-50)) * (1 + 0x1p-40);
+        return 1;
     }
-    r->S = dd_add(r->s1, dd_make((double)r->c1, 0.0));
-    r->eps_S = (r->eps_s1 + DD_EPS) * (1 + 0x1p-40);
+    r->S = dd_make((double)r->c1, 0.0); /* exact: no entry below the max */
+    r->eps_S = 0;
     return 1;
 }
 
@@ -995,15 +1049,10 @@ static int bce_value(ug_dtype dt, double x, double lab, dd *y, double *err, doub
     }
     dd E = fast_exp(dd_make(-ax, 0.0));             /* e^-|x| in [e^-600, 1], EPS_EXP           */
     *Eout = E;
-    /* T = log1p(E) as fast_log does log1p(S') (§9.3), E <= 1 */
-    double y0 = log1p(E.h);
-    dd M = fast_expm1(y0);
-    dd D = dd_add(E, dd_neg(M));
-    double u = D.h / (1 + M.h);
-    if (!(y0 >= 0x1p-900) || !(fabs(u) <= 0x1p-48 * y0))
+    dd T; /* T = log1p(E) as fast_log does log1p(S') (§9.3), E <= 1 */
+    double epsT;
+    if (!fast_log1p(E, EPS_EXP, &T, &epsT))
         return 0;
-    dd T = dd_fast_two_sum(y0, u - u * u / 2);
-    double epsT = EPS_EXP + 2 * EPS_EXPM1 + 0x1p-98;
     *y = dd_add(A, T);
     *err = (epsT * fabs(T.h) + eA + DD_EPS * fabs(y->h)) * (1 + 0x1p-30);
     *tmag = fabs(T.h) * (1 + 0x1p-40);
