@@ -1,5 +1,5 @@
 /* The oracle's certified fast path (ANALYSIS.md §9): every op (softmax, log_softmax,
- * logsumexp, xent, xent_dense, xent_grad, bce_logits; every reduction) of f32 and bf16
+ * logsumexp, xent, xent_dense, xent_grad, bce_logits; every reduction) of f32, bf16 and f64
  * inputs, in double-double arithmetic with a running error bound.
  *
  * For one row it computes, in dd (oracle/dd.h), every output v_i with a proven absolute
@@ -8,7 +8,8 @@
  *   value     the 128-bit RNE of v_i when it provably equals the double vhi (then set), or
  *             else left *lazy*: value = NaN, lazy = 1, and (vhi, vlo, verr) an enclosure
  *             |v - (vhi + vlo)| <= verr that the judge uses (ug_compare_lazy) to decide the
- *             ULP error exactly, asking for the value (ug_oracle_value) only when it cannot;
+ *             ULP error (RU_24, ulp.h) exactly, asking for the value (ug_oracle_value) only
+ *             when it cannot;
  *   kappa     bit for bit what cond.c computes, by the same binary64 operations in the
  *             same order, where each MPFR operation at 53 bits is shown to equal its
  *             binary64 counterpart (no underflow, no overflow: checked) and the three
@@ -22,7 +23,8 @@
  * a second value x2 < m, a2 = x2 - m >= -500; for logsumexp and xent, L != 0, and for xent
  * an unmasked target; for xent_grad, a gradient that is not exactly 0; bce_logits: |x| <= 600.
  * A reduction is taken when all its rows (elements) are.  Everything else goes to MPFR.
- * f64: ANALYSIS.md §9.7 (a dd enclosure cannot decide its ULP errors).
+ * f64 (ANALYSIS.md §9.1, §9.7): the same path; its ULP errors are decided because the
+ * metric rounds them up to 24 bits (ulp.h), which a dd enclosure decides.
  */
 #include <float.h>
 #include <math.h>
