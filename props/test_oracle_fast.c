@@ -293,6 +293,39 @@ Test(oracle_fast, ulp_metric_over_bound_is_exact)
     cr_expect(ug_compare_over_lazy(UG_F32, 1.0, &e, 0x1.00000004p0, &over) && over == 0);
 }
 
+/* The judge on a kernel within 2^-10 ULP of a tight claim: logsumexp.naive.f32 (claim
+ * 1 + 2^-25 kappa) returns 0 on the row [2^-149, -128], where v = 2^-149 + log(1 + e^-(128 +
+ * 2^-149)) ~ 2^-149 + 2^-184.7: x = 1 + 2^-35.7 ULP (ulp = 2^-149), kappa ~ 1 + 2^-28.7, so
+ * the bound ~ 1 + 2^-25 lies between x and F = RU_24(x) = 1 + 2^-23.  Not over its bound,
+ * not faithful, F = 1 + 2^-23; the same with the fast path on and off. */
+Test(oracle_fast, judge_over_bound_on_the_unrounded_error)
+{
+    const ug_kernel *k = ug_kernel_find("logsumexp.naive.f32");
+    cr_assert(k != NULL);
+    ug_batch *b = ug_batch_new(UG_OP_LOGSUMEXP, UG_F32, 1, 2, 0, 0);
+    cr_assert(b != NULL);
+    ug_batch_put(UG_F32, b->x, 0, 0x1p-149);
+    ug_batch_put(UG_F32, b->x, 1, -128.0);
+    for (int fast = 0; fast < 2; fast++) {
+        ug_oracle_set_fast(fast);
+        ug_expect e;
+        cr_assert_eq(ug_expect_init(&e, b, UG_RED_NONE), UG_OK);
+        ug_judge j;
+        ug_judge_init(&j, k);
+        cr_assert_eq(ug_judge_batch(&j, b, &e), UG_OK);
+        cr_assert(j.worst.input != NULL && j.worst.computed == 0.0, "the premise: the canary returns 0");
+        cr_expect(j.max_ulp == 0x1.000002p0, "F %a", j.max_ulp);
+        cr_expect(j.worst.bound > 1 && j.worst.bound < 0x1.000002p0, "bound %a", j.worst.bound);
+        cr_expect_eq(j.over_bound, 0, "x = 1 + 2^-35.7 is within 1 + 2^-25 kappa");
+        cr_expect_eq(j.faithful, 0);
+        cr_expect_eq(j.correct, 0);
+        ug_judge_free(&j);
+        ug_expect_free(&e);
+    }
+    ug_oracle_set_fast(1);
+    ug_batch_free(b);
+}
+
 Test(oracle_fast, switch_and_supported_ops)
 {
     /* the switch: off gives the MPFR path, whose values are never lazy */
