@@ -12,7 +12,9 @@
  *     (ug_judge_same: every ULP error, count, sample);
  *   - a lazy value, once computed (ug_expect_value), differs from the MPFR value, or
  *     ug_oracle_fast_mismatches() grew.
- * Kernels' own failures are not this target's business (rowops hunts them).
+ * Kernels' own failures are not this target's business (rowops hunts them).  f64 is on the
+ * fast path like f32 and bf16 (ANALYSIS.md §9.7); the replay's summary counts each dtype's
+ * outputs and lazy values, so that a run shows each dtype went through the fast path.
  *
  * The replay binary (fuzz_oracle_replay, built from this file with
  * UG_FUZZ_ORACLE_REPLAY) runs the rowops seed inputs (--seeds), files and directories,
@@ -35,7 +37,7 @@ const ug_fuzz_target ug_fuzz_this_target = {
     UG_FUZZ_OP(UG_OP_SOFTMAX) | UG_FUZZ_OP(UG_OP_LOG_SOFTMAX) | UG_FUZZ_OP(UG_OP_LOGSUMEXP) | UG_FUZZ_OP(UG_OP_XENT) |
         UG_FUZZ_OP(UG_OP_XENT_DENSE) | UG_FUZZ_OP(UG_OP_XENT_GRAD) | UG_FUZZ_OP(UG_OP_BCE_LOGITS)};
 
-typedef struct oracle_stats { size_t inputs, outputs, lazy; } oracle_stats;
+typedef struct oracle_stats { size_t inputs, outputs, lazy, dt_outputs[UG_DTYPE_COUNT], dt_lazy[UG_DTYPE_COUNT]; } oracle_stats;
 static oracle_stats totals;
 
 static int same_d(double a, double b) { return isnan(a) ? isnan(b) : memcmp(&a, &b, sizeof a) == 0; }
@@ -61,6 +63,8 @@ static void compare(const ug_fuzz_case *c, const ug_expect *em, const ug_expect 
         const ug_exact *m = &em->exact[i], *f = &ef->exact[i];
         totals.outputs++;
         totals.lazy += f->lazy != 0;
+        totals.dt_outputs[c->b->dtype]++;
+        totals.dt_lazy[c->b->dtype] += f->lazy != 0;
         if (!same_d(m->rounded, f->rounded))
             stop(c, "rounded", i);
         if (!same_d(m->kappa, f->kappa))
@@ -232,9 +236,11 @@ int main(int argc, char **argv)
         } else
             run_path(argv[i]);
     }
-    printf("fuzz_oracle_replay: %zu inputs, %zu outputs, %zu left lazy by the fast path: the fast path and the "
-           "MPFR path agree on every one\n",
-           totals.inputs, totals.outputs, totals.lazy);
+    printf("fuzz_oracle_replay: %zu inputs, %zu outputs, %zu left lazy by the fast path (", totals.inputs,
+           totals.outputs, totals.lazy);
+    for (int d = 0; d < UG_DTYPE_COUNT; d++)
+        printf("%s%s %zu of %zu", d ? ", " : "", ug_dtype_name((ug_dtype)d), totals.dt_lazy[d], totals.dt_outputs[d]);
+    printf("): the fast path and the MPFR path agree on every one\n");
     return 0;
 }
 

@@ -1,5 +1,5 @@
 /* The oracle's certified fast path (ANALYSIS.md §9): every op (softmax, log_softmax,
- * logsumexp, xent, xent_dense, xent_grad, bce_logits; every reduction) of f32 and bf16
+ * logsumexp, xent, xent_dense, xent_grad, bce_logits; every reduction) of f32, bf16 and f64
  * inputs, in double-double arithmetic with a running error bound.
  *
  * For one row it computes, in dd (oracle/dd.h), every output v_i with a proven absolute
@@ -8,7 +8,8 @@
  *   value     the 128-bit RNE of v_i when it provably equals the double vhi (then set), or
  *             else left *lazy*: value = NaN, lazy = 1, and (vhi, vlo, verr) an enclosure
  *             |v - (vhi + vlo)| <= verr that the judge uses (ug_compare_lazy) to decide the
- *             ULP error exactly, asking for the value (ug_oracle_value) only when it cannot;
+ *             ULP error (RU_24, ulp.h) exactly, asking for the value (ug_oracle_value) only
+ *             when it cannot;
  *   kappa     bit for bit what cond.c computes, by the same binary64 operations in the
  *             same order, where each MPFR operation at 53 bits is shown to equal its
  *             binary64 counterpart (no underflow, no overflow: checked) and the three
@@ -22,7 +23,8 @@
  * a second value x2 < m, a2 = x2 - m >= -500; for logsumexp and xent, L != 0, and for xent
  * an unmasked target; for xent_grad, a gradient that is not exactly 0; bce_logits: |x| <= 600.
  * A reduction is taken when all its rows (elements) are.  Everything else goes to MPFR.
- * f64: ANALYSIS.md §9.7 (a dd enclosure cannot decide its ULP errors).
+ * f64 (ANALYSIS.md §9.1, §9.7): the same path; its ULP errors are decided because the
+ * metric rounds them up to 24 bits (ulp.h), which a dd enclosure decides.
  */
 #include <float.h>
 #include <math.h>
@@ -34,11 +36,13 @@
 
 #include "dd.h"
 #include "ora_internal.h"
+#include "ulp.h"
 
 /* ---------------------------------------------------------------- the switch */
 
 static atomic_int fast_mode = -1; /* -1: not read yet; 0: MPFR only; 1: fast path */
 static atomic_ulong fast_mismatch;
+static atomic_ulong fast_rows_taken, fast_rows_mpfr; /* ug_oracle_fast_rows */
 
 int ug_oracle_fast_enabled(void)
 {
@@ -58,6 +62,19 @@ void ug_oracle_set_fast(int on) { atomic_store(&fast_mode, on ? 1 : 0); }
 unsigned long ug_oracle_fast_mismatches(void) { return atomic_load(&fast_mismatch); }
 
 void ora_fast_mismatch(void) { atomic_fetch_add(&fast_mismatch, 1); }
+
+void ug_oracle_fast_rows(unsigned long *taken, unsigned long *mpfr)
+{
+    *taken = atomic_load(&fast_rows_taken);
+    *mpfr = atomic_load(&fast_rows_mpfr);
+}
+
+/* Count a row (or a whole reduction) answered by the fast path (ok) or handed to MPFR. */
+static int counted(int ok)
+{
+    atomic_fetch_add(ok ? &fast_rows_taken : &fast_rows_mpfr, 1);
+    return ok;
+}
 
 /* ---------------------------------------------------------------- constants (§9.3) */
 
@@ -200,14 +217,42 @@ static dd fast_exp(dd a)
     return fast_exp_plain(a);
 }
 
-/* e^y - 1 for 0 <= y <= 64 (y a double): relative error <= 2^-90 (§9.3). */
-static dd fast_expm1(double y)
+/* e^y - 1 for 0 <= y <= 64 (y a double), relative error <= *eps (§9.3): the polynomial's
+ * 2^-100.9 for y <= 2^-10, else EPS_EXP e^y / (e^y - 1) + 2^-102 <= EPS_EXP (1 + 1/y) +
+ * 2^-102 (e^y - 1 >= y), at most 2^-90. */
+static dd fast_expm1(double y, double *eps)
 {
-    if (y <= 0x1p-10)
+    if (y <= 0x1p-10) {
+        *eps = 0x1.2p-101; /* >= 2^-100.9 */
         return expm1_poly(dd_make(y, 0.0));
+    }
+    *eps = (EPS_EXP * (1 + 1 / y) + DD_EPS) * (1 + 0x1p-40);
     return dd_add(fast_exp(dd_make(y, 0.0)), dd_make(-1.0, 0.0));
 }
-#define EPS_EXPM1 0x1p-90
+
+/* log1p(s) for a dd s in [2^-900, 2^100] with relative error eps_s, as a dd with relative
+ * error *eps (§9.3): y0 = log1p(s.h) (glibc: only the check |u| <= 2^-48 y0 depends on it),
+ * M = expm1(y0) (relative error eps_m), u = (s - M)/(1 + M), L = y0 + u - u^2/2.  The errors
+ * of s and M pass to L with the factor s/((1 + s) log1p s) <= 1, and
+ * |L - computed| <= (eps_s s + eps_m M + 2^-102 |D|)/(1 + M) + 2^-51 |u| + |u|^3, M < 2 s:
+ * eps = eps_s + 2 eps_m + (2^-102 |D| / (1 + M) + 2^-51 |u| + |u|^3) / L, L >= y0 (1 - 2^-47).
+ * 0 when the check fails. */
+static int fast_log1p(dd s, double eps_s, dd *L, double *eps)
+{
+    double y0 = log1p(s.h), eps_m;
+    if (!(y0 >= 0x1p-900 && y0 <= 64))
+        return 0;
+    dd M = fast_expm1(y0, &eps_m);
+    dd D = dd_add(s, dd_neg(M));
+    double u = D.h / (1 + M.h); /* relative error <= 2^-51 */
+    if (!(fabs(u) <= 0x1p-48 * y0))
+        return 0;
+    *L = dd_fast_two_sum(y0, u - u * u / 2);
+    double au = fabs(u);
+    double tail = (DD_EPS * fabs(D.h) * 1.01 / (1 + M.h) + 0x1p-51 * au + au * au * au) / (y0 * (1 - 0x1p-47));
+    *eps = (eps_s + 2 * eps_m + tail) * (1 + 0x1p-40);
+    return 1;
+}
 
 /* ---------------------------------------------------------------- decisions (§9.4) */
 
@@ -221,6 +266,29 @@ static int rn_decided(double h, double l, double err)
     double ulp = pow2(e - 52);
     double half_up = ulp / 2, half_dn = a == pow2(e) ? ulp / 4 : ulp / 2;
     return half_up - lp > 2 * err && half_dn + lp > 2 * err;
+}
+
+/* RU_24 (ulp.h: UG_ULP_BITS) of every point of [fh + fl - r, fh + fl + r] is one number,
+ * set into *f.  fh > 0.  With g the candidate and pred its 24-bit predecessor, the
+ * differences g - fh and fh - pred are exact (Sterbenz), so a computed margin above 2 r
+ * proves the true one above r: pred < every point < g, or every point <= g = fh + fl
+ * exactly cannot be shown (r > 0) and is left to MPFR. */
+static int ru_decided(double fh, double fl, double r, double *f)
+{
+    if (!(fh >= 0x1p-960 && fh <= 0x1p1000) || !(r >= 0))
+        return 0;
+    int e = exp_of(fh);
+    double s = pow2(e - UG_ULP_BITS + 1);
+    double g = ceil(fh / s) * s; /* RU_24(fh), exact (at most 2^(e + 1)) */
+    if (g == fh && fl > 0)
+        g = fh + s;
+    int eg = exp_of(g);
+    double sg = pow2(eg - UG_ULP_BITS + 1);
+    double pred = g == pow2(eg) ? g - sg / 2 : g - sg;
+    if (!((g - fh) - fl > 2 * r) || !((fh - pred) + fl > 2 * r))
+        return 0;
+    *f = g;
+    return 1;
 }
 
 /* RNE of the double x to dt (p bits, smallest normal 2^emin, subnormals): |x| < 2^100. */
@@ -237,10 +305,17 @@ static double rne_dt(double x, int p, int emin)
  * to RNE_dt(v) and return 1 when no rounding boundary lies in that interval. */
 static int decide_rounded(double h, double l, double err, ug_dtype dt, ug_exact *out)
 {
-    int p = dt == UG_BF16 ? 8 : 24, emin = -126; /* f32 and bf16 (ora_fast_supported) */
+    int p = dt == UG_BF16 ? 8 : 24, emin = -126;
     double a = fabs(h), lp = h < 0 ? -l : l;
     if (!(fabs(l) + 2 * err < a / 2))
         return 0;
+    if (dt == UG_F64) { /* h is its own RNE_64 (normal: |h| >= 2^-900); its midpoints are
+                           h +- ulp/2 (ulp/4 below a power of two): rn_decided */
+        if (!rn_decided(h, l, err))
+            return 0;
+        out->rounded = h;
+        return 1;
+    }
     double c = rne_dt(a, p, emin), mid_up, mid_dn;
     if (c == 0) {
         mid_up = pow2(emin - p);        /* half the smallest subnormal (ties to 0) */
@@ -282,7 +357,10 @@ static double lazy_radius(const ug_exact *e)
     return e->verr + ldexp(1.0, ilogb(e->vhi) - 126);
 }
 
-int ora_fast_ulp(ug_dtype dt, double y, const ug_exact *e, double *ulp)
+/* The unrounded ULP error x = |y - v128| / ulp_dt(v128) of y against a lazy e lies in
+ * [fh + fl - r, fh + fl + r], fh > 0 (§9.4): 1 when the binade of v128 is decided, 0
+ * otherwise. */
+static int fast_ulp_interval(ug_dtype dt, double y, const ug_exact *e, double *fh, double *fl, double *r)
 {
     int p = ug_dtype_precision(dt), emin = ug_dtype_emin(dt);
     double h = e->vhi, l = e->vlo, a = fabs(h);
@@ -300,15 +378,36 @@ int ora_fast_ulp(ug_dtype dt, double y, const ug_exact *e, double *ulp)
     }
     dd d = dd_add(dd_two_sum(y, -h), dd_make(-l, 0.0)); /* y - (h + l), <= 2^-102 */
     double ad = fabs(d.h);
-    if (!(ad >= 0x1p-960))
+    if (!(ad >= 0x1p-960) || !(ad <= 0x1p1000))
         return 0;
     double rho = (delta + DD_EPS * ad + 0x1p-1070) * (1 + 0x1p-40);
     if (!(ad > 4 * rho))
         return 0;
-    double fh = ldexp(ad, -k), fl = ldexp(d.h < 0 ? -d.l : d.l, -k), r = ldexp(rho, -k) * (1 + 0x1p-40);
-    if (!rn_decided(fh, fl, r))
+    *fh = ldexp(ad, -k), *fl = ldexp(d.h < 0 ? -d.l : d.l, -k), *r = ldexp(rho, -k) * (1 + 0x1p-40);
+    return isfinite(*fh) && *fh > 0;
+}
+
+int ora_fast_ulp(ug_dtype dt, double y, const ug_exact *e, double *ulp, int *below1)
+{
+    double fh, fl, r;
+    if (!fast_ulp_interval(dt, y, e, &fh, &fl, &r) || !ru_decided(fh, fl, r, ulp))
         return 0;
-    *ulp = fh;
+    *below1 = *ulp <= 1; /* F = 1 decided: every point of the interval is < 1 (ru_decided) */
+    return 1;
+}
+
+int ora_fast_over(ug_dtype dt, double y, const ug_exact *e, double bound, int *over)
+{
+    double fh, fl, r;
+    if (!fast_ulp_interval(dt, y, e, &fh, &fl, &r) || !(bound >= fh / 2 && bound <= 2 * fh))
+        return 0;
+    double t = (fh - bound) + fl; /* fh - bound exact (Sterbenz): t one rounding */
+    if (t > 2 * r)
+        *over = 1;
+    else if (t < -2 * r)
+        *over = 0;
+    else
+        return 0;
     return 1;
 }
 
@@ -379,7 +478,7 @@ typedef struct fast_row {
     double Wtail, Wmax;
 } fast_row;
 
-/* L = log S (c1 > 1) or log1p(S') (c1 = 1), relative error bound in *eps (§9.3). */
+/* L = log S (c1 > 1) or log1p(S') (c1 = 1), relative error bound in r->eps_L (§9.3). */
 static int fast_log(fast_row *r)
 {
     if (r->c1 > 1) {
@@ -390,22 +489,41 @@ static int fast_log(fast_row *r)
         if (!(fabs(u) <= 0x1p-48))
             return 0;
         r->L = dd_two_sum(y0, u - u * u / 2);
-        /* |L - computed| <= eps_S + EPS_EXP (1 + 2^-47) + 2^-51 |u| + |u|^3 < eps_S + 2^-98,
-         * and L >= log 2 > 0.69 */
-        r->eps_L = (r->eps_S + 0x1p-98) / 0.69;
+        /* |L - computed| <= eps_S + EPS_EXP (1 + 2^-47) + 2^-51 |u| + |u|^3 (absolute),
+         * and L >= log 2 - 2^-47 > 0.69 */
+        double au = fabs(u);
+        double eabs = (r->eps_S + EPS_EXP * (1 + 0x1p-47) + 0x1p-51 * au + au * au * au) * (1 + 0x1p-40);
+        r->eps_L = eabs / (fabs(r->L.h) * (1 - 0x1p-50));
         return 1;
     }
-    double y0 = log1p(r->s1.h);
-    dd M = fast_expm1(y0);
-    dd D = dd_add(r->s1, dd_neg(M));
-    double u = D.h / (1 + M.h);                /* relative error <= 2^-51        */
-    if (!(y0 >= 0x1p-900) || !(fabs(u) <= 0x1p-48 * y0))
-        return 0;
-    r->L = dd_fast_two_sum(y0, u - u * u / 2);
-    /* |L - computed| <= (eps_S' S' + EPS_EXPM1 M + 2^-102 |D|)/(1 + M) + 2^-51 |u| + |u|^3
-     * <= (eps_S' + 2 EPS_EXPM1 + 2^-98) L, as S'/((1 + S') log1p S') <= 1, M < 2 S' */
-    r->eps_L = r->eps_s1 + 2 * EPS_EXPM1 + 0x1p-98;
-    return 1;
+    return fast_log1p(r->s1, r->eps_s1, &r->L, &r->eps_L);
+}
+
+/* A sum of N positive-ish doubles (the parts of positive dd terms, a partial sum never far
+ * above the final S) in three limbs s0 + s1 + s2 (§9.1): s0 and s1 by TwoSum (exact), s2 +=
+ * the second TwoSum's error, rounded.  |t| <= 2^-53 |s0| <= 2^-53 S, so |s1| <= N 2^-53 S,
+ * |t2| <= N 2^-106 S, |s2| <= N^2 2^-106 S, and the N roundings into s2 total at most
+ * N^3 2^-159 S (2^-126 S at N = 2048; 2^-96 S at N = 2^21). */
+typedef struct acc3 { double s0, s1, s2, adds; } acc3;
+
+static inline void acc_add(acc3 *a, double v)
+{
+    dd t = dd_two_sum(a->s0, v);
+    dd t2 = dd_two_sum(a->s1, t.l);
+    a->s0 = t.h, a->s1 = t2.h, a->s2 += t2.l;
+    a->adds += 1;
+}
+
+/* The sum as a normalised dd (h = RN(h + l)), positive sums only (h > 0), with *err a bound
+ * on |exact sum of the added doubles - (h + l)|: the additions into s2, and the rounding of
+ * the two low parts' sum (2^-53 |l|). */
+static dd acc_get(const acc3 *a, double *err)
+{
+    dd p = dd_two_sum(a->s1, a->s2), h = dd_two_sum(a->s0, p.h);
+    double l = h.l + p.l; /* the one rounding */
+    double n = a->adds;
+    *err = (n * n * n * 0x1p-159 * h.h + 0x1p-53 * fabs(l)) * (1 + 0x1p-40);
+    return dd_fast_two_sum(h.h, l);
 }
 
 /* The row state; 0 when the row is not one the fast path takes. */
@@ -439,8 +557,8 @@ static int fast_state(fast_ctx *c, fast_row *r)
         r->c1 += c->x[j] == m;
         if (c->x[j] == -INFINITY)
             continue;
-        c->a[j] = dd_two_sum(c->x[j], -m); /* exact (TwoSum; no overflow: f32 / bf16) */
-        if (c->a[j].h < -600)
+        c->a[j] = dd_two_sum(c->x[j], -m); /* exact (TwoSum) unless x_j - m overflows (f64) */
+        if (!(c->a[j].h >= -600)) /* also an overflow: -inf, NaN */
             return 0;
     }
     r->s1 = r->L = dd_make(0.0, 0.0);
@@ -452,7 +570,8 @@ static int fast_state(fast_ctx *c, fast_row *r)
         /* the ops that need only S and L (log_softmax, logsumexp, xent) leave out terms
          * with a_j < a2 - 110: together below n e^-110 S' < 2^-110 S' for n < 2^48 (§9.1) */
         double cut = c->need_E ? -INFINITY : a2 - 110;
-        size_t nt = 0, nd = 0;
+        size_t nd = 0;
+        acc3 acc = {0, 0, 0, 0};
         for (size_t j = 0; j < n; j++) {
             double v = c->x[j];
             if (!(v < m) || v == -INFINITY)
@@ -463,14 +582,22 @@ static int fast_state(fast_ctx *c, fast_row *r)
             }
             dd e = fast_exp(c->a[j]);
             c->E[j] = e;
-            r->s1 = nt == 0 ? e : dd_add(r->s1, e);
-            nt++;
+            acc_add(&acc, e.h);
+            acc_add(&acc, e.l);
         }
-        /* each term EPS_EXP, each addition of positive terms 2^-102 of its sum */
-        r->eps_s1 = (EPS_EXP + (double)nt * DD_EPS + (nd ? 0x1p-110 : 0)) * (1 + 0x1p-40);
+        /* each term EPS_EXP (positive terms: EPS_EXP of the sum), the sum's own error eacc */
+        double eacc, eaccS;
+        r->s1 = acc_get(&acc, &eacc);
+        r->eps_s1 = (EPS_EXP + eacc / r->s1.h * (1 + 0x1p-50) + (nd ? 0x1p-110 : 0)) * (1 + 0x1p-40);
+        /* S = c1 + S' in the same accumulator: S's error is S' error (<= eps_S' S' <= eps_S' S)
+         * plus the accumulator's */
+        acc_add(&acc, (double)r->c1);
+        r->S = acc_get(&acc, &eaccS);
+        r->eps_S = (r->eps_s1 + eaccS / r->S.h * (1 + 0x1p-50)) * (1 + 0x1p-40);
+        return 1;
     }
-    r->S = dd_add(r->s1, dd_make((double)r->c1, 0.0));
-    r->eps_S = (r->eps_s1 + DD_EPS) * (1 + 0x1p-40);
+    r->S = dd_make((double)r->c1, 0.0); /* exact: no entry below the max */
+    r->eps_S = 0;
     return 1;
 }
 
@@ -640,10 +767,19 @@ static dd grad_dense_dd(const fast_ctx *c, const fast_row *r, size_t i, double *
         *err = (eq + DD_EPS * fabs(y.h)) * (1 + 0x1p-40);
         return y;
     }
-    /* 1 - c1 p_i exactly (c1 < 2^29: c1 p_i has at most 53 bits), / c1 */
-    dd A = dd_two_sum(1.0, -((double)r->c1 * pi));
+    /* 1 - c1 p_i exactly (f32, bf16: c1 < 2^29, c1 p_i has at most 53 bits), / c1; f64:
+     * c1 p_i exactly by Dekker's product (2^-1060 absolute when below 2^-969: underflow),
+     * 1 - it by one dd addition (2^-102 |A|) */
+    dd A;
+    double eA = 0.0;
+    if (c->dt == UG_F64) {
+        A = dd_add(dd_make(1.0, 0.0), dd_neg(dd_two_prod((double)r->c1, pi)));
+        eA = (DD_EPS * fabs(A.h) + 0x1p-1060) * (1 + 0x1p-40);
+    } else {
+        A = dd_two_sum(1.0, -((double)r->c1 * pi));
+    }
     dd h = dd_div(A, dd_make((double)r->c1, 0.0));
-    double eh = DD_EPS * fabs(h.h);
+    double eh = (DD_EPS * fabs(h.h) + eA / (double)r->c1) * (1 + 0x1p-40);
     if (!r->has2) {
         *err = eh;
         return h;
@@ -739,7 +875,9 @@ static int fast_output(fast_ctx *c, fast_row *r, size_t i, ug_exact *out)
     dd y;
     double err;
     if (c->p != NULL) {
-        if (r->c1 >= ((size_t)1 << 29)) /* c1 p_i exact: 29 + 24 bits */
+        if (c->dt != UG_F64 && r->c1 >= ((size_t)1 << 29)) /* c1 p_i exact: 29 + 24 bits */
+            return 0;
+        if (c->dt == UG_F64 && !(fabs(c->p[i]) <= 0x1p100)) /* no overflow in the products */
             return 0;
         y = grad_dense_dd(c, r, i, &err);
     } else if (c->op == UG_OP_SOFTMAX || (c->op == UG_OP_XENT_GRAD && (int64_t)i != c->t)) {
@@ -770,11 +908,12 @@ static int dense_loss(fast_ctx *c, fast_row *r, dd *y, double *err, double *tmag
         double pi = c->p[i];
         if (pi == 0)
             continue;
-        if (!isfinite(pi) || c->x[i] == -INFINITY)
+        if (!(c->dt == UG_F64 ? fabs(pi) <= 0x1p100 : isfinite(pi)) || c->x[i] == -INFINITY)
             return 0;
-        dd t = dd_mul_d(dd_neg(c->a[i]), pi); /* 2^-102 |t| */
+        /* 2^-102 |t|, and 2^-1060 absolute for a product below 2^-969 (underflow: f64) */
+        dd t = dd_mul_d(dd_neg(c->a[i]), pi);
         A = dd_add(A, t);
-        eA = (eA + DD_EPS * fabs(t.h) + DD_EPS * fabs(A.h)) * (1 + 0x1p-40);
+        eA = (eA + DD_EPS * fabs(t.h) + 0x1p-1060 + DD_EPS * fabs(A.h)) * (1 + 0x1p-40);
         P = dd_add(P, dd_make(pi, 0.0));
         eP = (eP + DD_EPS * fabs(P.h)) * (1 + 0x1p-40);
     }
@@ -899,25 +1038,27 @@ static int fast_row_eval(fast_ctx *c, ug_exact *out, fast_sum *sum)
 
 /* f(x, lab) = A + T, A = max(x, 0) - x lab (exact), T = log1p(e^-|x|) (exact_bce.c), as
  * y with |f - y| <= *err; 0 when not taken (|x| > 600, NaN, inf). */
-static int bce_value(double x, double lab, dd *y, double *err, double *tmag, dd *Eout)
+static int bce_value(ug_dtype dt, double x, double lab, dd *y, double *err, double *tmag, dd *Eout)
 {
-    double ax = fabs(x);
-    if (!(ax <= 600) || !isfinite(lab))
+    double ax = fabs(x), eA = 0.0;
+    if (!(ax <= 600) || !(dt == UG_F64 ? fabs(lab) <= 0x1p100 : isfinite(lab)))
         return 0;
-    dd A = dd_two_sum(x > 0 ? x : 0.0, -(x * lab)); /* x lab exact: 24 + 24 bits; the sum by TwoSum */
+    dd A;
+    if (dt == UG_F64) { /* x lab by Dekker's product (exact, or 2^-1060 absolute below
+                           2^-969), max(x, 0) minus it by one dd addition: 2^-102 |A| */
+        A = dd_add(dd_make(x > 0 ? x : 0.0, 0.0), dd_neg(dd_two_prod(x, lab)));
+        eA = (DD_EPS * fabs(A.h) + 0x1p-1060) * (1 + 0x1p-40);
+    } else {
+        A = dd_two_sum(x > 0 ? x : 0.0, -(x * lab)); /* x lab exact: 24 + 24 bits; the sum by TwoSum */
+    }
     dd E = fast_exp(dd_make(-ax, 0.0));             /* e^-|x| in [e^-600, 1], EPS_EXP           */
     *Eout = E;
-    /* T = log1p(E) as fast_log does log1p(S') (§9.3), E <= 1 */
-    double y0 = log1p(E.h);
-    dd M = fast_expm1(y0);
-    dd D = dd_add(E, dd_neg(M));
-    double u = D.h / (1 + M.h);
-    if (!(y0 >= 0x1p-900) || !(fabs(u) <= 0x1p-48 * y0))
+    dd T; /* T = log1p(E) as fast_log does log1p(S') (§9.3), E <= 1 */
+    double epsT;
+    if (!fast_log1p(E, EPS_EXP, &T, &epsT))
         return 0;
-    dd T = dd_fast_two_sum(y0, u - u * u / 2);
-    double epsT = EPS_EXP + 2 * EPS_EXPM1 + 0x1p-98;
     *y = dd_add(A, T);
-    *err = (epsT * fabs(T.h) + DD_EPS * fabs(y->h)) * (1 + 0x1p-30);
+    *err = (epsT * fabs(T.h) + eA + DD_EPS * fabs(y->h)) * (1 + 0x1p-30);
     *tmag = fabs(T.h) * (1 + 0x1p-40);
     return 1;
 }
@@ -950,7 +1091,7 @@ static int fast_bce_row(ug_dtype dt, const ug_problem *p, size_t row, ug_exact *
         size_t k = row * p->n + j;
         double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err, tmag;
         dd y, E;
-        if (!bce_value(x, lab, &y, &err, &tmag, &E) || !decide_dt(dt, y, err, &out[j]) ||
+        if (!bce_value(dt, x, lab, &y, &err, &tmag, &E) || !decide_dt(dt, y, err, &out[j]) ||
             !bce_kappa_num(x, lab, E, &num) || !fast_ratio(num, &out[j], &out[j].kappa))
             return 0;
     }
@@ -964,7 +1105,7 @@ static int fast_bce_sum(ug_dtype dt, const ug_problem *p, ug_exact *out)
     for (size_t k = 0; k < count && !sum.bad; k++) {
         double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err, tmag;
         dd y, E;
-        if (!bce_value(x, lab, &y, &err, &tmag, &E) || !bce_kappa_num(x, lab, E, &num))
+        if (!bce_value(dt, x, lab, &y, &err, &tmag, &E) || !bce_kappa_num(x, lab, E, &num))
             return 0;
         sum_add(&sum, y, err, num, tmag);
     }
@@ -975,7 +1116,7 @@ static int fast_bce_sum(ug_dtype dt, const ug_problem *p, ug_exact *out)
 
 int ora_fast_supported(ug_op op, ug_dtype dt, const ug_problem *p)
 {
-    if (dt != UG_F32 && dt != UG_BF16)
+    if (dt != UG_F32 && dt != UG_BF16 && dt != UG_F64)
         return 0;
     switch (op) {
     case UG_OP_SOFTMAX:
@@ -994,10 +1135,10 @@ ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *ou
     pthread_once(&consts_once, consts_init);
     if (op == UG_OP_BCE_LOGITS) {
         if (p->reduction != UG_RED_NONE)
-            return fast_bce_sum(dt, p, out) ? UG_OK : ora_mpfr_rows(op, dt, p, out, 0, p->rows);
+            return counted(fast_bce_sum(dt, p, out)) ? UG_OK : ora_mpfr_rows(op, dt, p, out, 0, p->rows);
         ug_status s = UG_OK;
         for (size_t row = 0; row < p->rows && s == UG_OK; row++)
-            if (!fast_bce_row(dt, p, row, out + row * p->n))
+            if (!counted(fast_bce_row(dt, p, row, out + row * p->n)))
                 s = ora_mpfr_rows(op, dt, p, out, row, 1);
         return s;
     }
@@ -1030,12 +1171,12 @@ ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *ou
                 sum.bad = 1;
                 break;
             }
-        } else if (!fast_row_eval(&c, out + row * stride, NULL)) {
+        } else if (!counted(fast_row_eval(&c, out + row * stride, NULL))) {
             s = ora_mpfr_rows(op, dt, p, out, row, 1);
         }
     }
     free(c.x), free(c.a), free(c.E), free(c.sk), free(c.p);
-    if (reduced && !sum_finish(&sum, dt, p->reduction, p->rows, out))
+    if (reduced && !counted(sum_finish(&sum, dt, p->reduction, p->rows, out)))
         s = ora_mpfr_rows(op, dt, p, out, 0, p->rows);
     return s;
 }

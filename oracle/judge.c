@@ -56,7 +56,7 @@ static ug_cmp expect_compare(const ug_expect *e, size_t i, double y)
     if (x->lazy && ug_compare_lazy(e->batch->dtype, y, x, &c))
         return c;
     if (ug_expect_value(e, i) != UG_OK) /* out of memory only: the row was valid */
-        return (ug_cmp){UG_CMP_OK, NAN};
+        return (ug_cmp){UG_CMP_OK, NAN, 0};
     return ug_compare(e->batch->dtype, y, x);
 }
 
@@ -212,24 +212,46 @@ static int more_excess(const ug_judge_sample *s, ug_cmp c, double bound)
     return excess_of(c.cls, c.ulp, bound) > excess_of(s->cls, s->ulp, s->bound);
 }
 
+/* Whether output i's unrounded error x exceeds bound, given F = RU_24(x) = ulp > bound:
+ * x > pred_24(F) always, so a predecessor >= bound proves it; otherwise (bound within
+ * 2^-23 of F) it is decided on x itself, from the enclosure or the value. */
+static int over_exactly(const ug_expect *e, size_t i, double y, double ulp, double bound)
+{
+    if (!isfinite(ulp))
+        return 1;
+    int ex = ilogb(ulp);
+    double s = ldexp(1.0, ex - UG_ULP_BITS + 1);
+    double pred = ulp == ldexp(1.0, ex) ? ulp - s / 2 : ulp - s;
+    if (pred >= bound)
+        return 1;
+    const ug_exact *x = &e->exact[i];
+    int over;
+    if (x->lazy && ug_compare_over_lazy(e->batch->dtype, y, x, bound, &over))
+        return over;
+    if (ug_expect_value(e, i) != UG_OK) /* out of memory only: counted over */
+        return 1;
+    return ug_ulp_exceeds(e->batch->dtype, y, x->value, bound);
+}
+
 static ug_status judge_output(ug_judge *j, const ug_batch *b, const ug_expect *e, size_t i, double y)
 {
     ug_cmp c = ug_expect_compare(e, i, y);
     double ulp = isnan(c.ulp) ? INFINITY : c.ulp;
     double bound = ug_bound_at(j->k, b->n, e->exact[i].kappa);
     ug_status st = keep_error(j, ulp);
+    int over = c.cls == UG_CMP_OK && ulp > bound && over_exactly(e, i, y, ulp, bound);
     j->outputs++;
     j->cls[c.cls]++;
     if (c.cls == UG_CMP_OK) {
         j->sum_ulp += ulp;
-        j->correct += ulp <= 0.5;
-        j->faithful += ulp < 1;
-        j->over_bound += ulp > bound;
+        j->correct += ulp <= 0.5; /* exact: 0.5 has 24 bits, F <= 0.5 iff x <= 0.5 */
+        j->faithful += c.below1;  /* the unrounded error < 1, exactly (ulp.h) */
+        j->over_bound += over;
     }
     if (st == UG_OK && !j->counts_only && (j->worst.input == NULL || ulp > j->max_ulp))
         st = sample_take(&j->worst, b, e, i, y, c, bound);
     j->max_ulp = ulp > j->max_ulp ? ulp : j->max_ulp;
-    if (st == UG_OK && !j->counts_only && (c.cls != UG_CMP_OK || ulp > bound) && more_excess(&j->excess, c, bound))
+    if (st == UG_OK && !j->counts_only && (c.cls != UG_CMP_OK || over) && more_excess(&j->excess, c, bound))
         st = sample_take(&j->excess, b, e, i, y, c, bound);
     return st;
 }

@@ -5,10 +5,12 @@
  * the caller's business.  Every output is compared with ug_compare (oracle/ulp.h), the
  * one comparison of floats in the project; the judge never compares values itself.
  *
- * For each output y of exact e (ug_exact): the class of ug_compare, its ULP error, and
- * whether it is over the kernel's claimed bound ug_bound_at(k, n, e.kappa).  Accumulated
- * over any number of batches (families x seeds): counts per class, outputs over bound,
- * correctly rounded (ulp <= 0.5, class ok) and faithful (ulp < 1, class ok) outputs, the
+ * For each output y of exact e (ug_exact): the class of ug_compare, its ULP error F (the
+ * unrounded error x rounded up to 24 bits, ulp.h), and whether x is over the kernel's
+ * claimed bound ug_bound_at(k, n, e.kappa) (decided on x exactly, ANALYSIS.md §6).
+ * Accumulated over any number of batches (families x seeds): counts per class, outputs over
+ * bound, correctly rounded (F <= 0.5, class ok: exactly x <= 0.5) and faithful (x < 1, class
+ * ok: ug_cmp.below1) outputs, the
  * max, the mean and exact order statistics of the ULP errors (every error is kept; a
  * sorted copy gives p50, p99, p99.9 by the nearest-rank rule), the worst output and the
  * output most over its bound, each with the input row(s) it came from.

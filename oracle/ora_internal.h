@@ -180,8 +180,10 @@ int ora_fast_supported(ug_op op, ug_dtype dt, const ug_problem *p);
 /* p validated, MPFR's exponent range as the caller's: every row, fast or MPFR. */
 ug_status ora_fast_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *out);
 /* The ULP error of y against a lazy e, as ug_compare would compute it from e's value:
- * 1 and *ulp set when the enclosure decides it, 0 otherwise. */
-int ora_fast_ulp(ug_dtype dt, double y, const ug_exact *e, double *ulp);
+ * 1 and *ulp, *below1 set when the enclosure decides both, 0 otherwise. */
+int ora_fast_ulp(ug_dtype dt, double y, const ug_exact *e, double *ulp, int *below1);
+/* Whether that unrounded error exceeds bound (> 0): 1 and *over set when decided. */
+int ora_fast_over(ug_dtype dt, double y, const ug_exact *e, double bound, int *over);
 /* mpfr_get_d_2exp(exp, value, MPFR_RNDN) of a lazy e, from its enclosure: 1 when decided. */
 int ora_fast_d2exp(const ug_exact *e, double *m, long *exp);
 void ora_fast_mismatch(void);

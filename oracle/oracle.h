@@ -52,8 +52,8 @@ ug_status ug_oracle_eval(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *o
 
 /* As ug_oracle_eval, but an output's value may be left lazy (ug_exact.lazy): the
  * certified fast path (oracle/fast.c, ANALYSIS.md §9) answers softmax, log_softmax,
- * logsumexp, xent, xent_dense, xent_grad and bce_logits (every op, every reduction) of f32
- * and bf16 inputs in
+ * logsumexp, xent, xent_dense, xent_grad and bce_logits (every op, every reduction) of f32,
+ * bf16 and f64 inputs in
  * double-double arithmetic when its error bound proves rounded and
  * kappa, and falls back to the MPFR Ziv loop row by row otherwise.  rounded and kappa are
  * bit for bit those of ug_oracle_eval.  With the fast path off (ug_oracle_set_fast(0) or
@@ -73,6 +73,9 @@ int ug_oracle_fast_enabled(void);
 /* Outputs whose fast answer differed from the MPFR answer (ug_oracle_value): 0 always,
  * unless the fast path has a bug. */
 unsigned long ug_oracle_fast_mismatches(void);
+/* Rows (a reduction: the whole batch) the fast path answered, and rows it handed to the MPFR
+ * path, since the start (statistics for tests and benchmarks; thread-safe). */
+void ug_oracle_fast_rows(unsigned long *taken, unsigned long *mpfr);
 
 /* Round an MPFR value once, correctly (RNE), to dt, with the dtype's subnormals and
  * overflow; the result is returned as a double holding the dtype value exactly. */

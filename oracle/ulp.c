@@ -6,9 +6,10 @@
  * ulp_F(v) = 2^(max(e, emin) - p + 1) for |v| in [2^e, 2^(e+1)), 2^(emin - p + 1) at
  * v = 0.  |y - v| is formed exactly when y and v are within 4400 bits of each other;
  * otherwise the smaller one is below 2^-4300 of the larger and the difference, rounded
- * to 4400 bits, is off by less than 2^-4300 relative.  The quotient by a power of two is
- * exact; the final conversion to binary64 rounds to nearest (an error ratio is exactly a
- * binary64 when it has at most 53 significant bits, e.g. 0.5, 1, 1.5).
+ * away from zero to 4400 bits, is above it by less than 2^-4300 relative.  The quotient by
+ * a power of two is exact; the ratio x is then rounded UP to UG_ULP_BITS = 24 significant
+ * bits (F = RU_24(x), ANALYSIS.md §6: never below x; 0.5, 1, 1.5 are kept exactly) and
+ * whether x < 1 (faithful) is decided on x itself.
  */
 #include <math.h>
 #include <string.h>
@@ -46,9 +47,10 @@ static mpfr_exp_t ulp_exp(ug_dtype dt, mpfr_srcptr v)
     return (e > emin ? e : emin) - p + 1;
 }
 
-static double ulp_error_wide(ug_dtype dt, double y, mpfr_srcptr v)
+/* d (initialised; its precision is set here) = x, rounded up to 4400 bits when y and v are
+ * 4400 bits apart; *below1 = x < 1. */
+static void ulp_error_x(ug_dtype dt, double y, mpfr_srcptr v, mpfr_t d, int *below1)
 {
-    mpfr_t d;
     mpfr_prec_t prec = 4400;
     if (mpfr_zero_p(v)) {
         prec = 64;
@@ -66,29 +68,64 @@ static double ulp_error_wide(ug_dtype dt, double y, mpfr_srcptr v)
     }
     if (prec < 64)
         prec = 64;
-    mpfr_init2(d, prec);
+    mpfr_set_prec(d, prec);
     mpfr_set_d(d, y, MPFR_RNDN);            /* exact: prec >= 53 */
-    mpfr_sub(d, d, v, MPFR_RNDN);           /* exact unless the operands are 4400 bits apart */
+    /* exact unless the operands are 4400 bits apart; then |d| is rounded up, and x is
+     * either above 2^(p-2) (y far below v) or huge (y far above v): x < 1 is exact */
+    mpfr_sub(d, d, v, MPFR_RNDA);
     mpfr_abs(d, d, MPFR_RNDN);
-    mpfr_mul_2si(d, d, -ulp_exp(dt, v), MPFR_RNDN); /* exact */
-    double r = mpfr_get_d(d, MPFR_RNDN);    /* +inf beyond DBL_MAX */
+    mpfr_mul_2si(d, d, -ulp_exp(dt, v), MPFR_RNDN); /* exact: x */
+    *below1 = mpfr_cmp_ui(d, 1) < 0;
+}
+
+static double ulp_error_wide(ug_dtype dt, double y, mpfr_srcptr v, int *below1)
+{
+    mpfr_t d;
+    mpfr_init2(d, 64);
+    ulp_error_x(dt, y, v, d, below1);
+    mpfr_prec_round(d, UG_ULP_BITS, MPFR_RNDU); /* RU_24(RU_4400(x)) = RU_24(x) */
+    double r = mpfr_get_d(d, MPFR_RNDU);    /* exact; +inf beyond DBL_MAX */
     mpfr_clear(d);
     return r;
 }
 
-double ug_ulp_error(ug_dtype dt, double y, mpfr_srcptr v)
+double ug_ulp_error_b(ug_dtype dt, double y, mpfr_srcptr v, int *below1)
 {
+    *below1 = 0;
     if (!isfinite(y) || !mpfr_number_p(v))
         return INFINITY;
     ora_range old = ora_range_widen();
-    double r = ulp_error_wide(dt, y, v);
+    double r = ulp_error_wide(dt, y, v, below1);
     ora_range_restore(old);
     return r;
 }
 
+int ug_ulp_exceeds(ug_dtype dt, double y, mpfr_srcptr v, double bound)
+{
+    if (!isfinite(y) || !mpfr_number_p(v))
+        return 1;
+    ora_range old = ora_range_widen();
+    int below1;
+    mpfr_t d;
+    mpfr_init2(d, 64);
+    ulp_error_x(dt, y, v, d, &below1);
+    /* d = RU_4400(x) is x unless y and v are 4400 bits apart, and then no binary64 bound
+     * lies in [x, d) (x is within 2^-4300 below a number of at most 128 bits) */
+    int over = mpfr_cmp_d(d, bound) > 0;
+    mpfr_clear(d);
+    ora_range_restore(old);
+    return over;
+}
+
+double ug_ulp_error(ug_dtype dt, double y, mpfr_srcptr v)
+{
+    int below1;
+    return ug_ulp_error_b(dt, y, v, &below1);
+}
+
 static ug_cmp make(ug_cmp_class c, double ulp)
 {
-    ug_cmp r = {c, ulp};
+    ug_cmp r = {c, ulp, c == UG_CMP_OK && ulp < 1};
     return r;
 }
 
@@ -129,7 +166,18 @@ ug_cmp ug_compare(ug_dtype dt, double y, const ug_exact *e)
     ug_cmp c;
     if (classify(y, e->rounded, &c))
         return c;
-    return make(UG_CMP_OK, ug_ulp_error(dt, y, e->value));
+    c.cls = UG_CMP_OK;
+    c.ulp = ug_ulp_error_b(dt, y, e->value, &c.below1);
+    return c;
+}
+
+int ug_compare_over_lazy(ug_dtype dt, double y, const ug_exact *e, double bound, int *over)
+{
+    if (!e->lazy) {
+        *over = ug_ulp_exceeds(dt, y, e->value, bound);
+        return 1;
+    }
+    return ora_fast_over(dt, y, e, bound, over);
 }
 
 int ug_compare_lazy(ug_dtype dt, double y, const ug_exact *e, ug_cmp *c)
@@ -142,8 +190,11 @@ int ug_compare_lazy(ug_dtype dt, double y, const ug_exact *e, ug_cmp *c)
         return 1;
     /* y finite, the exact value finite and nonzero (lazy) */
     double u;
-    if (!ora_fast_ulp(dt, y, e, &u))
+    int below1;
+    if (!ora_fast_ulp(dt, y, e, &u, &below1))
         return 0;
-    *c = make(UG_CMP_OK, u);
+    c->cls = UG_CMP_OK;
+    c->ulp = u;
+    c->below1 = below1;
     return 1;
 }

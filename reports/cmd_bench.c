@@ -10,7 +10,11 @@
  * xent_dense (one-hot at 0), xent_grad (target 0) and bce_logits (labels 0.5), reduction
  * none, in f32, bf16, f64, 64 rows of n = 16 and 4 rows of n = 1024 unless --shape is given, each with the
  * certified fast path (oracle/fast.c) and with the MPFR-only path, alternately in one run,
- * in thread CPU time (a loaded machine's other jobs do not count).  Kernels this CPU cannot run
+ * in thread CPU time (a loaded machine's other jobs do not count).  A second pair of figures
+ * (".judged") adds what the judge then asks of the oracle for a correctly rounded kernel:
+ * the ULP error of every output at its rounded value (ug_compare_lazy, and for an output whose
+ * enclosure does not decide it, ug_oracle_value: the row again by MPFR; ug_compare on the
+ * MPFR path) — the fast path's full cost to a check or report, fallbacks included.  Kernels this CPU cannot run
  * (ug_kernel_available) are skipped with a message.
  *
  * oneDNN: when libdnnl-dev was found at configure time (UG_HAVE_DNNL, reports/CMakeLists.txt),
@@ -35,6 +39,7 @@
 #include "cli.h"
 #include "cmds.h"
 #include "jsonout.h"
+#include "ulp.h"
 #include "oracle.h"
 #include "prng.h"
 #include "ulpgate/registry.h"
@@ -60,7 +65,9 @@ static const char *const help_text =
     "                     (min: the undisturbed time on a loaded machine)\n"
     "  --oracle           time the oracle (softmax, log_softmax, logsumexp, xent, xent_dense,\n"
     "                     xent_grad with sparse labels, bce_logits, in f32, bf16, f64; fast\n"
-    "                     path and MPFR-only path) instead of kernels\n"
+    "                     path and MPFR-only path; .judged lines: the call plus every\n"
+    "                     output's ULP error at its rounded value, as the judge asks it)\n"
+    "                     instead of kernels\n"
     "  --json FILE        also write the figures as JSON to FILE (FILE.tmp, then renamed)\n\n" UG_CLI_HELP_EXIT;
 
 typedef struct shape { size_t rows, n; } shape;
@@ -146,10 +153,23 @@ static double cpu_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+/* One oracle call; judged: then every output's ULP error at its rounded value, as the judge
+ * asks it (the value computed by MPFR where the enclosure does not decide it). */
+static ug_status oracle_call(ug_op op, ug_dtype dt, const ug_problem *p, ug_exact *e, size_t count, int judged)
+{
+    ug_status st = ug_oracle_eval_lazy(op, dt, p, e);
+    for (size_t i = 0; judged && st == UG_OK && i < count; i++) {
+        ug_cmp c;
+        if (!ug_compare_lazy(dt, e[i].rounded, &e[i], &c) && (st = ug_oracle_value(op, dt, p, e, i)) == UG_OK)
+            c = ug_compare(dt, e[i].rounded, &e[i]);
+    }
+    return st;
+}
+
 /* Median CPU ns per element of ug_oracle_eval_lazy with the fast path on and off
  * (figure[0], figure[1]), the two timed alternately on the same batch; -1 when a call
- * fails. */
-static void time_oracle(ug_op op, ug_dtype dt, const ug_problem *p, int repeat, double figure[2])
+ * fails.  judged: oracle_call's judged variant. */
+static void time_oracle(ug_op op, ug_dtype dt, const ug_problem *p, int repeat, int judged, double figure[2])
 {
     double t[2][64];
     size_t count = ug_output_count(op, p->rows, p->n, p->reduction);
@@ -158,7 +178,7 @@ static void time_oracle(ug_op op, ug_dtype dt, const ug_problem *p, int repeat, 
     figure[0] = figure[1] = -1;
     for (int path = 0; path < 2; path++) { /* warm-up */
         ug_oracle_set_fast(path == 0);
-        if (e == NULL || ug_oracle_eval_lazy(op, dt, p, e) != UG_OK) {
+        if (e == NULL || oracle_call(op, dt, p, e, count, judged) != UG_OK) {
             ug_exact_free(e, count);
             ug_oracle_set_fast(was);
             return;
@@ -168,7 +188,7 @@ static void time_oracle(ug_op op, ug_dtype dt, const ug_problem *p, int repeat, 
         for (int path = 0; path < 2; path++) {
             ug_oracle_set_fast(path == 0);
             double t0 = cpu_ns();
-            ug_oracle_eval_lazy(op, dt, p, e);
+            oracle_call(op, dt, p, e, count, judged);
             t[path][i] = cpu_ns() - t0;
         }
     ug_oracle_set_fast(was);
@@ -332,26 +352,31 @@ static void bench_oracle(const char *cmd, const shape *shapes, size_t nshapes, i
     static const ug_op ops[7] = {UG_OP_SOFTMAX,   UG_OP_LOG_SOFTMAX, UG_OP_LOGSUMEXP, UG_OP_XENT,
                                  UG_OP_XENT_DENSE, UG_OP_XENT_GRAD,   UG_OP_BCE_LOGITS};
     printf("# oracle: certified fast path (ug_oracle_eval_lazy) and MPFR-only path (UG_ORACLE=mpfr),\n"
-           "# timed alternately on the same batch in this run (thread CPU time); speedup = mpfr / fast\n");
+           "# timed alternately on the same batch in this run (thread CPU time); speedup = mpfr / fast;\n"
+           "# .judged: the call, then every output's ULP error at its rounded value as the judge asks it\n"
+           "# (fast path: from the enclosure, or the row again by MPFR where it does not decide)\n");
     for (size_t o = 0; o < 7; o++)
         for (size_t d = 0; d < 3; d++)
             for (size_t i = 0; i < nshapes; i++) {
                 batch b = make_batch(cmd, dts[d], ops[o], shapes[i]);
                 ug_problem p = problem_of(&b, ops[o]);
-                char name[64], mname[80];
-                snprintf(name, sizeof name, "oracle.%s.%s", ug_op_name(ops[o]), ug_dtype_name(dts[d]));
-                double ns[2];
-                time_oracle(ops[o], dts[d], &p, repeat, ns);
-                print_line(name, shapes[i], ns[0], 2 * ug_dtype_size(dts[d]));
-                snprintf(mname, sizeof mname, "%s.mpfr", name);
-                if (ns[1] < 0)
-                    print_line(mname, shapes[i], ns[1], 2 * ug_dtype_size(dts[d]));
-                else
-                    printf("%-34s %8zux%-6zu %12.3f ns/elem  speedup %.1fx\n", mname, shapes[i].rows, shapes[i].n,
-                           ns[1], ns[0] > 0 ? ns[1] / ns[0] : -1.0);
-                if (out != NULL) {
-                    json_object_array_add(out, figure_json(name, shapes[i], ns[0], 2 * ug_dtype_size(dts[d]), NULL));
-                    json_object_array_add(out, figure_json(mname, shapes[i], ns[1], 2 * ug_dtype_size(dts[d]), NULL));
+                for (int judged = 0; judged < 2; judged++) {
+                    char name[80], mname[96];
+                    snprintf(name, sizeof name, "oracle.%s.%s%s", ug_op_name(ops[o]), ug_dtype_name(dts[d]),
+                             judged ? ".judged" : "");
+                    double ns[2];
+                    time_oracle(ops[o], dts[d], &p, repeat, judged, ns);
+                    print_line(name, shapes[i], ns[0], 2 * ug_dtype_size(dts[d]));
+                    snprintf(mname, sizeof mname, "%s.mpfr", name);
+                    if (ns[1] < 0)
+                        print_line(mname, shapes[i], ns[1], 2 * ug_dtype_size(dts[d]));
+                    else
+                        printf("%-34s %8zux%-6zu %12.3f ns/elem  speedup %.1fx\n", mname, shapes[i].rows, shapes[i].n,
+                               ns[1], ns[0] > 0 ? ns[1] / ns[0] : -1.0);
+                    if (out != NULL) {
+                        json_object_array_add(out, figure_json(name, shapes[i], ns[0], 2 * ug_dtype_size(dts[d]), NULL));
+                        json_object_array_add(out, figure_json(mname, shapes[i], ns[1], 2 * ug_dtype_size(dts[d]), NULL));
+                    }
                 }
                 ug_cli_check_stdout(cmd);
                 free_batch(&b);
