@@ -517,39 +517,63 @@ static inline double f64_neg_div(f64dd q, f64dd S)
     return -fma(c, inv, yh);
 }
 
+/* e_t = exp(x_t - m) as the pair eh + el of pass 2 (the same two-sum, the same lanes of the
+ * same exp: the same bits as the row's e_t). */
+UG__SIMD_INLINE f64dd f64_exp1(double xt, double m, int fast)
+{
+    double dh, dl, hb[VL], lb[VL];
+    ug__two_sum(xt, -m, &dh, &dl);
+    vd h, l;
+    f64_exp(vd_set1(dh), vd_set1(dl), vm_all(), &h, &l, fast);
+    vd_storeu(hb, h);
+    vd_storeu(lb, l);
+    return (f64dd){hb[0], lb[0]};
+}
+
 /* xent_grad.fused.f64.ISA: contract
- *   computes  sparse labels: softmax_i = e_i / S (as softmax above, S = 1 + sp) for i != t,
- *             and at t the complement -q/S, q = sum_{j != t} e_j: q = sp when x_t is the max,
- *             else 1 + (sp - e_t) >= 1 (double-doubles; never softmax_t - 1); one rounding.
- *             Dense labels (target NULL): xent_grad.fused.f64, the scalar kernel, whole.
- *   bound     i != t: as softmax, 2^-61.8; at t: q within 2^-61.3 (sp <= 2q and e_t <= q
- *             when q >= 1), then the division: 2^-60.9 (SIMD-ERROR-ANALYSIS.md §7.3):
- *             0.5 + 2^-7.9 ULP, claimed 1 ULP; dense: the scalar kernel's 1 + 2^-6 kappa:
- *             the row claims 1 + 2^-6 kappa.
+ *   computes  sparse labels: softmax_i = e_i / S for i != t, S = 1 + sp, as softmax.twopass:
+ *             e_i = vexp_f64(x_i - m) rounded once and stored in y, divided in place; at t the
+ *             complement -q/S, q = sum_{j != t} e_j: q = sp when x_t is the max, else
+ *             1 + (sp - e_t) >= 1, e_t the pair (h, l) recomputed (double-doubles; never
+ *             softmax_t - 1); one rounding.  Dense labels (target NULL): xent_grad.fused.f64,
+ *             the scalar kernel, whole.
+ *   bound     i != t: as softmax.twopass.f64, 1.76 ULP; at t: q within 2^-54.41 (sp <= 2q,
+ *             e_t <= q), S within 2^-55.99: 0.5 + 0.51 ULP (SIMD-ERROR-ANALYSIS.md §7.5);
+ *             claimed 2 ULP; dense: the scalar kernel's 1 + 2^-6 kappa: the row claims
+ *             2 + 2^-6 kappa.
+ * xent_grad.dd.f64.ISA (fast = 0): e_i = vexp_dd, double-doubles stored to a scratch pair and
+ *             divided as f64_div: i != t 2^-61.8, at t q within 2^-61.3, the division 2^-60.9
+ *             (§7.3): 0.5 + 2^-7.9 ULP, claimed 1 ULP (dense: 1 + 2^-6 kappa).
  *   special   rows with NaN, +inf, only -inf, or a finite x_i - m < -670:
  *             xent_grad.fused.f64; masked entries give +0, a masked target -1. */
-static ug_status xent_grad_fused_f64(const ug_problem *p)
+UG__SIMD_INLINE ug_status xent_grad_f64_run(const ug_problem *p, int fast)
 {
     if (p != NULL && p->target == NULL && p->aux != NULL)
         return SCALAR64(xent_grad, fused)(p);
     ug_status st = ug__validate(p, UG_OP_XENT_GRAD, UG_F64);
-    size_t stride = st == UG_OK ? p->n + VL : 0;
-    double *eh = st == UG_OK ? ug__simd_scratch(2 * stride) : NULL;
-    if (eh == NULL)
+    size_t stride = st == UG_OK && !fast ? p->n + VL : 0;
+    double *eh = st == UG_OK && !fast ? ug__simd_scratch(2 * stride) : NULL;
+    if (eh == NULL && (st != UG_OK || !fast))
         return st != UG_OK ? st : UG_ERR_NOMEM;
-    double *el = eh + stride;
+    double *el = fast ? NULL : eh + stride;
     for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
         double m;
         f64dd sp;
         const double *x = ROW_X(p, r);
+        double *y = ROW_Y(p, r);
         size_t t = (size_t)p->target[r];
-        if (!f64_row_sum(x, p->n, eh, el, 0, r + 1 < p->rows ? ROW_X(p, r + 1) : NULL, ROW_Y(p, r), &m, &sp, 0)) {
+        if (!f64_row_sum(x, p->n, fast ? y : eh, el, 0, r + 1 < p->rows ? ROW_X(p, r + 1) : NULL, y, &m, &sp, fast)) {
             st = ug__simd_fallback_row(SCALAR64(xent_grad, fused), UG_OP_XENT_GRAD, UG_F64, p, r, NULL);
             continue;
         }
-        f64dd S = f64dd_add((f64dd){1, 0}, sp);
-        f64_div_store(eh, el, p->n, S, ROW_Y(p, r));
-        f64dd q = x[t] == m ? sp : f64dd_add((f64dd){1, 0}, f64dd_add(sp, (f64dd){-eh[t], -el[t]}));
+        f64dd S = f64dd_add((f64dd){1, 0}, sp), et = {0, 0};
+        if (x[t] != m)
+            et = fast ? f64_exp1(x[t], m, 1) : (f64dd){eh[t], el[t]};
+        if (fast)
+            f64_div_inplace(y, p->n, S); /* e_i rounded once, stored in y by pass 2 */
+        else
+            f64_div_store(eh, el, p->n, S, y);
+        f64dd q = x[t] == m ? sp : f64dd_add((f64dd){1, 0}, f64dd_add(sp, (f64dd){-et.h, -et.l}));
         double gt = 0.0;
         if (q.h != 0)
             gt = f64_neg_div(q, S);
@@ -557,7 +581,7 @@ static ug_status xent_grad_fused_f64(const ug_problem *p)
             for (size_t j = 0; j < p->n; j++)
                 if (j != t && x[j] != -INFINITY)
                     gt = -0.0;
-        ROW_Y(p, r)[t] = gt;
+        y[t] = gt;
     }
     free(eh);
     return st;
@@ -567,14 +591,14 @@ static ug_status xent_grad_fused_f64(const ug_problem *p)
 
 /* The losses of VL elements, as double-doubles: A + L, A = x (1 - y) = x - x y for x > 0,
  * (-x) y otherwise (two-prod, two-sum: exact but for a rounding of 2^-104 A), L =
- * vlog1p_dd(vexp_dd(-|x|)); the sum by two-sum.  Lanes with !(|x| <= 670) are garbage: the
+ * vlog1p_dd(vexp_f64(-|x|)) (fast) or vlog1p_dd(vexp_dd(-|x|)); the sum by two-sum.  Lanes with !(|x| <= 670) are garbage: the
  * caller sends them to the scalar kernel. */
-UG__SIMD_INLINE void f64_bce(vd x, vd y, vd *vh, vd *vl)
+UG__SIMD_INLINE void f64_bce(vd x, vd y, vd *vh, vd *vl, int fast)
 {
     vd nx = vd_sub(vd_zero(), x);
     vd ax = vd_max(x, nx);
     vd sh, sl, lh, ll;
-    vexp_dd(vd_sub(vd_zero(), ax), vd_zero(), &sh, &sl);
+    f64_exp(vd_sub(vd_zero(), ax), vd_zero(), vm_all(), &sh, &sl, fast);
     vlog1p_dd(sh, sl, &lh, &ll);
     vd p = vd_mul(x, y), pe = vd_fms(x, y, p);
     vd np = vd_sub(vd_zero(), p), npe = vd_sub(vd_zero(), pe);
@@ -589,15 +613,19 @@ UG__SIMD_INLINE void f64_bce(vd x, vd y, vd *vh, vd *vl)
 }
 
 /* bce_logits.stable.f64.ISA: contract
- *   computes  elementwise A + L as in f64_bce (both >= 0: no cancellation), one rounding;
- *             sum and mean widen each loss to ug__wide and go through ug__reduce_store_wide.
- *   bound     relative error per loss before the rounding <= 2^-56.0 (L's; A is exact but
- *             for 2^-104): 0.5 + 2^-3.0 ULP; with a reduction + 2^-63 + the wide sum's:
- *             claimed 1 ULP (SIMD-ERROR-ANALYSIS.md §7.3).
+ *   computes  elementwise A + L as in f64_bce, the exp vexp_f64 (both >= 0: no
+ *             cancellation), one rounding; sum and mean widen each loss to ug__wide and go
+ *             through ug__reduce_store_wide.
+ *   bound     relative error per loss before the rounding <= 2^-55.04 (L's: the exp's 2^-56.0
+ *             moves log1p by a relative 2^-56.0 at most, vlog1p_dd's 2^-56.1; A is exact but
+ *             for 2^-104): 0.5 + 2^-2.04 ULP; with a reduction + 2^-63 + the wide sum's:
+ *             claimed 1 ULP (SIMD-ERROR-ANALYSIS.md §7.5).
+ * bce_logits.dd.f64.ISA (fast = 0): the exp vexp_dd: 2^-56.0 per loss, 0.5 + 2^-3.0 ULP,
+ *             claimed 1 ULP (§7.3).
  *   special   elements with NaN or infinite x, or |x| > 670 (exp(-|x|) < 2^-966): reduction
  *             none, bce_logits.stable.f64 on that element; sum or mean, the whole problem by
  *             bce_logits.stable.f64. */
-static ug_status bce_logits_stable_f64(const ug_problem *p)
+UG__SIMD_INLINE ug_status bce_logits_f64_run(const ug_problem *p, int fast)
 {
     ug_status st = ug__validate(p, UG_OP_BCE_LOGITS, UG_F64);
     if (st != UG_OK)
@@ -616,7 +644,7 @@ static ug_status bce_logits_stable_f64(const ug_problem *p)
         vd vx = k == VL ? vd_loadu(x + i) : f64_load_part(x + i, k), vy = k == VL ? vd_loadu(lab + i) : f64_load_part(lab + i, k);
         vd vh, vl;
         vm big = vd_nge(lim, vd_max(vx, vd_sub(vd_zero(), vx))); /* !(|x| <= 670): NaN, padding too */
-        f64_bce(vx, vy, &vh, &vl);
+        f64_bce(vx, vy, &vh, &vl, fast);
         if (!vm_any(big)) {
             if (none)
                 vd_storeu(y + i, vd_add(vh, vl));
@@ -653,7 +681,8 @@ static ug_status bce_logits_stable_f64(const ug_problem *p)
 /* ------------------------------------------------------------------ the rows */
 
 /* Production (*.f64.ISA, vexp_f64: SIMD-ERROR-ANALYSIS.md §7.5) and the dd variants
- * (*.dd.f64.ISA, vexp_dd, §7.1-7.3) of the four kernels above: the same code but the exp. */
+ * (*.dd.f64.ISA, vexp_dd, §7.1-7.3) of the six kernels above: the same code but the exp
+ * (and, for softmax and xent_grad, e_i kept as a pair in a scratch instead of in y). */
 static ug_status softmax_twopass_f64(const ug_problem *p) { return softmax_f64_run(p, 1); }
 static ug_status softmax_dd_f64(const ug_problem *p) { return softmax_f64_run(p, 0); }
 static ug_status log_softmax_twopass_f64(const ug_problem *p) { return log_softmax_f64_run(p, 1); }
@@ -662,6 +691,10 @@ static ug_status logsumexp_twopass_f64(const ug_problem *p) { return logsumexp_f
 static ug_status logsumexp_dd_f64(const ug_problem *p) { return logsumexp_f64_run(p, 0); }
 static ug_status xent_fused_f64(const ug_problem *p) { return xent_f64_run(p, 1); }
 static ug_status xent_dd_f64(const ug_problem *p) { return xent_f64_run(p, 0); }
+static ug_status xent_grad_fused_f64(const ug_problem *p) { return xent_grad_f64_run(p, 1); }
+static ug_status xent_grad_dd_f64(const ug_problem *p) { return xent_grad_f64_run(p, 0); }
+static ug_status bce_logits_stable_f64(const ug_problem *p) { return bce_logits_f64_run(p, 1); }
+static ug_status bce_logits_dd_f64(const ug_problem *p) { return bce_logits_f64_run(p, 0); }
 
 /* ------------------------------------------------------------------ for the tests */
 
@@ -715,6 +748,8 @@ static void vexp_f64_array(const double *xh, const double *xl, double *eh, doubl
     UG__F64_ENTRY(log_softmax, dd, isa, isa_id)                                                          \
     UG__F64_ENTRY(logsumexp, dd, isa, isa_id)                                                            \
     UG__F64_ENTRY(xent, dd, isa, isa_id)                                                                 \
+    UG__F64_ENTRY(xent_grad, dd, isa, isa_id)                                                            \
+    UG__F64_ENTRY(bce_logits, dd, isa, isa_id)                                                           \
     UG__F64_ENTRY(bce_logits, stable, isa, isa_id)                                                       \
     int ug__vexp_dd_##isa(const double *xh, const double *xl, double *eh, double *el, size_t n)          \
     {                                                                                                    \
