@@ -56,6 +56,17 @@ static inline vd vd_min(vd a, vd b) { return _mm256_min_pd(a, b); }
 /* v with the lanes 2^lvl apart exchanged (lvl < 2). */
 static inline vd vd_swap(vd v, int lvl) { return lvl == 0 ? _mm256_permute_pd(v, 5) : _mm256_permute2f128_pd(v, v, 1); }
 
+/* r[k][j] -> r[j][k]: the 4 x 4 transpose. */
+static inline void vd_transpose(vd r[VL])
+{
+    vd t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+    vd t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
 /* T_hi[j], T_lo[j], j the low 4 bits of z, gathered. */
 static inline void vd_table_dd(vd z, vd *th, vd *tl)
 {

@@ -62,6 +62,30 @@ static inline vd vd_swap(vd v, int lvl)
     return _mm512_shuffle_f64x2(v, v, 0x4e);
 }
 
+/* r[k][j] -> r[j][k]: the 8 x 8 transpose (unpack, then two rounds of 128-bit lane shuffles). */
+static inline void vd_transpose(vd r[VL])
+{
+    vd t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);     /* columns 0 2 4 6 of rows i, i + 1 */
+        t[i + 1] = _mm512_unpackhi_pd(r[i], r[i + 1]); /* columns 1 3 5 7 */
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm512_shuffle_f64x2(t[i], t[i + 2], 0x88);     /* columns 0, 4 of rows i..i+3 */
+        u[i + 1] = _mm512_shuffle_f64x2(t[i], t[i + 2], 0xdd); /* columns 2, 6 */
+        u[i + 2] = _mm512_shuffle_f64x2(t[i + 1], t[i + 3], 0x88); /* columns 1, 5 */
+        u[i + 3] = _mm512_shuffle_f64x2(t[i + 1], t[i + 3], 0xdd); /* columns 3, 7 */
+    }
+    r[0] = _mm512_shuffle_f64x2(u[0], u[4], 0x88);
+    r[4] = _mm512_shuffle_f64x2(u[0], u[4], 0xdd);
+    r[2] = _mm512_shuffle_f64x2(u[1], u[5], 0x88);
+    r[6] = _mm512_shuffle_f64x2(u[1], u[5], 0xdd);
+    r[1] = _mm512_shuffle_f64x2(u[2], u[6], 0x88);
+    r[5] = _mm512_shuffle_f64x2(u[2], u[6], 0xdd);
+    r[3] = _mm512_shuffle_f64x2(u[3], u[7], 0x88);
+    r[7] = _mm512_shuffle_f64x2(u[3], u[7], 0xdd);
+}
+
 /* T_hi[j], T_lo[j], j the low 4 bits of z (VPERMT2Q reads them as the index). */
 static inline void vd_table_dd(vd z, vd *th, vd *tl)
 {

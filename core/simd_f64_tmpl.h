@@ -29,6 +29,7 @@
 #define UG__F64_D_MIN (-670.0) /* e^-670 = 2^-966.6: every part of every value stays normal */
 #define UG__F64_ACC 4 /* lane accumulators of pass 2: latency, and a shorter error chain */
 #define UG__F64_GROUP_MAX_N ((size_t)512)
+#define UG__F64_TINY_N ((size_t)32) /* rows up to this long: VL at a time, transposed */
 #define ROW_X(p, r) ((const double *)(p)->x + (r) * (p)->n)
 #define ROW_Y(p, r) ((double *)(p)->y + (r) * (p)->n)
 #define SCALAR64(op, alg) ug_k_##op##_##alg##_f64
@@ -110,11 +111,23 @@ UG__SIMD_INLINE void f64_shift(vd x, vd nm, vd *dh, vd *dl)
     *dl = vd_add(vd_sub(x, vd_sub(s, bb)), vd_sub(nm, bb));
 }
 
-/* (h, l) += (bh, bl): two-sum of the high parts, the error and the low parts added. */
+/* (h, l) += (bh, bl), h, bh >= 0: the high parts by fast-two-sum on max(h, bh) and
+ * min(h, bh) (exact: the same error as two-sum, one operation fewer), the error and the
+ * low parts added. */
 UG__SIMD_INLINE void f64_vsum(vd *h, vd *l, vd bh, vd bl)
 {
-    vd s = vd_add(*h, bh), bb = vd_sub(s, *h);
-    vd err = vd_add(vd_sub(*h, vd_sub(s, bb)), vd_sub(bh, bb));
+    vd s = vd_add(*h, bh);
+    vd err = vd_sub(vd_min(*h, bh), vd_sub(s, vd_max(*h, bh)));
+    *h = s;
+    *l = vd_add(*l, vd_add(err, bl));
+}
+
+/* (h, l) += (bh, bl) for h >= 1 >= bh >= 0 (softmax's accumulators, started at 1: every
+ * e_j <= 1): fast-two-sum, exact; 5 operations against f64_vsum's 7. */
+UG__SIMD_INLINE void f64_vsum1(vd *h, vd *l, vd bh, vd bl)
+{
+    vd s = vd_add(*h, bh);
+    vd err = vd_sub(bh, vd_sub(s, *h));
     *h = s;
     *l = vd_add(*l, vd_add(err, bl));
 }
@@ -165,7 +178,10 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
         if (el_out != NULL)
             vd_storeu(el_out, el);
     }
-    f64_vsum(&acc->h[a], &acc->l[a], eh, el);
+    if (full && fast)
+        f64_vsum1(&acc->h[a], &acc->l[a], eh, el);
+    else
+        f64_vsum(&acc->h[a], &acc->l[a], eh, el);
 }
 
 /* Pass 1 and 2 of one row: m, and (full) S = sum_j e_j or (!full) sp = the sum without the
@@ -185,8 +201,10 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
     int check = !(mn - m >= UG__F64_D_MIN); /* fl(x - m) >= fl(mn - m): no d below; NaN, -inf check */
     vd nm = vd_set1(-m);
     f64acc acc;
-    for (int a = 0; a < UG__F64_ACC; a++) /* UG__F64_ACC = 4 below */
-        acc.h[a] = acc.l[a] = vd_zero();
+    for (int a = 0; a < UG__F64_ACC; a++) { /* UG__F64_ACC = 4 below; softmax's start at 1 */
+        acc.h[a] = full && fast ? vd_set1(1.0) : vd_zero();
+        acc.l[a] = vd_zero();
+    }
     acc.bad = vd_lt(vd_zero(), vd_zero());
     acc.neq = 0;
     size_t i = 0;
@@ -222,7 +240,9 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
             memcpy(el + i, tl, (n - i) * sizeof *tl);
     }
     /* the accumulators, then the lanes (vd_swap: lanes 2^lvl apart exchanged) by two-sum, in
-     * a fixed order: lane 0 ends with the sum */
+     * a fixed order: lane 0 ends with the sum; softmax's accumulators lose their 1 (exact) */
+    for (int a = 0; full && fast && a < UG__F64_ACC; a++)
+        acc.h[a] = vd_sub(acc.h[a], vd_set1(1.0));
     vd vh = acc.h[0], vl = acc.l[0];
     if (n >= 2 * VL) /* the accumulators n leaves at zero are skipped (short rows) */
         f64_vsum(&vh, &vl, acc.h[1], acc.l[1]);
@@ -244,6 +264,129 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
     return isfinite(h) && !vm_any(acc.bad);
 }
 
+/* ------------------------------------------------------------------ tiny rows */
+
+/* Rows of n <= UG__F64_TINY_N entries (the rows of the binary64 exp; the dd rows keep the
+ * per-row code) are analysed VL at a time, transposed: lane k of every
+ * vector is row r0 + k, vector j its entry j (columns past n: -inf).  Passes 1 and 2 as in
+ * f64_row_sum, lane-wise (no horizontal tree): m = the max over the columns; e_j summed in
+ * UG__F64_ACC accumulators (column j into j mod UG__F64_ACC) by f64_vsum, then the
+ * accumulators in order, the count of d = 0 as a vector.  A row's bits depend on n only,
+ * never on the other rows of its group. */
+
+/* The columns of rows [r0, r0 + g) (g <= VL; the lanes past g repeat row r0), nc = n rounded
+ * up to VL of them, into c. */
+UG__SIMD_INLINE void f64_tiny_load(const ug_problem *p, size_t r0, size_t g, vd *c)
+{
+    size_t n = p->n;
+    if (r0 + 2 * VL <= p->rows) /* the next group, VL n doubles on from row r0 + VL */
+        for (size_t b = 0; b < VL * n * sizeof(double); b += 64)
+            _mm_prefetch((const char *)ROW_X(p, r0 + VL) + b, _MM_HINT_T0);
+    for (size_t b = 0; b < n; b += VL) {
+        size_t w = n - b < VL ? n - b : VL;
+        vd r[VL];
+        for (size_t k = 0; k < VL; k++) {
+            const double *x = ROW_X(p, r0 + (k < g ? k : 0)) + b;
+            r[k] = w == VL ? vd_loadu(x) : f64_load_part(x, w);
+        }
+        vd_transpose(r);
+        for (size_t k = 0; k < VL; k++)
+            c[b + k] = r[k];
+    }
+}
+
+/* The columns c back to rows [r0, r0 + g) of y (their first n entries). */
+UG__SIMD_INLINE void f64_tiny_store(const ug_problem *p, size_t r0, size_t g, vd *c)
+{
+    size_t n = p->n;
+    if (r0 + 2 * VL <= p->rows) /* the next group's outputs, for writing */
+        for (size_t b = 0; b < VL * n * sizeof(double); b += 64)
+            _mm_prefetch((const char *)ROW_Y(p, r0 + VL) + b, _MM_HINT_ET0);
+    for (size_t b = 0; b < n; b += VL) {
+        size_t w = n - b < VL ? n - b : VL;
+        vd r[VL];
+        for (size_t k = 0; k < VL; k++)
+            r[k] = c[b + k];
+        vd_transpose(r);
+        for (size_t k = 0; k < g; k++) {
+            if (w == VL)
+                vd_storeu(ROW_Y(p, r0 + k) + b, r[k]);
+            else
+                f64_store_part(ROW_Y(p, r0 + k) + b, r[k], w);
+        }
+    }
+}
+
+/* Passes 1 and 2 of the rows [r0, r0 + g), their columns in c: m[k], ok[k] (as f64_row_sum's
+ * return) and sum[k] (full: S, else sp, normalised); e_j (whole, e = 1 at the max) into
+ * eh[j], el[j] when eh is not NULL (el NULL: the high parts only). */
+UG__SIMD_INLINE void f64_tiny_sum(size_t n, size_t g, const vd *c, vd *eh, vd *el, int full, double *m, int *ok,
+                                  f64dd *sum, int fast)
+{
+    size_t nc = (n + VL - 1) / VL * VL;
+    vd mx[UG__F64_ACC];
+    for (int a = 0; a < UG__F64_ACC; a++)
+        mx[a] = vd_set1(-INFINITY);
+    for (size_t j = 0; j < nc; j++)
+        mx[j % UG__F64_ACC] = vd_max(mx[j % UG__F64_ACC], c[j]);
+    vd vmax = vd_max(vd_max(mx[0], mx[1]), vd_max(mx[2], mx[3])); /* UG__F64_ACC = 4 */
+    vd nm = vd_sub(vd_zero(), vmax), cnt = vd_zero(), one = vd_set1(1.0);
+    vd h[UG__F64_ACC], l[UG__F64_ACC];
+    for (int a = 0; a < UG__F64_ACC; a++) { /* softmax's start at 1, as in f64_row_sum */
+        h[a] = full && fast ? one : vd_zero();
+        l[a] = vd_zero();
+    }
+    vm bad = vd_lt(vd_zero(), vd_zero());
+    for (size_t j = 0; j < nc; j++) {
+        vd dh, dl, e, f;
+        f64_shift(c[j], nm, &dh, &dl);
+        bad = vm_or(bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
+        if (full) {
+            f64_exp(dh, dl, vm_all(), &e, &f, fast);
+            if (eh != NULL)
+                eh[j] = e;
+            if (el != NULL)
+                el[j] = f;
+        } else if (eh == NULL) {
+            f64_exp(dh, dl, vd_nge(dh, vd_zero()), &e, &f, fast);
+        } else {
+            f64_exp(dh, dl, vm_all(), &e, &f, fast);
+            eh[j] = e;
+            if (el != NULL)
+                el[j] = f;
+            vm lt = vd_nge(dh, vd_zero());
+            e = vd_maskz(lt, e);
+            f = vd_maskz(lt, f);
+        }
+        if (!full)
+            cnt = vd_add(cnt, vd_maskz(vd_eq(dh, vd_zero()), one));
+        if (full && fast)
+            f64_vsum1(&h[j % UG__F64_ACC], &l[j % UG__F64_ACC], e, f);
+        else
+            f64_vsum(&h[j % UG__F64_ACC], &l[j % UG__F64_ACC], e, f);
+    }
+    for (int a = 0; full && fast && a < UG__F64_ACC; a++)
+        h[a] = vd_sub(h[a], one);
+    for (int a = 1; a < UG__F64_ACC; a++)
+        f64_vsum(&h[0], &l[0], h[a], l[a]);
+    double mb[VL], hb[VL], lb[VL], cb[VL], bb[VL];
+    vd_storeu(mb, vmax);
+    vd_storeu(hb, h[0]);
+    vd_storeu(lb, l[0]);
+    vd_storeu(cb, cnt);
+    vd_storeu(bb, vd_maskz(bad, one));
+    for (size_t k = 0; k < g; k++) {
+        f64dd s = {hb[k], lb[k]};
+        if (!full)
+            s = f64dd_add(s, (f64dd){cb[k] - 1, 0});
+        double hh, ll;
+        ug__two_sum(s.h, s.l, &hh, &ll); /* normalised */
+        m[k] = mb[k];
+        sum[k] = (f64dd){hh, ll};
+        ok[k] = isfinite(mb[k]) && isfinite(hh) && bb[k] == 0;
+    }
+}
+
 /* ------------------------------------------------------------------ the logs of a group */
 
 /* L[k] = vlog1p_dd(sp[k]) for k < g <= VL (lane-wise: a row's L does not depend on its
@@ -263,17 +406,24 @@ static inline void f64_group_log1p(const f64dd *sp, const int *ok, size_t g, f64
 }
 
 /* The rows [r0, r0 + g) of p analysed (full = 0) and their L: g = VL rows at a time when
- * n <= UG__F64_GROUP_MAX_N, else 1.  rows_out: the op writes n outputs per row (prefetched
- * for writing when g = 1).  Returns g. */
+ * n <= UG__F64_GROUP_MAX_N (transposed when n <= UG__F64_TINY_N and fast), else 1.
+ * rows_out: the op writes n outputs per row (prefetched for writing when g = 1).  Returns g. */
 UG__SIMD_INLINE size_t f64_group(const ug_problem *p, size_t r0, int rows_out, double *m, int *ok, f64dd *sp, f64dd *L,
                                  int fast)
 {
     size_t g = p->n <= UG__F64_GROUP_MAX_N ? VL : 1;
     if (g > p->rows - r0)
         g = p->rows - r0;
-    for (size_t k = 0; k < g; k++)
-        ok[k] = f64_row_sum(ROW_X(p, r0 + k), p->n, NULL, NULL, 0, r0 + k + 1 < p->rows ? ROW_X(p, r0 + k + 1) : NULL,
-                            rows_out && g == 1 ? ROW_Y(p, r0 + k) : NULL, &m[k], &sp[k], fast);
+    if (fast && p->n <= UG__F64_TINY_N) {
+        vd c[UG__F64_TINY_N];
+        f64_tiny_load(p, r0, g, c);
+        f64_tiny_sum(p->n, g, c, NULL, NULL, 0, m, ok, sp, fast);
+    } else {
+        for (size_t k = 0; k < g; k++)
+            ok[k] = f64_row_sum(ROW_X(p, r0 + k), p->n, NULL, NULL, 0,
+                                r0 + k + 1 < p->rows ? ROW_X(p, r0 + k + 1) : NULL,
+                                rows_out && g == 1 ? ROW_Y(p, r0 + k) : NULL, &m[k], &sp[k], fast);
+    }
     f64_group_log1p(sp, ok, g, L);
     return g;
 }
@@ -326,6 +476,19 @@ static void f64_div_inplace(double *y, size_t n, f64dd S)
         f64_store_part(y + i, f64_div(f64_load_part(y + i, n - i), z, sh, sl, inv), n - i);
 }
 
+/* y_i = e_i / S (as f64_div_store) for the tiny rows [r0, r0 + g), their e in the columns eh,
+ * el (el NULL: the high parts alone, as f64_div_inplace), S[k] per lane; eh is overwritten. */
+UG__SIMD_INLINE void f64_tiny_div_store(const ug_problem *p, size_t r0, size_t g, vd *eh, const vd *el, const f64dd *S)
+{
+    double sh[VL], sl[VL];
+    for (size_t k = 0; k < VL; k++)
+        sh[k] = k < g ? S[k].h : 1, sl[k] = k < g ? S[k].l : 0;
+    vd vsh = vd_loadu(sh), vsl = vd_loadu(sl), inv = vd_div(vd_set1(1.0), vsh);
+    for (size_t j = 0; j < (p->n + VL - 1) / VL * VL; j++)
+        eh[j] = f64_div(eh[j], el != NULL ? el[j] : vd_zero(), vsh, vsl, inv);
+    f64_tiny_store(p, r0, g, eh);
+}
+
 /* softmax.twopass.f64.ISA: contract
  *   computes  e_i / S, e_i = vexp_f64(x_i - m) (x_i - m exact), its high part (e_i rounded
  *             once) stored in y, S = sum_j e_j a double-double, y_i divided in place as in
@@ -339,6 +502,22 @@ static void f64_div_inplace(double *y, size_t n, f64dd S)
 UG__SIMD_INLINE ug_status softmax_f64_run(const ug_problem *p, int fast)
 {
     ug_status st = ug__validate(p, UG_OP_SOFTMAX, UG_F64);
+    if (st == UG_OK && fast && p->n <= UG__F64_TINY_N) {
+        for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += VL) {
+            size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
+            vd c[UG__F64_TINY_N], eh[UG__F64_TINY_N], el[UG__F64_TINY_N];
+            double m[VL];
+            int ok[VL];
+            f64dd S[VL];
+            f64_tiny_load(p, r0, g, c);
+            f64_tiny_sum(p->n, g, c, eh, fast ? NULL : el, 1, m, ok, S, fast);
+            f64_tiny_div_store(p, r0, g, eh, fast ? NULL : el, S);
+            for (size_t k = 0; st == UG_OK && k < g; k++)
+                if (!ok[k])
+                    st = ug__simd_fallback_row(SCALAR64(softmax, twopass), UG_OP_SOFTMAX, UG_F64, p, r0 + k, NULL);
+        }
+        return st;
+    }
     size_t stride = st == UG_OK && !fast ? p->n + VL : 0;
     double *eh = st == UG_OK && !fast ? ug__simd_scratch(2 * stride) : NULL;
     if (eh == NULL && (st != UG_OK || !fast))
@@ -530,6 +709,22 @@ UG__SIMD_INLINE f64dd f64_exp1(double xt, double m, int fast)
     return (f64dd){hb[0], lb[0]};
 }
 
+/* The gradient at the target t of a row (x, n) with max m, sp, S = 1 + sp and e_t (unused
+ * when x_t = m): -q/S, q = sp when x_t is the max, else 1 + (sp - e_t); q = 0: +0, or -0
+ * when another entry is finite. */
+static inline double f64_grad_t(const double *x, size_t n, size_t t, double m, f64dd sp, f64dd S, f64dd et)
+{
+    f64dd q = x[t] == m ? sp : f64dd_add((f64dd){1, 0}, f64dd_add(sp, (f64dd){-et.h, -et.l}));
+    double gt = 0.0;
+    if (q.h != 0)
+        gt = f64_neg_div(q, S);
+    else
+        for (size_t j = 0; j < n; j++)
+            if (j != t && x[j] != -INFINITY)
+                gt = -0.0;
+    return gt;
+}
+
 /* xent_grad.fused.f64.ISA: contract
  *   computes  sparse labels: softmax_i = e_i / S for i != t, S = 1 + sp, as softmax.twopass:
  *             e_i = vexp_f64(x_i - m) rounded once and stored in y, divided in place; at t the
@@ -551,6 +746,33 @@ UG__SIMD_INLINE ug_status xent_grad_f64_run(const ug_problem *p, int fast)
     if (p != NULL && p->target == NULL && p->aux != NULL)
         return SCALAR64(xent_grad, fused)(p);
     ug_status st = ug__validate(p, UG_OP_XENT_GRAD, UG_F64);
+    if (st == UG_OK && fast && p->n <= UG__F64_TINY_N) {
+        for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += VL) {
+            size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
+            vd c[UG__F64_TINY_N], eh[UG__F64_TINY_N], el[UG__F64_TINY_N];
+            double m[VL], hb[VL], lb[VL];
+            int ok[VL];
+            f64dd sp[VL], S[VL], et[VL];
+            f64_tiny_load(p, r0, g, c);
+            f64_tiny_sum(p->n, g, c, eh, el, 0, m, ok, sp, fast);
+            for (size_t k = 0; k < g; k++) { /* e_t: lane k of column t */
+                size_t t = (size_t)p->target[r0 + k];
+                vd_storeu(hb, eh[t]);
+                vd_storeu(lb, el[t]);
+                et[k] = ROW_X(p, r0 + k)[t] != m[k] ? (f64dd){hb[k], lb[k]} : (f64dd){0, 0};
+                S[k] = f64dd_add((f64dd){1, 0}, sp[k]);
+            }
+            f64_tiny_div_store(p, r0, g, eh, fast ? NULL : el, S);
+            for (size_t k = 0; st == UG_OK && k < g; k++) {
+                size_t r = r0 + k, t = (size_t)p->target[r];
+                if (ok[k])
+                    ROW_Y(p, r)[t] = f64_grad_t(ROW_X(p, r), p->n, t, m[k], sp[k], S[k], et[k]);
+                else
+                    st = ug__simd_fallback_row(SCALAR64(xent_grad, fused), UG_OP_XENT_GRAD, UG_F64, p, r, NULL);
+            }
+        }
+        return st;
+    }
     size_t stride = st == UG_OK && !fast ? p->n + VL : 0;
     double *eh = st == UG_OK && !fast ? ug__simd_scratch(2 * stride) : NULL;
     if (eh == NULL && (st != UG_OK || !fast))
@@ -573,15 +795,7 @@ UG__SIMD_INLINE ug_status xent_grad_f64_run(const ug_problem *p, int fast)
             f64_div_inplace(y, p->n, S); /* e_i rounded once, stored in y by pass 2 */
         else
             f64_div_store(eh, el, p->n, S, y);
-        f64dd q = x[t] == m ? sp : f64dd_add((f64dd){1, 0}, f64dd_add(sp, (f64dd){-et.h, -et.l}));
-        double gt = 0.0;
-        if (q.h != 0)
-            gt = f64_neg_div(q, S);
-        else
-            for (size_t j = 0; j < p->n; j++)
-                if (j != t && x[j] != -INFINITY)
-                    gt = -0.0;
-        y[t] = gt;
+        y[t] = f64_grad_t(x, p->n, t, m, sp, S, et);
     }
     free(eh);
     return st;
