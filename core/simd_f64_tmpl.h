@@ -142,6 +142,16 @@ UG__SIMD_INLINE void f64_exp(vd dh, vd dl, vm want, vd *eh, vd *el, int fast)
         vexp_dd_where(dh, dl, want, eh, el);
 }
 
+/* f64_exp for dh in [-670, 0] or NaN (no -inf: pass 1 ruled it out), the exp's own range
+ * mask left out (the same bits). */
+UG__SIMD_INLINE void f64_exp_in(vd dh, vd dl, vm want, vd *eh, vd *el, int fast)
+{
+    if (fast)
+        vexp_f64_in(dh, dl, want, eh, el);
+    else
+        vexp_dd_where(dh, dl, want, eh, el);
+}
+
 typedef struct f64acc {
     vd h[UG__F64_ACC], l[UG__F64_ACC];
     vm bad;     /* lanes with a finite d < UG__F64_D_MIN */
@@ -158,13 +168,22 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
     if (check) /* pass 1 could not rule out a finite d < UG__F64_D_MIN */
         acc->bad = vm_or(acc->bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
     if (full) {
-        f64_exp(dh, dl, vm_all(), &eh, &el, fast);
+        if (check)
+            f64_exp(dh, dl, vm_all(), &eh, &el, fast);
+        else
+            f64_exp_in(dh, dl, vm_all(), &eh, &el, fast);
     } else if (eh_out == NULL) { /* the mask of d < 0 applied by the exp's own masked multiply */
         vm lt = vd_nge(dh, vd_zero());
         acc->neq += VL - vm_count(lt);
-        f64_exp(dh, dl, lt, &eh, &el, fast);
+        if (check)
+            f64_exp(dh, dl, lt, &eh, &el, fast);
+        else
+            f64_exp_in(dh, dl, lt, &eh, &el, fast);
     } else { /* e stored whole (e = 1 at the max), added where d < 0 */
-        f64_exp(dh, dl, vm_all(), &eh, &el, fast);
+        if (check)
+            f64_exp(dh, dl, vm_all(), &eh, &el, fast);
+        else
+            f64_exp_in(dh, dl, vm_all(), &eh, &el, fast);
         vm lt = vd_nge(dh, vd_zero());
         acc->neq += VL - vm_count(lt);
         vd_storeu(eh_out, eh);
@@ -178,6 +197,8 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
         if (el_out != NULL)
             vd_storeu(el_out, el);
     }
+    if (fast) /* two accumulators (0, 1): fewer registers; 2 and 3 stay at their start */
+        a &= 1;
     if (full && fast)
         f64_vsum1(&acc->h[a], &acc->l[a], eh, el);
     else
@@ -540,10 +561,13 @@ UG__SIMD_INLINE ug_status softmax_f64_run(const ug_problem *p, int fast)
 
 /* ------------------------------------------------------------------ log_softmax */
 
-/* y = (dh + dl) - (Lh + Ll), rounded once; -inf where dh - Lh is -inf (masked entries,
- * overflow). */
-UG__SIMD_INLINE vd f64_logsm(vd x, vd nm, vd lh, vd ll)
+/* fast: y = fl(x - m) - Lh, rounded (two roundings, SIMD-ERROR-ANALYSIS.md §7.5: -inf
+ * entries and an overflowing x - m give -inf); else y = (dh + dl) - (Lh + Ll), rounded once;
+ * -inf where dh - Lh is -inf (masked entries, overflow). */
+UG__SIMD_INLINE vd f64_logsm(vd x, vd nm, vd lh, vd ll, int fast)
 {
+    if (fast)
+        return vd_sub(vd_add(x, nm), lh);
     vd dh, dl;
     f64_shift(x, nm, &dh, &dl);
     vd nl = vd_sub(vd_zero(), lh);
@@ -553,24 +577,26 @@ UG__SIMD_INLINE vd f64_logsm(vd x, vd nm, vd lh, vd ll)
     return vd_blend(vd_eq(s, vd_set1(-INFINITY)), s, y);
 }
 
-static void f64_logsm_store(const double *x, size_t n, double m, f64dd L, double *y)
+UG__SIMD_INLINE void f64_logsm_store(const double *x, size_t n, double m, f64dd L, double *y, int fast)
 {
     vd nm = vd_set1(-m), lh = vd_set1(L.h), ll = vd_set1(L.l);
     size_t i = f64_head(y, n);
     if (i > 0)
-        f64_store_part(y, f64_logsm(f64_load_part(x, i), nm, lh, ll), i);
+        f64_store_part(y, f64_logsm(f64_load_part(x, i), nm, lh, ll, fast), i);
     for (; i + VL <= n; i += VL)
-        vd_storeu(y + i, f64_logsm(vd_loadu(x + i), nm, lh, ll));
+        vd_storeu(y + i, f64_logsm(vd_loadu(x + i), nm, lh, ll, fast));
     if (i < n)
-        f64_store_part(y + i, f64_logsm(f64_load_part(x + i, n - i), nm, lh, ll), n - i);
+        f64_store_part(y + i, f64_logsm(f64_load_part(x + i, n - i), nm, lh, ll, fast), n - i);
 }
 
 /* log_softmax.twopass.f64.ISA: contract
- *   computes  (x_i - m) - L, x_i - m exact (two-sum), L = vlog1p_dd(sp) (<= 2^-56.1), sp
- *             from vexp_f64 (<= 2^-56.0), the difference by two-sum, one rounding: x_i - m
- *             <= 0 <= L, nothing cancels.
- *   bound     relative error before the rounding <= 2^-55.04 (SIMD-ERROR-ANALYSIS.md §7.5):
- *             0.5 + 2^-2.04 ULP, claimed 1 ULP.  log_softmax.dd.f64.ISA (vexp_dd): <= 2^-56.0
+ *   computes  fl(x_i - m) - Lh, rounded, L = Lh + Ll = vlog1p_dd(sp) (<= 2^-56.1), sp from
+ *             vexp_f64 (<= 2^-56.0; the sums of pass 2 take x_i - m exact, by two-sum):
+ *             x_i - m <= 0 <= L, nothing cancels.
+ *   bound     before the last rounding, relative to y: u |x_i - m| (the rounded shift) +
+ *             (u + 2^-55.04) L (Ll dropped, L's error) <= (u + 2^-55.04) |y|
+ *             (SIMD-ERROR-ANALYSIS.md §7.5): 0.5 + 1.243 ULP, claimed 2 ULP.
+ * log_softmax.dd.f64.ISA (vexp_dd): (dh + dl) - (Lh + Ll) by two-sum, one rounding: <= 2^-56.0
  *             (§7.3), 0.5 + 2^-3.0 ULP, claimed 1 ULP.
  *   special   rows with NaN, +inf, only -inf or a finite x_i - m < -670:
  *             log_softmax.twopass.f64; -inf entries give -inf; L = 0 (no other finite
@@ -589,7 +615,7 @@ UG__SIMD_INLINE ug_status log_softmax_f64_run(const ug_problem *p, int fast)
                 st = ug__simd_fallback_row(SCALAR64(log_softmax, twopass), UG_OP_LOG_SOFTMAX, UG_F64, p, r, NULL);
                 continue;
             }
-            f64_logsm_store(ROW_X(p, r), p->n, m[k], L[k], ROW_Y(p, r));
+            f64_logsm_store(ROW_X(p, r), p->n, m[k], L[k], ROW_Y(p, r), fast);
             if (L[k].h == 0)
                 ug__simd_signed_zero_at_max(UG_F64, ROW_X(p, r), ROW_Y(p, r), p->n, m[k]);
         }
