@@ -35,6 +35,7 @@ static inline vd vd_mul(vd a, vd b) { return _mm256_mul_pd(a, b); }
 static inline vd vd_div(vd a, vd b) { return _mm256_div_pd(a, b); }
 static inline vd vd_fma(vd a, vd b, vd c) { return _mm256_fmadd_pd(a, b, c); }
 static inline vd vd_fms(vd a, vd b, vd c) { return _mm256_fmsub_pd(a, b, c); }
+static inline vd vd_fnma(vd a, vd b, vd c) { return _mm256_fnmadd_pd(a, b, c); } /* c - a b */
 static inline vd vd_max(vd a, vd b) { return _mm256_max_pd(a, b); }
 static inline vd vd_loadu(const double *p) { return _mm256_loadu_pd(p); }
 static inline void vd_storeu(double *p, vd v) { _mm256_storeu_pd(p, v); }
@@ -75,11 +76,10 @@ static inline void vd_table_dd(vd z, vd *th, vd *tl)
     *tl = _mm256_i64gather_pd(ug__expdd_tlo, j, 8);
 }
 
-/* 2^(k >> 4) for z = 1.5 2^52 + k, k >= -16368 (as the AVX-512 file). */
+/* 2^(k >> 4) for z = UG__EXPDD_SHIFT + k, k >= -16368 (as the AVX-512 file). */
 static inline vd vd_pow2_k(vd z)
 {
-    __m256i zi = _mm256_add_epi64(_mm256_castpd_si256(z), _mm256_set1_epi64x(16368));
-    return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_andnot_si256(_mm256_set1_epi64x(15), zi), 48));
+    return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_andnot_si256(_mm256_set1_epi64x(15), _mm256_castpd_si256(z)), 48));
 }
 
 /* s = 2^k f, f in [sqrt(1/2), sqrt(2)), for s >= 1 normal; k and 2^-k as binary64 (simd_vlog.h). */

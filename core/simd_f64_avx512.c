@@ -34,6 +34,7 @@ static inline vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
 static inline vd vd_div(vd a, vd b) { return _mm512_div_pd(a, b); }
 static inline vd vd_fma(vd a, vd b, vd c) { return _mm512_fmadd_pd(a, b, c); }
 static inline vd vd_fms(vd a, vd b, vd c) { return _mm512_fmsub_pd(a, b, c); }
+static inline vd vd_fnma(vd a, vd b, vd c) { return _mm512_fnmadd_pd(a, b, c); } /* c - a b */
 static inline vd vd_max(vd a, vd b) { return _mm512_max_pd(a, b); }
 static inline vd vd_loadu(const double *p) { return _mm512_loadu_pd(p); }
 static inline void vd_storeu(double *p, vd v) { _mm512_storeu_pd(p, v); }
@@ -94,12 +95,12 @@ static inline void vd_table_dd(vd z, vd *th, vd *tl)
     *tl = _mm512_permutex2var_pd(_mm512_load_pd(ug__expdd_tlo), zi, _mm512_load_pd(ug__expdd_tlo + 8));
 }
 
-/* 2^(k >> 4) for z = 1.5 2^52 + k, k >= -16368: the exponent field (k + 16368) >> 4; only the
- * low 16 bits of z matter (those of 1.5 2^52 are zero). */
+/* 2^(k >> 4) for z = 1.5 2^52 + 16368 + k (UG__EXPDD_SHIFT + k), k >= -16368: the low 16
+ * bits of z are k + 16368 = 16 (1023 + (k >> 4)) + (k & 15), shifted into the exponent field
+ * without the low 4 (the bits above 15 shift out). */
 static inline vd vd_pow2_k(vd z)
 {
-    __m512i zi = _mm512_add_epi64(_mm512_castpd_si512(z), _mm512_set1_epi64(16368));
-    return _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_andnot_si512(_mm512_set1_epi64(15), zi), 48));
+    return _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_andnot_si512(_mm512_set1_epi64(15), _mm512_castpd_si512(z)), 48));
 }
 
 /* s = 2^k f, f in [sqrt(1/2), sqrt(2)), for s >= 1 normal; k and 2^-k as binary64 (simd_vlog.h). */

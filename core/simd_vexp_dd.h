@@ -5,7 +5,8 @@
  *   vd_maskz_mul(m, a, b) (m ? a b : +0), vm_and, vm_all() (every lane), vm_any,
  *   vd_lt(a, b) (the mask a < b, ordered), vd_nlt(a, b) (!(a < b)),
  *   vd_table_dd(z, &th, &tl)  T_hi[j], T_lo[j] for j = the low 4 bits of z,
- *   vd_pow2_k(z)              2^(k >> 4) for z = SHIFT + k, k >= -16368 (integer arithmetic),
+ *   vd_pow2_k(z)              2^(k >> 4) for z = SHIFT + k, k >= -16368 (the low 16 bits of z
+ *                             are k + 16368: two integer operations),
  *   and vlog1p of core/simd_vlog.h (binary64, relative error <= 2^-49.96).
  * No include guard: included once per ISA file, after the primitives.  Both functions do
  * the same operations in the same order on every ISA: AVX2 and AVX-512 give the same bits.
@@ -45,7 +46,10 @@
  *             2^17 arguments (props/test_simd.c, vlog1p_dd_mpfr).  s = 0 gives exactly 0.
  */
 
-#define UG__EXPDD_SHIFT 0x1.8p52 /* 1.5 2^52: fma(x, INV, SHIFT) leaves round(x INV) in the low bits */
+/* 1.5 2^52 + 16368: fma(x, INV, SHIFT) leaves round(x INV) + 16368 in the low bits (16368 =
+ * 1023 16: the table index k & 15 is unchanged, and the exponent field 1023 + (k >> 4) is
+ * those bits shifted, vd_pow2_k) */
+#define UG__EXPDD_SHIFT (0x1.8p52 + 16368.0)
 #define UG__LOG1PDD_SMALL 0x1p-6 /* below: the expm1 form of the Newton correction */
 
 /* q(r) = sum_{i=0..7} r^i/(i+2)!, Horner: exp(r) = 1 + r + r^2 q(r) + O(r^10/10!). */
