@@ -341,15 +341,60 @@ UG__SIMD_INLINE void f64_tiny_store(const ug_problem *p, size_t r0, size_t g, vd
 /* Passes 1 and 2 of the rows [r0, r0 + g), their columns in c: m[k], ok[k] (as f64_row_sum's
  * return) and sum[k] (full: S, else sp, normalised); e_j (whole, e = 1 at the max) into
  * eh[j], el[j] when eh is not NULL (el NULL: the high parts only). */
+/* Pass 2 over the columns j < n (the padding ones would add +0: left out, e set to +0 there),
+ * into h, l, cnt, bad; check = 0: pass 1 ruled out -inf and x - m < -670 in every lane (the
+ * exp's range mask and bad left out: the same bits). */
+UG__SIMD_INLINE void f64_tiny_cols(size_t n, const vd *c, vd nm, vd *eh, vd *el, int full, vd *h, vd *l, vd *cnt,
+                                   vm *bad, int check, int fast)
+{
+    vd one = vd_set1(1.0);
+    for (size_t j = 0; j < n; j++) {
+        vd dh, dl, e, f;
+        f64_shift(c[j], nm, &dh, &dl);
+        if (check)
+            *bad = vm_or(*bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
+        vm want = full || eh != NULL ? vm_all() : vd_nge(dh, vd_zero()); /* else masked below */
+        if (check)
+            f64_exp(dh, dl, want, &e, &f, fast);
+        else
+            f64_exp_in(dh, dl, want, &e, &f, fast);
+        if (eh != NULL)
+            eh[j] = e;
+        if (el != NULL)
+            el[j] = f;
+        if (!full && eh != NULL) { /* e kept whole (e = 1 at the max), added where d < 0 */
+            vm lt = vd_nge(dh, vd_zero());
+            e = vd_maskz(lt, e);
+            f = vd_maskz(lt, f);
+        }
+        if (!full)
+            *cnt = vd_add(*cnt, vd_maskz(vd_eq(dh, vd_zero()), one));
+        if (full && fast)
+            f64_vsum1(&h[j % UG__F64_ACC], &l[j % UG__F64_ACC], e, f);
+        else
+            f64_vsum(&h[j % UG__F64_ACC], &l[j % UG__F64_ACC], e, f);
+    }
+    for (size_t j = n; j < (n + VL - 1) / VL * VL; j++) {
+        if (eh != NULL)
+            eh[j] = vd_zero();
+        if (el != NULL)
+            el[j] = vd_zero();
+    }
+}
+
+/* Passes 1 and 2 of the rows [r0, r0 + g), their columns in c: m[k], ok[k] (as f64_row_sum's
+ * return) and sum[k] (full: S, else sp, normalised); e_j (whole, e = 1 at the max) into
+ * eh[j], el[j] when eh is not NULL (el NULL: the high parts only). */
 UG__SIMD_INLINE void f64_tiny_sum(size_t n, size_t g, const vd *c, vd *eh, vd *el, int full, double *m, int *ok,
                                   f64dd *sum, int fast)
 {
-    size_t nc = (n + VL - 1) / VL * VL;
-    vd mx[UG__F64_ACC];
+    vd mx[UG__F64_ACC], mn = vd_set1(INFINITY);
     for (int a = 0; a < UG__F64_ACC; a++)
         mx[a] = vd_set1(-INFINITY);
-    for (size_t j = 0; j < nc; j++)
+    for (size_t j = 0; j < n; j++) {
         mx[j % UG__F64_ACC] = vd_max(mx[j % UG__F64_ACC], c[j]);
+        mn = vd_min(mn, c[j]);
+    }
     vd vmax = vd_max(vd_max(mx[0], mx[1]), vd_max(mx[2], mx[3])); /* UG__F64_ACC = 4 */
     vd nm = vd_sub(vd_zero(), vmax), cnt = vd_zero(), one = vd_set1(1.0);
     vd h[UG__F64_ACC], l[UG__F64_ACC];
@@ -358,34 +403,11 @@ UG__SIMD_INLINE void f64_tiny_sum(size_t n, size_t g, const vd *c, vd *eh, vd *e
         l[a] = vd_zero();
     }
     vm bad = vd_lt(vd_zero(), vd_zero());
-    for (size_t j = 0; j < nc; j++) {
-        vd dh, dl, e, f;
-        f64_shift(c[j], nm, &dh, &dl);
-        bad = vm_or(bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
-        if (full) {
-            f64_exp(dh, dl, vm_all(), &e, &f, fast);
-            if (eh != NULL)
-                eh[j] = e;
-            if (el != NULL)
-                el[j] = f;
-        } else if (eh == NULL) {
-            f64_exp(dh, dl, vd_nge(dh, vd_zero()), &e, &f, fast);
-        } else {
-            f64_exp(dh, dl, vm_all(), &e, &f, fast);
-            eh[j] = e;
-            if (el != NULL)
-                el[j] = f;
-            vm lt = vd_nge(dh, vd_zero());
-            e = vd_maskz(lt, e);
-            f = vd_maskz(lt, f);
-        }
-        if (!full)
-            cnt = vd_add(cnt, vd_maskz(vd_eq(dh, vd_zero()), one));
-        if (full && fast)
-            f64_vsum1(&h[j % UG__F64_ACC], &l[j % UG__F64_ACC], e, f);
-        else
-            f64_vsum(&h[j % UG__F64_ACC], &l[j % UG__F64_ACC], e, f);
-    }
+    /* as f64_row_sum: fl(x - m) >= fl(mn - m) in every lane, NaN and -inf check */
+    if (vm_any(vd_nge(vd_sub(mn, vmax), vd_set1(UG__F64_D_MIN))))
+        f64_tiny_cols(n, c, nm, eh, el, full, h, l, &cnt, &bad, 1, fast);
+    else
+        f64_tiny_cols(n, c, nm, eh, el, full, h, l, &cnt, &bad, 0, fast);
     for (int a = 0; full && fast && a < UG__F64_ACC; a++)
         h[a] = vd_sub(h[a], one);
     for (int a = 1; a < UG__F64_ACC; a++)
