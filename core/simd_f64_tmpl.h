@@ -1,29 +1,34 @@
 /* The f64 SIMD kernels, written once over the primitives of the including ISA file
  * (core/simd_f64_avx2.c, core/simd_f64_avx512.c), after core/simd_vexp_dd.h and
  * core/simd_vexp_f64.h.  Error analysis: doc/SIMD-ERROR-ANALYSIS.md §7; each kernel's
- * contract block states its claim.  softmax, log_softmax, logsumexp and xent come twice:
- * the production rows (fast = 1) take e_j from the binary64 vexp_f64 (2^-56.0, §7.5; softmax
- * stores e_j rounded once in y), the rows of algorithm "dd" (fast = 0) from vexp_dd.
+ * contract block states its claim.  Every op comes twice: the production rows (fast = 1)
+ * take e_j from the binary64 vexp_f64 (2^-56.0, §7.5; softmax and xent_grad store e_j
+ * rounded once in y), the rows of algorithm "dd" (fast = 0) from vexp_dd (§7.1-7.3).
  *
- * The algorithm (f64 needs more than binary64 lanes: every intermediate is a double-double):
+ * The algorithm (f64 needs more than binary64 lanes: the sums are double-doubles):
  *   pass 1  m = max_j x_j, exact.  m = +-inf or NaN: the row goes to the scalar production
  *           kernel (ug__simd_fallback_row), as for f32.
  *   pass 2  d_j = x_j - m split exactly, dh + dl (two-sum); e_j = vexp_f64(dh, dl) (relative
- *           error <= 2^-56.0) or vexp_dd(dh, dl) (<= 2^-62.9); the sum in UG__F64_ACC lane accumulators per vector lane, the
- *           high parts by two-sum, the errors and the low parts added plainly, then the
- *           accumulators and the lanes by two-sum in a fixed order.  As for f32 the max term
+ *           error <= 2^-56.0) or vexp_dd(dh, dl) (<= 2^-62.9); the sum in lane accumulators
+ *           (UG__F64_ACC of them for the dd rows, 2 for the others), the high parts by an
+ *           exact fast-two-sum (on max and min; softmax's fast accumulators start at 1, so
+ *           the plain one), the errors and the low parts added plainly, then the
+ *           accumulators and the lanes by the same in a fixed order.  As for f32 the max term
  *           is kept out (sp = sum_{d_j < 0} e_j + (c0 - 1)) except for softmax (S = sum e_j).
  *           A row with a finite d_j < UG__F64_D_MIN = -670 goes to the scalar kernel: below,
  *           the low part of exp is subnormal; above, every value a kernel forms is normal.
  *   op      softmax (eh + el)/(Sh + Sl) (one reciprocal, one residual, one rounding);
- *           log_softmax (dh + dl) - L; logsumexp m + L; xent (m - x_t) + L, with L =
- *           vlog1p_dd(sp) (<= 2^-56.1), each a double-double rounded once to binary64.
+ *           log_softmax (dh + dl) - L (fast: fl(x - m) - Lh, two roundings); logsumexp
+ *           m + L; xent (m - x_t) + L, with L = vlog1p_dd(sp) (<= 2^-56.1), each a
+ *           double-double rounded once to binary64.
  * The lane order depends on n only: a row's outputs do not depend on the batch.  Rows of
- * n <= UG__F64_GROUP_MAX_N take their logs VL rows at a time (lane-wise: the same bits).
+ * n <= UG__F64_GROUP_MAX_N take their logs VL rows at a time (lane-wise: the same bits);
+ * the fast rows of n <= UG__F64_TINY_N are analysed VL at a time, transposed (lane k = row k).
  *
  * The including file defines: vd, VL, vm (a lane mask), the primitives of simd_vexp_dd.h and
- * vd_zero, vd_loadu, vd_storeu, vd_max, vd_eq, vd_nge (!(a >= b)), vm_or, vm_and, vm_count
- * (lanes set), vm_any, vd_swap(v, lvl) (lanes 2^lvl apart exchanged).
+ * vd_zero, vd_loadu, vd_storeu, vd_max, vd_min, vd_eq, vd_nge (!(a >= b)), vd_fnma(a, b, c)
+ * (c - a b, one rounding), vm_or, vm_and, vm_count (lanes set), vm_any, vd_swap(v, lvl)
+ * (lanes 2^lvl apart exchanged), vd_transpose(r) (VL vectors, r[k][j] -> r[j][k]).
  */
 
 #define UG__F64_D_MIN (-670.0) /* e^-670 = 2^-966.6: every part of every value stays normal */
@@ -254,7 +259,8 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
     }
     if (i < n) {
         double th[VL], tl[VL]; /* the padding (-inf: e = +0, not counted) must not reach eh, el */
-        f64_step(&acc, 3, f64_load_part(x + i, n - i), nm, eh ? th : NULL, el ? tl : NULL, full, check, fast);
+        /* check = 1: the padding is -inf, which only the exp's range mask sends to +0 */
+        f64_step(&acc, 3, f64_load_part(x + i, n - i), nm, eh ? th : NULL, el ? tl : NULL, full, 1, fast);
         if (eh != NULL)
             memcpy(eh + i, th, (n - i) * sizeof *th);
         if (el != NULL)
