@@ -35,6 +35,7 @@ static inline vd vd_mul(vd a, vd b) { return _mm256_mul_pd(a, b); }
 static inline vd vd_div(vd a, vd b) { return _mm256_div_pd(a, b); }
 static inline vd vd_fma(vd a, vd b, vd c) { return _mm256_fmadd_pd(a, b, c); }
 static inline vd vd_fms(vd a, vd b, vd c) { return _mm256_fmsub_pd(a, b, c); }
+static inline vd vd_fnma(vd a, vd b, vd c) { return _mm256_fnmadd_pd(a, b, c); } /* c - a b */
 static inline vd vd_max(vd a, vd b) { return _mm256_max_pd(a, b); }
 static inline vd vd_loadu(const double *p) { return _mm256_loadu_pd(p); }
 static inline void vd_storeu(double *p, vd v) { _mm256_storeu_pd(p, v); }
@@ -56,6 +57,17 @@ static inline vd vd_min(vd a, vd b) { return _mm256_min_pd(a, b); }
 /* v with the lanes 2^lvl apart exchanged (lvl < 2). */
 static inline vd vd_swap(vd v, int lvl) { return lvl == 0 ? _mm256_permute_pd(v, 5) : _mm256_permute2f128_pd(v, v, 1); }
 
+/* r[k][j] -> r[j][k]: the 4 x 4 transpose. */
+static inline void vd_transpose(vd r[VL])
+{
+    vd t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+    vd t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
 /* T_hi[j], T_lo[j], j the low 4 bits of z, gathered. */
 static inline void vd_table_dd(vd z, vd *th, vd *tl)
 {
@@ -64,11 +76,10 @@ static inline void vd_table_dd(vd z, vd *th, vd *tl)
     *tl = _mm256_i64gather_pd(ug__expdd_tlo, j, 8);
 }
 
-/* 2^(k >> 4) for z = 1.5 2^52 + k, k >= -16368 (as the AVX-512 file). */
+/* 2^(k >> 4) for z = UG__EXPDD_SHIFT + k, k >= -16368 (as the AVX-512 file). */
 static inline vd vd_pow2_k(vd z)
 {
-    __m256i zi = _mm256_add_epi64(_mm256_castpd_si256(z), _mm256_set1_epi64x(16368));
-    return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_andnot_si256(_mm256_set1_epi64x(15), zi), 48));
+    return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_andnot_si256(_mm256_set1_epi64x(15), _mm256_castpd_si256(z)), 48));
 }
 
 /* s = 2^k f, f in [sqrt(1/2), sqrt(2)), for s >= 1 normal; k and 2^-k as binary64 (simd_vlog.h). */

@@ -34,6 +34,7 @@ static inline vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
 static inline vd vd_div(vd a, vd b) { return _mm512_div_pd(a, b); }
 static inline vd vd_fma(vd a, vd b, vd c) { return _mm512_fmadd_pd(a, b, c); }
 static inline vd vd_fms(vd a, vd b, vd c) { return _mm512_fmsub_pd(a, b, c); }
+static inline vd vd_fnma(vd a, vd b, vd c) { return _mm512_fnmadd_pd(a, b, c); } /* c - a b */
 static inline vd vd_max(vd a, vd b) { return _mm512_max_pd(a, b); }
 static inline vd vd_loadu(const double *p) { return _mm512_loadu_pd(p); }
 static inline void vd_storeu(double *p, vd v) { _mm512_storeu_pd(p, v); }
@@ -62,6 +63,30 @@ static inline vd vd_swap(vd v, int lvl)
     return _mm512_shuffle_f64x2(v, v, 0x4e);
 }
 
+/* r[k][j] -> r[j][k]: the 8 x 8 transpose (unpack, then two rounds of 128-bit lane shuffles). */
+static inline void vd_transpose(vd r[VL])
+{
+    vd t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);     /* columns 0 2 4 6 of rows i, i + 1 */
+        t[i + 1] = _mm512_unpackhi_pd(r[i], r[i + 1]); /* columns 1 3 5 7 */
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm512_shuffle_f64x2(t[i], t[i + 2], 0x88);     /* columns 0, 4 of rows i..i+3 */
+        u[i + 1] = _mm512_shuffle_f64x2(t[i], t[i + 2], 0xdd); /* columns 2, 6 */
+        u[i + 2] = _mm512_shuffle_f64x2(t[i + 1], t[i + 3], 0x88); /* columns 1, 5 */
+        u[i + 3] = _mm512_shuffle_f64x2(t[i + 1], t[i + 3], 0xdd); /* columns 3, 7 */
+    }
+    r[0] = _mm512_shuffle_f64x2(u[0], u[4], 0x88);
+    r[4] = _mm512_shuffle_f64x2(u[0], u[4], 0xdd);
+    r[2] = _mm512_shuffle_f64x2(u[1], u[5], 0x88);
+    r[6] = _mm512_shuffle_f64x2(u[1], u[5], 0xdd);
+    r[1] = _mm512_shuffle_f64x2(u[2], u[6], 0x88);
+    r[5] = _mm512_shuffle_f64x2(u[2], u[6], 0xdd);
+    r[3] = _mm512_shuffle_f64x2(u[3], u[7], 0x88);
+    r[7] = _mm512_shuffle_f64x2(u[3], u[7], 0xdd);
+}
+
 /* T_hi[j], T_lo[j], j the low 4 bits of z (VPERMT2Q reads them as the index). */
 static inline void vd_table_dd(vd z, vd *th, vd *tl)
 {
@@ -70,12 +95,12 @@ static inline void vd_table_dd(vd z, vd *th, vd *tl)
     *tl = _mm512_permutex2var_pd(_mm512_load_pd(ug__expdd_tlo), zi, _mm512_load_pd(ug__expdd_tlo + 8));
 }
 
-/* 2^(k >> 4) for z = 1.5 2^52 + k, k >= -16368: the exponent field (k + 16368) >> 4; only the
- * low 16 bits of z matter (those of 1.5 2^52 are zero). */
+/* 2^(k >> 4) for z = 1.5 2^52 + 16368 + k (UG__EXPDD_SHIFT + k), k >= -16368: the low 16
+ * bits of z are k + 16368 = 16 (1023 + (k >> 4)) + (k & 15), shifted into the exponent field
+ * without the low 4 (the bits above 15 shift out). */
 static inline vd vd_pow2_k(vd z)
 {
-    __m512i zi = _mm512_add_epi64(_mm512_castpd_si512(z), _mm512_set1_epi64(16368));
-    return _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_andnot_si512(_mm512_set1_epi64(15), zi), 48));
+    return _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_andnot_si512(_mm512_set1_epi64(15), _mm512_castpd_si512(z)), 48));
 }
 
 /* s = 2^k f, f in [sqrt(1/2), sqrt(2)), for s >= 1 normal; k and 2^-k as binary64 (simd_vlog.h). */

@@ -1,34 +1,40 @@
 /* The f64 SIMD kernels, written once over the primitives of the including ISA file
  * (core/simd_f64_avx2.c, core/simd_f64_avx512.c), after core/simd_vexp_dd.h and
  * core/simd_vexp_f64.h.  Error analysis: doc/SIMD-ERROR-ANALYSIS.md §7; each kernel's
- * contract block states its claim.  softmax, log_softmax, logsumexp and xent come twice:
- * the production rows (fast = 1) take e_j from the binary64 vexp_f64 (2^-56.0, §7.5; softmax
- * stores e_j rounded once in y), the rows of algorithm "dd" (fast = 0) from vexp_dd.
+ * contract block states its claim.  Every op comes twice: the production rows (fast = 1)
+ * take e_j from the binary64 vexp_f64 (2^-56.0, §7.5; softmax and xent_grad store e_j
+ * rounded once in y), the rows of algorithm "dd" (fast = 0) from vexp_dd (§7.1-7.3).
  *
- * The algorithm (f64 needs more than binary64 lanes: every intermediate is a double-double):
+ * The algorithm (f64 needs more than binary64 lanes: the sums are double-doubles):
  *   pass 1  m = max_j x_j, exact.  m = +-inf or NaN: the row goes to the scalar production
  *           kernel (ug__simd_fallback_row), as for f32.
  *   pass 2  d_j = x_j - m split exactly, dh + dl (two-sum); e_j = vexp_f64(dh, dl) (relative
- *           error <= 2^-56.0) or vexp_dd(dh, dl) (<= 2^-62.9); the sum in UG__F64_ACC lane accumulators per vector lane, the
- *           high parts by two-sum, the errors and the low parts added plainly, then the
- *           accumulators and the lanes by two-sum in a fixed order.  As for f32 the max term
+ *           error <= 2^-56.0) or vexp_dd(dh, dl) (<= 2^-62.9); the sum in lane accumulators
+ *           (UG__F64_ACC of them for the dd rows, 2 for the others), the high parts by an
+ *           exact fast-two-sum (on max and min; softmax's fast accumulators start at 1, so
+ *           the plain one), the errors and the low parts added plainly, then the
+ *           accumulators and the lanes by the same in a fixed order.  As for f32 the max term
  *           is kept out (sp = sum_{d_j < 0} e_j + (c0 - 1)) except for softmax (S = sum e_j).
  *           A row with a finite d_j < UG__F64_D_MIN = -670 goes to the scalar kernel: below,
  *           the low part of exp is subnormal; above, every value a kernel forms is normal.
  *   op      softmax (eh + el)/(Sh + Sl) (one reciprocal, one residual, one rounding);
- *           log_softmax (dh + dl) - L; logsumexp m + L; xent (m - x_t) + L, with L =
- *           vlog1p_dd(sp) (<= 2^-56.1), each a double-double rounded once to binary64.
+ *           log_softmax (dh + dl) - L (fast: fl(x - m) - Lh, two roundings); logsumexp
+ *           m + L; xent (m - x_t) + L, with L = vlog1p_dd(sp) (<= 2^-56.1), each a
+ *           double-double rounded once to binary64.
  * The lane order depends on n only: a row's outputs do not depend on the batch.  Rows of
- * n <= UG__F64_GROUP_MAX_N take their logs VL rows at a time (lane-wise: the same bits).
+ * n <= UG__F64_GROUP_MAX_N take their logs VL rows at a time (lane-wise: the same bits);
+ * the fast rows of n <= UG__F64_TINY_N are analysed VL at a time, transposed (lane k = row k).
  *
  * The including file defines: vd, VL, vm (a lane mask), the primitives of simd_vexp_dd.h and
- * vd_zero, vd_loadu, vd_storeu, vd_max, vd_eq, vd_nge (!(a >= b)), vm_or, vm_and, vm_count
- * (lanes set), vm_any, vd_swap(v, lvl) (lanes 2^lvl apart exchanged).
+ * vd_zero, vd_loadu, vd_storeu, vd_max, vd_min, vd_eq, vd_nge (!(a >= b)), vd_fnma(a, b, c)
+ * (c - a b, one rounding), vm_or, vm_and, vm_count (lanes set), vm_any, vd_swap(v, lvl)
+ * (lanes 2^lvl apart exchanged), vd_transpose(r) (VL vectors, r[k][j] -> r[j][k]).
  */
 
 #define UG__F64_D_MIN (-670.0) /* e^-670 = 2^-966.6: every part of every value stays normal */
 #define UG__F64_ACC 4 /* lane accumulators of pass 2: latency, and a shorter error chain */
 #define UG__F64_GROUP_MAX_N ((size_t)512)
+#define UG__F64_TINY_N ((size_t)32) /* rows up to this long: VL at a time, transposed */
 #define ROW_X(p, r) ((const double *)(p)->x + (r) * (p)->n)
 #define ROW_Y(p, r) ((double *)(p)->y + (r) * (p)->n)
 #define SCALAR64(op, alg) ug_k_##op##_##alg##_f64
@@ -110,11 +116,23 @@ UG__SIMD_INLINE void f64_shift(vd x, vd nm, vd *dh, vd *dl)
     *dl = vd_add(vd_sub(x, vd_sub(s, bb)), vd_sub(nm, bb));
 }
 
-/* (h, l) += (bh, bl): two-sum of the high parts, the error and the low parts added. */
+/* (h, l) += (bh, bl), h, bh >= 0: the high parts by fast-two-sum on max(h, bh) and
+ * min(h, bh) (exact: the same error as two-sum, one operation fewer), the error and the
+ * low parts added. */
 UG__SIMD_INLINE void f64_vsum(vd *h, vd *l, vd bh, vd bl)
 {
-    vd s = vd_add(*h, bh), bb = vd_sub(s, *h);
-    vd err = vd_add(vd_sub(*h, vd_sub(s, bb)), vd_sub(bh, bb));
+    vd s = vd_add(*h, bh);
+    vd err = vd_sub(vd_min(*h, bh), vd_sub(s, vd_max(*h, bh)));
+    *h = s;
+    *l = vd_add(*l, vd_add(err, bl));
+}
+
+/* (h, l) += (bh, bl) for h >= 1 >= bh >= 0 (softmax's accumulators, started at 1: every
+ * e_j <= 1): fast-two-sum, exact; 5 operations against f64_vsum's 7. */
+UG__SIMD_INLINE void f64_vsum1(vd *h, vd *l, vd bh, vd bl)
+{
+    vd s = vd_add(*h, bh);
+    vd err = vd_sub(bh, vd_sub(s, *h));
     *h = s;
     *l = vd_add(*l, vd_add(err, bl));
 }
@@ -125,6 +143,16 @@ UG__SIMD_INLINE void f64_exp(vd dh, vd dl, vm want, vd *eh, vd *el, int fast)
 {
     if (fast)
         vexp_f64_where(dh, dl, want, eh, el);
+    else
+        vexp_dd_where(dh, dl, want, eh, el);
+}
+
+/* f64_exp for dh in [-670, 0] or NaN (no -inf: pass 1 ruled it out), the exp's own range
+ * mask left out (the same bits). */
+UG__SIMD_INLINE void f64_exp_in(vd dh, vd dl, vm want, vd *eh, vd *el, int fast)
+{
+    if (fast)
+        vexp_f64_in(dh, dl, want, eh, el);
     else
         vexp_dd_where(dh, dl, want, eh, el);
 }
@@ -145,13 +173,22 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
     if (check) /* pass 1 could not rule out a finite d < UG__F64_D_MIN */
         acc->bad = vm_or(acc->bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
     if (full) {
-        f64_exp(dh, dl, vm_all(), &eh, &el, fast);
+        if (check)
+            f64_exp(dh, dl, vm_all(), &eh, &el, fast);
+        else
+            f64_exp_in(dh, dl, vm_all(), &eh, &el, fast);
     } else if (eh_out == NULL) { /* the mask of d < 0 applied by the exp's own masked multiply */
         vm lt = vd_nge(dh, vd_zero());
         acc->neq += VL - vm_count(lt);
-        f64_exp(dh, dl, lt, &eh, &el, fast);
+        if (check)
+            f64_exp(dh, dl, lt, &eh, &el, fast);
+        else
+            f64_exp_in(dh, dl, lt, &eh, &el, fast);
     } else { /* e stored whole (e = 1 at the max), added where d < 0 */
-        f64_exp(dh, dl, vm_all(), &eh, &el, fast);
+        if (check)
+            f64_exp(dh, dl, vm_all(), &eh, &el, fast);
+        else
+            f64_exp_in(dh, dl, vm_all(), &eh, &el, fast);
         vm lt = vd_nge(dh, vd_zero());
         acc->neq += VL - vm_count(lt);
         vd_storeu(eh_out, eh);
@@ -165,7 +202,12 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
         if (el_out != NULL)
             vd_storeu(el_out, el);
     }
-    f64_vsum(&acc->h[a], &acc->l[a], eh, el);
+    if (fast) /* two accumulators (0, 1): fewer registers; 2 and 3 stay at their start */
+        a &= 1;
+    if (full && fast)
+        f64_vsum1(&acc->h[a], &acc->l[a], eh, el);
+    else
+        f64_vsum(&acc->h[a], &acc->l[a], eh, el);
 }
 
 /* Pass 1 and 2 of one row: m, and (full) S = sum_j e_j or (!full) sp = the sum without the
@@ -185,8 +227,10 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
     int check = !(mn - m >= UG__F64_D_MIN); /* fl(x - m) >= fl(mn - m): no d below; NaN, -inf check */
     vd nm = vd_set1(-m);
     f64acc acc;
-    for (int a = 0; a < UG__F64_ACC; a++) /* UG__F64_ACC = 4 below */
-        acc.h[a] = acc.l[a] = vd_zero();
+    for (int a = 0; a < UG__F64_ACC; a++) { /* UG__F64_ACC = 4 below; softmax's start at 1 */
+        acc.h[a] = full && fast ? vd_set1(1.0) : vd_zero();
+        acc.l[a] = vd_zero();
+    }
     acc.bad = vd_lt(vd_zero(), vd_zero());
     acc.neq = 0;
     size_t i = 0;
@@ -215,16 +259,19 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
     }
     if (i < n) {
         double th[VL], tl[VL]; /* the padding (-inf: e = +0, not counted) must not reach eh, el */
-        f64_step(&acc, 3, f64_load_part(x + i, n - i), nm, eh ? th : NULL, el ? tl : NULL, full, check, fast);
+        /* check = 1: the padding is -inf, which only the exp's range mask sends to +0 */
+        f64_step(&acc, 3, f64_load_part(x + i, n - i), nm, eh ? th : NULL, el ? tl : NULL, full, 1, fast);
         if (eh != NULL)
             memcpy(eh + i, th, (n - i) * sizeof *th);
         if (el != NULL)
             memcpy(el + i, tl, (n - i) * sizeof *tl);
     }
     /* the accumulators, then the lanes (vd_swap: lanes 2^lvl apart exchanged) by two-sum, in
-     * a fixed order: lane 0 ends with the sum */
+     * a fixed order: lane 0 ends with the sum; softmax's accumulators lose their 1 (exact) */
+    for (int a = 0; full && fast && a < UG__F64_ACC; a++)
+        acc.h[a] = vd_sub(acc.h[a], vd_set1(1.0));
     vd vh = acc.h[0], vl = acc.l[0];
-    if (n >= 2 * VL) /* the accumulators n leaves at zero are skipped (short rows) */
+    if (n >= 2 * VL || fast) /* the accumulators n leaves at zero are skipped (short rows) */
         f64_vsum(&vh, &vl, acc.h[1], acc.l[1]);
     if (n >= 3 * VL)
         f64_vsum(&vh, &vl, acc.h[2], acc.l[2]);
@@ -242,6 +289,151 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
     ug__two_sum(s.h, s.l, &h, &l); /* normalised */
     *sum = (f64dd){h, l};
     return isfinite(h) && !vm_any(acc.bad);
+}
+
+/* ------------------------------------------------------------------ tiny rows */
+
+/* Rows of n <= UG__F64_TINY_N entries (the rows of the binary64 exp; the dd rows keep the
+ * per-row code) are analysed VL at a time, transposed: lane k of every
+ * vector is row r0 + k, vector j its entry j (columns past n: -inf).  Passes 1 and 2 as in
+ * f64_row_sum, lane-wise (no horizontal tree): m = the max over the columns; e_j summed in
+ * UG__F64_ACC accumulators (column j into j mod UG__F64_ACC) by f64_vsum, then the
+ * accumulators in order, the count of d = 0 as a vector.  A row's bits depend on n only,
+ * never on the other rows of its group. */
+
+/* The columns of rows [r0, r0 + g) (g <= VL; the lanes past g repeat row r0), nc = n rounded
+ * up to VL of them, into c. */
+UG__SIMD_INLINE void f64_tiny_load(const ug_problem *p, size_t r0, size_t g, vd *c)
+{
+    size_t n = p->n;
+    if (r0 + 2 * VL <= p->rows) /* the next group, VL n doubles on from row r0 + VL */
+        for (size_t b = 0; b < VL * n * sizeof(double); b += 64)
+            _mm_prefetch((const char *)ROW_X(p, r0 + VL) + b, _MM_HINT_T0);
+    for (size_t b = 0; b < n; b += VL) {
+        size_t w = n - b < VL ? n - b : VL;
+        vd r[VL];
+        for (size_t k = 0; k < VL; k++) {
+            const double *x = ROW_X(p, r0 + (k < g ? k : 0)) + b;
+            r[k] = w == VL ? vd_loadu(x) : f64_load_part(x, w);
+        }
+        vd_transpose(r);
+        for (size_t k = 0; k < VL; k++)
+            c[b + k] = r[k];
+    }
+}
+
+/* The columns c back to rows [r0, r0 + g) of y (their first n entries). */
+UG__SIMD_INLINE void f64_tiny_store(const ug_problem *p, size_t r0, size_t g, vd *c)
+{
+    size_t n = p->n;
+    if (r0 + 2 * VL <= p->rows) /* the next group's outputs, for writing */
+        for (size_t b = 0; b < VL * n * sizeof(double); b += 64)
+            _mm_prefetch((const char *)ROW_Y(p, r0 + VL) + b, _MM_HINT_ET0);
+    for (size_t b = 0; b < n; b += VL) {
+        size_t w = n - b < VL ? n - b : VL;
+        vd r[VL];
+        for (size_t k = 0; k < VL; k++)
+            r[k] = c[b + k];
+        vd_transpose(r);
+        for (size_t k = 0; k < g; k++) {
+            if (w == VL)
+                vd_storeu(ROW_Y(p, r0 + k) + b, r[k]);
+            else
+                f64_store_part(ROW_Y(p, r0 + k) + b, r[k], w);
+        }
+    }
+}
+
+/* Passes 1 and 2 of the rows [r0, r0 + g), their columns in c: m[k], ok[k] (as f64_row_sum's
+ * return) and sum[k] (full: S, else sp, normalised); e_j (whole, e = 1 at the max) into
+ * eh[j], el[j] when eh is not NULL (el NULL: the high parts only). */
+/* Pass 2 over the columns j < n (the padding ones would add +0: left out, e set to +0 there),
+ * into h, l, cnt, bad; check = 0: pass 1 ruled out -inf and x - m < -670 in every lane (the
+ * exp's range mask and bad left out: the same bits). */
+UG__SIMD_INLINE void f64_tiny_cols(size_t n, const vd *c, vd nm, vd *eh, vd *el, int full, vd *h, vd *l, vd *cnt,
+                                   vm *bad, int check, int fast)
+{
+    vd one = vd_set1(1.0);
+    for (size_t j = 0; j < n; j++) {
+        vd dh, dl, e, f;
+        f64_shift(c[j], nm, &dh, &dl);
+        if (check)
+            *bad = vm_or(*bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
+        vm want = full || eh != NULL ? vm_all() : vd_nge(dh, vd_zero()); /* else masked below */
+        if (check)
+            f64_exp(dh, dl, want, &e, &f, fast);
+        else
+            f64_exp_in(dh, dl, want, &e, &f, fast);
+        if (eh != NULL)
+            eh[j] = e;
+        if (el != NULL)
+            el[j] = f;
+        if (!full && eh != NULL) { /* e kept whole (e = 1 at the max), added where d < 0 */
+            vm lt = vd_nge(dh, vd_zero());
+            e = vd_maskz(lt, e);
+            f = vd_maskz(lt, f);
+        }
+        if (!full)
+            *cnt = vd_add(*cnt, vd_maskz(vd_eq(dh, vd_zero()), one));
+        if (full && fast)
+            f64_vsum1(&h[j % UG__F64_ACC], &l[j % UG__F64_ACC], e, f);
+        else
+            f64_vsum(&h[j % UG__F64_ACC], &l[j % UG__F64_ACC], e, f);
+    }
+    for (size_t j = n; j < (n + VL - 1) / VL * VL; j++) {
+        if (eh != NULL)
+            eh[j] = vd_zero();
+        if (el != NULL)
+            el[j] = vd_zero();
+    }
+}
+
+/* Passes 1 and 2 of the rows [r0, r0 + g), their columns in c: m[k], ok[k] (as f64_row_sum's
+ * return) and sum[k] (full: S, else sp, normalised); e_j (whole, e = 1 at the max) into
+ * eh[j], el[j] when eh is not NULL (el NULL: the high parts only). */
+UG__SIMD_INLINE void f64_tiny_sum(size_t n, size_t g, const vd *c, vd *eh, vd *el, int full, double *m, int *ok,
+                                  f64dd *sum, int fast)
+{
+    vd mx[UG__F64_ACC], mn = vd_set1(INFINITY);
+    for (int a = 0; a < UG__F64_ACC; a++)
+        mx[a] = vd_set1(-INFINITY);
+    for (size_t j = 0; j < n; j++) {
+        mx[j % UG__F64_ACC] = vd_max(mx[j % UG__F64_ACC], c[j]);
+        mn = vd_min(mn, c[j]);
+    }
+    vd vmax = vd_max(vd_max(mx[0], mx[1]), vd_max(mx[2], mx[3])); /* UG__F64_ACC = 4 */
+    vd nm = vd_sub(vd_zero(), vmax), cnt = vd_zero(), one = vd_set1(1.0);
+    vd h[UG__F64_ACC], l[UG__F64_ACC];
+    for (int a = 0; a < UG__F64_ACC; a++) { /* softmax's start at 1, as in f64_row_sum */
+        h[a] = full && fast ? one : vd_zero();
+        l[a] = vd_zero();
+    }
+    vm bad = vd_lt(vd_zero(), vd_zero());
+    /* as f64_row_sum: fl(x - m) >= fl(mn - m) in every lane, NaN and -inf check */
+    if (vm_any(vd_nge(vd_sub(mn, vmax), vd_set1(UG__F64_D_MIN))))
+        f64_tiny_cols(n, c, nm, eh, el, full, h, l, &cnt, &bad, 1, fast);
+    else
+        f64_tiny_cols(n, c, nm, eh, el, full, h, l, &cnt, &bad, 0, fast);
+    for (int a = 0; full && fast && a < UG__F64_ACC; a++)
+        h[a] = vd_sub(h[a], one);
+    for (int a = 1; a < UG__F64_ACC; a++)
+        f64_vsum(&h[0], &l[0], h[a], l[a]);
+    double mb[VL], hb[VL], lb[VL], cb[VL], bb[VL];
+    vd_storeu(mb, vmax);
+    vd_storeu(hb, h[0]);
+    vd_storeu(lb, l[0]);
+    vd_storeu(cb, cnt);
+    vd_storeu(bb, vd_maskz(bad, one));
+    for (size_t k = 0; k < g; k++) {
+        f64dd s = {hb[k], lb[k]};
+        if (!full)
+            s = f64dd_add(s, (f64dd){cb[k] - 1, 0});
+        double hh, ll;
+        ug__two_sum(s.h, s.l, &hh, &ll); /* normalised */
+        m[k] = mb[k];
+        sum[k] = (f64dd){hh, ll};
+        ok[k] = isfinite(mb[k]) && isfinite(hh) && bb[k] == 0;
+    }
 }
 
 /* ------------------------------------------------------------------ the logs of a group */
@@ -263,17 +455,24 @@ static inline void f64_group_log1p(const f64dd *sp, const int *ok, size_t g, f64
 }
 
 /* The rows [r0, r0 + g) of p analysed (full = 0) and their L: g = VL rows at a time when
- * n <= UG__F64_GROUP_MAX_N, else 1.  rows_out: the op writes n outputs per row (prefetched
- * for writing when g = 1).  Returns g. */
+ * n <= UG__F64_GROUP_MAX_N (transposed when n <= UG__F64_TINY_N and fast), else 1.
+ * rows_out: the op writes n outputs per row (prefetched for writing when g = 1).  Returns g. */
 UG__SIMD_INLINE size_t f64_group(const ug_problem *p, size_t r0, int rows_out, double *m, int *ok, f64dd *sp, f64dd *L,
                                  int fast)
 {
     size_t g = p->n <= UG__F64_GROUP_MAX_N ? VL : 1;
     if (g > p->rows - r0)
         g = p->rows - r0;
-    for (size_t k = 0; k < g; k++)
-        ok[k] = f64_row_sum(ROW_X(p, r0 + k), p->n, NULL, NULL, 0, r0 + k + 1 < p->rows ? ROW_X(p, r0 + k + 1) : NULL,
-                            rows_out && g == 1 ? ROW_Y(p, r0 + k) : NULL, &m[k], &sp[k], fast);
+    if (fast && p->n <= UG__F64_TINY_N) {
+        vd c[UG__F64_TINY_N];
+        f64_tiny_load(p, r0, g, c);
+        f64_tiny_sum(p->n, g, c, NULL, NULL, 0, m, ok, sp, fast);
+    } else {
+        for (size_t k = 0; k < g; k++)
+            ok[k] = f64_row_sum(ROW_X(p, r0 + k), p->n, NULL, NULL, 0,
+                                r0 + k + 1 < p->rows ? ROW_X(p, r0 + k + 1) : NULL,
+                                rows_out && g == 1 ? ROW_Y(p, r0 + k) : NULL, &m[k], &sp[k], fast);
+    }
     f64_group_log1p(sp, ok, g, L);
     return g;
 }
@@ -285,8 +484,17 @@ UG__SIMD_INLINE size_t f64_group(const ug_problem *p, size_t r0, int rows_out, d
 UG__SIMD_INLINE vd f64_div(vd eh, vd el, vd sh, vd sl, vd inv)
 {
     vd yh = vd_mul(eh, inv);
-    vd r = vd_fma(vd_sub(vd_zero(), yh), sh, eh);
-    vd c = vd_fma(vd_sub(vd_zero(), yh), sl, vd_add(r, el));
+    vd r = vd_fnma(yh, sh, eh);
+    vd c = vd_fnma(yh, sl, vd_add(r, el));
+    return vd_fma(c, inv, yh);
+}
+
+/* f64_div for el = 0 (the same bits: r + 0 = r, r is never -0), one operation fewer. */
+UG__SIMD_INLINE vd f64_div0(vd eh, vd sh, vd sl, vd inv)
+{
+    vd yh = vd_mul(eh, inv);
+    vd r = vd_fnma(yh, sh, eh);
+    vd c = vd_fnma(yh, sl, r);
     return vd_fma(c, inv, yh);
 }
 
@@ -316,14 +524,27 @@ static void f64_div_store(const double *eh, const double *el, size_t n, f64dd S,
 /* y_i = e_i / (Sh + Sl) in place, e_i = y_i a binary64 (f64_div with el = 0). */
 static void f64_div_inplace(double *y, size_t n, f64dd S)
 {
-    vd sh = vd_set1(S.h), sl = vd_set1(S.l), inv = vd_set1(1.0 / S.h), z = vd_zero();
+    vd sh = vd_set1(S.h), sl = vd_set1(S.l), inv = vd_set1(1.0 / S.h);
     size_t i = f64_head(y, n);
     if (i > 0)
-        f64_store_part(y, f64_div(f64_load_part(y, i), z, sh, sl, inv), i);
+        f64_store_part(y, f64_div0(f64_load_part(y, i), sh, sl, inv), i);
     for (; i + VL <= n; i += VL)
-        vd_storeu(y + i, f64_div(vd_loadu(y + i), z, sh, sl, inv));
+        vd_storeu(y + i, f64_div0(vd_loadu(y + i), sh, sl, inv));
     if (i < n)
-        f64_store_part(y + i, f64_div(f64_load_part(y + i, n - i), z, sh, sl, inv), n - i);
+        f64_store_part(y + i, f64_div0(f64_load_part(y + i, n - i), sh, sl, inv), n - i);
+}
+
+/* y_i = e_i / S (as f64_div_store) for the tiny rows [r0, r0 + g), their e in the columns eh,
+ * el (el NULL: the high parts alone, as f64_div_inplace), S[k] per lane; eh is overwritten. */
+UG__SIMD_INLINE void f64_tiny_div_store(const ug_problem *p, size_t r0, size_t g, vd *eh, const vd *el, const f64dd *S)
+{
+    double sh[VL], sl[VL];
+    for (size_t k = 0; k < VL; k++)
+        sh[k] = k < g ? S[k].h : 1, sl[k] = k < g ? S[k].l : 0;
+    vd vsh = vd_loadu(sh), vsl = vd_loadu(sl), inv = vd_div(vd_set1(1.0), vsh);
+    for (size_t j = 0; j < (p->n + VL - 1) / VL * VL; j++)
+        eh[j] = el != NULL ? f64_div(eh[j], el[j], vsh, vsl, inv) : f64_div0(eh[j], vsh, vsl, inv);
+    f64_tiny_store(p, r0, g, eh);
 }
 
 /* softmax.twopass.f64.ISA: contract
@@ -339,6 +560,22 @@ static void f64_div_inplace(double *y, size_t n, f64dd S)
 UG__SIMD_INLINE ug_status softmax_f64_run(const ug_problem *p, int fast)
 {
     ug_status st = ug__validate(p, UG_OP_SOFTMAX, UG_F64);
+    if (st == UG_OK && fast && p->n <= UG__F64_TINY_N) {
+        for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += VL) {
+            size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
+            vd c[UG__F64_TINY_N], eh[UG__F64_TINY_N], el[UG__F64_TINY_N];
+            double m[VL];
+            int ok[VL];
+            f64dd S[VL];
+            f64_tiny_load(p, r0, g, c);
+            f64_tiny_sum(p->n, g, c, eh, fast ? NULL : el, 1, m, ok, S, fast);
+            f64_tiny_div_store(p, r0, g, eh, fast ? NULL : el, S);
+            for (size_t k = 0; st == UG_OK && k < g; k++)
+                if (!ok[k])
+                    st = ug__simd_fallback_row(SCALAR64(softmax, twopass), UG_OP_SOFTMAX, UG_F64, p, r0 + k, NULL);
+        }
+        return st;
+    }
     size_t stride = st == UG_OK && !fast ? p->n + VL : 0;
     double *eh = st == UG_OK && !fast ? ug__simd_scratch(2 * stride) : NULL;
     if (eh == NULL && (st != UG_OK || !fast))
@@ -361,10 +598,13 @@ UG__SIMD_INLINE ug_status softmax_f64_run(const ug_problem *p, int fast)
 
 /* ------------------------------------------------------------------ log_softmax */
 
-/* y = (dh + dl) - (Lh + Ll), rounded once; -inf where dh - Lh is -inf (masked entries,
- * overflow). */
-UG__SIMD_INLINE vd f64_logsm(vd x, vd nm, vd lh, vd ll)
+/* fast: y = fl(x - m) - Lh, rounded (two roundings, SIMD-ERROR-ANALYSIS.md §7.5: -inf
+ * entries and an overflowing x - m give -inf); else y = (dh + dl) - (Lh + Ll), rounded once;
+ * -inf where dh - Lh is -inf (masked entries, overflow). */
+UG__SIMD_INLINE vd f64_logsm(vd x, vd nm, vd lh, vd ll, int fast)
 {
+    if (fast)
+        return vd_sub(vd_add(x, nm), lh);
     vd dh, dl;
     f64_shift(x, nm, &dh, &dl);
     vd nl = vd_sub(vd_zero(), lh);
@@ -374,24 +614,26 @@ UG__SIMD_INLINE vd f64_logsm(vd x, vd nm, vd lh, vd ll)
     return vd_blend(vd_eq(s, vd_set1(-INFINITY)), s, y);
 }
 
-static void f64_logsm_store(const double *x, size_t n, double m, f64dd L, double *y)
+UG__SIMD_INLINE void f64_logsm_store(const double *x, size_t n, double m, f64dd L, double *y, int fast)
 {
     vd nm = vd_set1(-m), lh = vd_set1(L.h), ll = vd_set1(L.l);
     size_t i = f64_head(y, n);
     if (i > 0)
-        f64_store_part(y, f64_logsm(f64_load_part(x, i), nm, lh, ll), i);
+        f64_store_part(y, f64_logsm(f64_load_part(x, i), nm, lh, ll, fast), i);
     for (; i + VL <= n; i += VL)
-        vd_storeu(y + i, f64_logsm(vd_loadu(x + i), nm, lh, ll));
+        vd_storeu(y + i, f64_logsm(vd_loadu(x + i), nm, lh, ll, fast));
     if (i < n)
-        f64_store_part(y + i, f64_logsm(f64_load_part(x + i, n - i), nm, lh, ll), n - i);
+        f64_store_part(y + i, f64_logsm(f64_load_part(x + i, n - i), nm, lh, ll, fast), n - i);
 }
 
 /* log_softmax.twopass.f64.ISA: contract
- *   computes  (x_i - m) - L, x_i - m exact (two-sum), L = vlog1p_dd(sp) (<= 2^-56.1), sp
- *             from vexp_f64 (<= 2^-56.0), the difference by two-sum, one rounding: x_i - m
- *             <= 0 <= L, nothing cancels.
- *   bound     relative error before the rounding <= 2^-55.04 (SIMD-ERROR-ANALYSIS.md §7.5):
- *             0.5 + 2^-2.04 ULP, claimed 1 ULP.  log_softmax.dd.f64.ISA (vexp_dd): <= 2^-56.0
+ *   computes  fl(x_i - m) - Lh, rounded, L = Lh + Ll = vlog1p_dd(sp) (<= 2^-56.1), sp from
+ *             vexp_f64 (<= 2^-56.0; the sums of pass 2 take x_i - m exact, by two-sum):
+ *             x_i - m <= 0 <= L, nothing cancels.
+ *   bound     before the last rounding, relative to y: u |x_i - m| (the rounded shift) +
+ *             (u + 2^-55.04) L (Ll dropped, L's error) <= (u + 2^-55.04) |y|
+ *             (SIMD-ERROR-ANALYSIS.md §7.5): 0.5 + 1.243 ULP, claimed 2 ULP.
+ * log_softmax.dd.f64.ISA (vexp_dd): (dh + dl) - (Lh + Ll) by two-sum, one rounding: <= 2^-56.0
  *             (§7.3), 0.5 + 2^-3.0 ULP, claimed 1 ULP.
  *   special   rows with NaN, +inf, only -inf or a finite x_i - m < -670:
  *             log_softmax.twopass.f64; -inf entries give -inf; L = 0 (no other finite
@@ -410,7 +652,7 @@ UG__SIMD_INLINE ug_status log_softmax_f64_run(const ug_problem *p, int fast)
                 st = ug__simd_fallback_row(SCALAR64(log_softmax, twopass), UG_OP_LOG_SOFTMAX, UG_F64, p, r, NULL);
                 continue;
             }
-            f64_logsm_store(ROW_X(p, r), p->n, m[k], L[k], ROW_Y(p, r));
+            f64_logsm_store(ROW_X(p, r), p->n, m[k], L[k], ROW_Y(p, r), fast);
             if (L[k].h == 0)
                 ug__simd_signed_zero_at_max(UG_F64, ROW_X(p, r), ROW_Y(p, r), p->n, m[k]);
         }
@@ -517,47 +759,106 @@ static inline double f64_neg_div(f64dd q, f64dd S)
     return -fma(c, inv, yh);
 }
 
+/* e_t = exp(x_t - m) as the pair eh + el of pass 2 (the same two-sum, the same lanes of the
+ * same exp: the same bits as the row's e_t). */
+UG__SIMD_INLINE f64dd f64_exp1(double xt, double m, int fast)
+{
+    double dh, dl, hb[VL], lb[VL];
+    ug__two_sum(xt, -m, &dh, &dl);
+    vd h, l;
+    f64_exp(vd_set1(dh), vd_set1(dl), vm_all(), &h, &l, fast);
+    vd_storeu(hb, h);
+    vd_storeu(lb, l);
+    return (f64dd){hb[0], lb[0]};
+}
+
+/* The gradient at the target t of a row (x, n) with max m, sp, S = 1 + sp and e_t (unused
+ * when x_t = m): -q/S, q = sp when x_t is the max, else 1 + (sp - e_t); q = 0: +0, or -0
+ * when another entry is finite. */
+static inline double f64_grad_t(const double *x, size_t n, size_t t, double m, f64dd sp, f64dd S, f64dd et)
+{
+    f64dd q = x[t] == m ? sp : f64dd_add((f64dd){1, 0}, f64dd_add(sp, (f64dd){-et.h, -et.l}));
+    double gt = 0.0;
+    if (q.h != 0)
+        gt = f64_neg_div(q, S);
+    else
+        for (size_t j = 0; j < n; j++)
+            if (j != t && x[j] != -INFINITY)
+                gt = -0.0;
+    return gt;
+}
+
 /* xent_grad.fused.f64.ISA: contract
- *   computes  sparse labels: softmax_i = e_i / S (as softmax above, S = 1 + sp) for i != t,
- *             and at t the complement -q/S, q = sum_{j != t} e_j: q = sp when x_t is the max,
- *             else 1 + (sp - e_t) >= 1 (double-doubles; never softmax_t - 1); one rounding.
- *             Dense labels (target NULL): xent_grad.fused.f64, the scalar kernel, whole.
- *   bound     i != t: as softmax, 2^-61.8; at t: q within 2^-61.3 (sp <= 2q and e_t <= q
- *             when q >= 1), then the division: 2^-60.9 (SIMD-ERROR-ANALYSIS.md §7.3):
- *             0.5 + 2^-7.9 ULP, claimed 1 ULP; dense: the scalar kernel's 1 + 2^-6 kappa:
- *             the row claims 1 + 2^-6 kappa.
+ *   computes  sparse labels: softmax_i = e_i / S for i != t, S = 1 + sp, as softmax.twopass:
+ *             e_i = vexp_f64(x_i - m) rounded once and stored in y, divided in place; at t the
+ *             complement -q/S, q = sum_{j != t} e_j: q = sp when x_t is the max, else
+ *             1 + (sp - e_t) >= 1, e_t the pair (h, l) recomputed (double-doubles; never
+ *             softmax_t - 1); one rounding.  Dense labels (target NULL): xent_grad.fused.f64,
+ *             the scalar kernel, whole.
+ *   bound     i != t: as softmax.twopass.f64, 1.76 ULP; at t: q within 2^-54.41 (sp <= 2q,
+ *             e_t <= q), S within 2^-55.99: 0.5 + 0.51 ULP (SIMD-ERROR-ANALYSIS.md §7.5);
+ *             claimed 2 ULP; dense: the scalar kernel's 1 + 2^-6 kappa: the row claims
+ *             2 + 2^-6 kappa.
+ * xent_grad.dd.f64.ISA (fast = 0): e_i = vexp_dd, double-doubles stored to a scratch pair and
+ *             divided as f64_div: i != t 2^-61.8, at t q within 2^-61.3, the division 2^-60.9
+ *             (§7.3): 0.5 + 2^-7.9 ULP, claimed 1 ULP (dense: 1 + 2^-6 kappa).
  *   special   rows with NaN, +inf, only -inf, or a finite x_i - m < -670:
  *             xent_grad.fused.f64; masked entries give +0, a masked target -1. */
-static ug_status xent_grad_fused_f64(const ug_problem *p)
+UG__SIMD_INLINE ug_status xent_grad_f64_run(const ug_problem *p, int fast)
 {
     if (p != NULL && p->target == NULL && p->aux != NULL)
         return SCALAR64(xent_grad, fused)(p);
     ug_status st = ug__validate(p, UG_OP_XENT_GRAD, UG_F64);
-    size_t stride = st == UG_OK ? p->n + VL : 0;
-    double *eh = st == UG_OK ? ug__simd_scratch(2 * stride) : NULL;
-    if (eh == NULL)
+    if (st == UG_OK && fast && p->n <= UG__F64_TINY_N) {
+        for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += VL) {
+            size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
+            vd c[UG__F64_TINY_N], eh[UG__F64_TINY_N], el[UG__F64_TINY_N];
+            double m[VL], hb[VL], lb[VL];
+            int ok[VL];
+            f64dd sp[VL], S[VL], et[VL];
+            f64_tiny_load(p, r0, g, c);
+            f64_tiny_sum(p->n, g, c, eh, el, 0, m, ok, sp, fast);
+            for (size_t k = 0; k < g; k++) { /* e_t: lane k of column t */
+                size_t t = (size_t)p->target[r0 + k];
+                vd_storeu(hb, eh[t]);
+                vd_storeu(lb, el[t]);
+                et[k] = ROW_X(p, r0 + k)[t] != m[k] ? (f64dd){hb[k], lb[k]} : (f64dd){0, 0};
+                S[k] = f64dd_add((f64dd){1, 0}, sp[k]);
+            }
+            f64_tiny_div_store(p, r0, g, eh, fast ? NULL : el, S);
+            for (size_t k = 0; st == UG_OK && k < g; k++) {
+                size_t r = r0 + k, t = (size_t)p->target[r];
+                if (ok[k])
+                    ROW_Y(p, r)[t] = f64_grad_t(ROW_X(p, r), p->n, t, m[k], sp[k], S[k], et[k]);
+                else
+                    st = ug__simd_fallback_row(SCALAR64(xent_grad, fused), UG_OP_XENT_GRAD, UG_F64, p, r, NULL);
+            }
+        }
+        return st;
+    }
+    size_t stride = st == UG_OK && !fast ? p->n + VL : 0;
+    double *eh = st == UG_OK && !fast ? ug__simd_scratch(2 * stride) : NULL;
+    if (eh == NULL && (st != UG_OK || !fast))
         return st != UG_OK ? st : UG_ERR_NOMEM;
-    double *el = eh + stride;
+    double *el = fast ? NULL : eh + stride;
     for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
         double m;
         f64dd sp;
         const double *x = ROW_X(p, r);
+        double *y = ROW_Y(p, r);
         size_t t = (size_t)p->target[r];
-        if (!f64_row_sum(x, p->n, eh, el, 0, r + 1 < p->rows ? ROW_X(p, r + 1) : NULL, ROW_Y(p, r), &m, &sp, 0)) {
+        if (!f64_row_sum(x, p->n, fast ? y : eh, el, 0, r + 1 < p->rows ? ROW_X(p, r + 1) : NULL, y, &m, &sp, fast)) {
             st = ug__simd_fallback_row(SCALAR64(xent_grad, fused), UG_OP_XENT_GRAD, UG_F64, p, r, NULL);
             continue;
         }
-        f64dd S = f64dd_add((f64dd){1, 0}, sp);
-        f64_div_store(eh, el, p->n, S, ROW_Y(p, r));
-        f64dd q = x[t] == m ? sp : f64dd_add((f64dd){1, 0}, f64dd_add(sp, (f64dd){-eh[t], -el[t]}));
-        double gt = 0.0;
-        if (q.h != 0)
-            gt = f64_neg_div(q, S);
+        f64dd S = f64dd_add((f64dd){1, 0}, sp), et = {0, 0};
+        if (x[t] != m)
+            et = fast ? f64_exp1(x[t], m, 1) : (f64dd){eh[t], el[t]};
+        if (fast)
+            f64_div_inplace(y, p->n, S); /* e_i rounded once, stored in y by pass 2 */
         else
-            for (size_t j = 0; j < p->n; j++)
-                if (j != t && x[j] != -INFINITY)
-                    gt = -0.0;
-        ROW_Y(p, r)[t] = gt;
+            f64_div_store(eh, el, p->n, S, y);
+        y[t] = f64_grad_t(x, p->n, t, m, sp, S, et);
     }
     free(eh);
     return st;
@@ -567,14 +868,14 @@ static ug_status xent_grad_fused_f64(const ug_problem *p)
 
 /* The losses of VL elements, as double-doubles: A + L, A = x (1 - y) = x - x y for x > 0,
  * (-x) y otherwise (two-prod, two-sum: exact but for a rounding of 2^-104 A), L =
- * vlog1p_dd(vexp_dd(-|x|)); the sum by two-sum.  Lanes with !(|x| <= 670) are garbage: the
+ * vlog1p_dd(vexp_f64(-|x|)) (fast) or vlog1p_dd(vexp_dd(-|x|)); the sum by two-sum.  Lanes with !(|x| <= 670) are garbage: the
  * caller sends them to the scalar kernel. */
-UG__SIMD_INLINE void f64_bce(vd x, vd y, vd *vh, vd *vl)
+UG__SIMD_INLINE void f64_bce(vd x, vd y, vd *vh, vd *vl, int fast)
 {
     vd nx = vd_sub(vd_zero(), x);
     vd ax = vd_max(x, nx);
     vd sh, sl, lh, ll;
-    vexp_dd(vd_sub(vd_zero(), ax), vd_zero(), &sh, &sl);
+    f64_exp(vd_sub(vd_zero(), ax), vd_zero(), vm_all(), &sh, &sl, fast);
     vlog1p_dd(sh, sl, &lh, &ll);
     vd p = vd_mul(x, y), pe = vd_fms(x, y, p);
     vd np = vd_sub(vd_zero(), p), npe = vd_sub(vd_zero(), pe);
@@ -589,15 +890,19 @@ UG__SIMD_INLINE void f64_bce(vd x, vd y, vd *vh, vd *vl)
 }
 
 /* bce_logits.stable.f64.ISA: contract
- *   computes  elementwise A + L as in f64_bce (both >= 0: no cancellation), one rounding;
- *             sum and mean widen each loss to ug__wide and go through ug__reduce_store_wide.
- *   bound     relative error per loss before the rounding <= 2^-56.0 (L's; A is exact but
- *             for 2^-104): 0.5 + 2^-3.0 ULP; with a reduction + 2^-63 + the wide sum's:
- *             claimed 1 ULP (SIMD-ERROR-ANALYSIS.md §7.3).
+ *   computes  elementwise A + L as in f64_bce, the exp vexp_f64 (both >= 0: no
+ *             cancellation), one rounding; sum and mean widen each loss to ug__wide and go
+ *             through ug__reduce_store_wide.
+ *   bound     relative error per loss before the rounding <= 2^-55.04 (L's: the exp's 2^-56.0
+ *             moves log1p by a relative 2^-56.0 at most, vlog1p_dd's 2^-56.1; A is exact but
+ *             for 2^-104): 0.5 + 2^-2.04 ULP; with a reduction + 2^-63 + the wide sum's:
+ *             claimed 1 ULP (SIMD-ERROR-ANALYSIS.md §7.5).
+ * bce_logits.dd.f64.ISA (fast = 0): the exp vexp_dd: 2^-56.0 per loss, 0.5 + 2^-3.0 ULP,
+ *             claimed 1 ULP (§7.3).
  *   special   elements with NaN or infinite x, or |x| > 670 (exp(-|x|) < 2^-966): reduction
  *             none, bce_logits.stable.f64 on that element; sum or mean, the whole problem by
  *             bce_logits.stable.f64. */
-static ug_status bce_logits_stable_f64(const ug_problem *p)
+UG__SIMD_INLINE ug_status bce_logits_f64_run(const ug_problem *p, int fast)
 {
     ug_status st = ug__validate(p, UG_OP_BCE_LOGITS, UG_F64);
     if (st != UG_OK)
@@ -616,7 +921,7 @@ static ug_status bce_logits_stable_f64(const ug_problem *p)
         vd vx = k == VL ? vd_loadu(x + i) : f64_load_part(x + i, k), vy = k == VL ? vd_loadu(lab + i) : f64_load_part(lab + i, k);
         vd vh, vl;
         vm big = vd_nge(lim, vd_max(vx, vd_sub(vd_zero(), vx))); /* !(|x| <= 670): NaN, padding too */
-        f64_bce(vx, vy, &vh, &vl);
+        f64_bce(vx, vy, &vh, &vl, fast);
         if (!vm_any(big)) {
             if (none)
                 vd_storeu(y + i, vd_add(vh, vl));
@@ -653,7 +958,8 @@ static ug_status bce_logits_stable_f64(const ug_problem *p)
 /* ------------------------------------------------------------------ the rows */
 
 /* Production (*.f64.ISA, vexp_f64: SIMD-ERROR-ANALYSIS.md §7.5) and the dd variants
- * (*.dd.f64.ISA, vexp_dd, §7.1-7.3) of the four kernels above: the same code but the exp. */
+ * (*.dd.f64.ISA, vexp_dd, §7.1-7.3) of the six kernels above: the same code but the exp
+ * (and, for softmax and xent_grad, e_i kept as a pair in a scratch instead of in y). */
 static ug_status softmax_twopass_f64(const ug_problem *p) { return softmax_f64_run(p, 1); }
 static ug_status softmax_dd_f64(const ug_problem *p) { return softmax_f64_run(p, 0); }
 static ug_status log_softmax_twopass_f64(const ug_problem *p) { return log_softmax_f64_run(p, 1); }
@@ -662,6 +968,10 @@ static ug_status logsumexp_twopass_f64(const ug_problem *p) { return logsumexp_f
 static ug_status logsumexp_dd_f64(const ug_problem *p) { return logsumexp_f64_run(p, 0); }
 static ug_status xent_fused_f64(const ug_problem *p) { return xent_f64_run(p, 1); }
 static ug_status xent_dd_f64(const ug_problem *p) { return xent_f64_run(p, 0); }
+static ug_status xent_grad_fused_f64(const ug_problem *p) { return xent_grad_f64_run(p, 1); }
+static ug_status xent_grad_dd_f64(const ug_problem *p) { return xent_grad_f64_run(p, 0); }
+static ug_status bce_logits_stable_f64(const ug_problem *p) { return bce_logits_f64_run(p, 1); }
+static ug_status bce_logits_dd_f64(const ug_problem *p) { return bce_logits_f64_run(p, 0); }
 
 /* ------------------------------------------------------------------ for the tests */
 
@@ -715,6 +1025,8 @@ static void vexp_f64_array(const double *xh, const double *xl, double *eh, doubl
     UG__F64_ENTRY(log_softmax, dd, isa, isa_id)                                                          \
     UG__F64_ENTRY(logsumexp, dd, isa, isa_id)                                                            \
     UG__F64_ENTRY(xent, dd, isa, isa_id)                                                                 \
+    UG__F64_ENTRY(xent_grad, dd, isa, isa_id)                                                            \
+    UG__F64_ENTRY(bce_logits, dd, isa, isa_id)                                                           \
     UG__F64_ENTRY(bce_logits, stable, isa, isa_id)                                                       \
     int ug__vexp_dd_##isa(const double *xh, const double *xl, double *eh, double *el, size_t n)          \
     {                                                                                                    \

@@ -2,10 +2,11 @@
  * over the primitives of the including ISA file (core/simd_f64_avx2.c, core/simd_f64_avx512.c):
  *   vd_set1, vd_add, vd_sub, vd_mul, vd_fma(a, b, c) = a b + c (one rounding), vd_fms(a, b, c)
  *   = a b - c (one rounding), vd_blend(m, t, f) (m ? t : f), vd_maskz(m, v) (m ? v : +0),
- *   vd_maskz_mul(m, a, b) (m ? a b : +0), vm_and, vm_all() (every lane),
+ *   vd_maskz_mul(m, a, b) (m ? a b : +0), vm_and, vm_all() (every lane), vm_any,
  *   vd_lt(a, b) (the mask a < b, ordered), vd_nlt(a, b) (!(a < b)),
  *   vd_table_dd(z, &th, &tl)  T_hi[j], T_lo[j] for j = the low 4 bits of z,
- *   vd_pow2_k(z)              2^(k >> 4) for z = SHIFT + k, k >= -16368 (integer arithmetic),
+ *   vd_pow2_k(z)              2^(k >> 4) for z = SHIFT + k, k >= -16368 (the low 16 bits of z
+ *                             are k + 16368: two integer operations),
  *   and vlog1p of core/simd_vlog.h (binary64, relative error <= 2^-49.96).
  * No include guard: included once per ISA file, after the primitives.  Both functions do
  * the same operations in the same order on every ISA: AVX2 and AVX-512 give the same bits.
@@ -36,6 +37,8 @@
  *             with M = (eh - 1) + el known to a relative 2^-52 L0) as c = (sh + Mh) + (sl + Ml
  *             + s M), sh + Mh exact (Sterbenz); above as a_h E_h - 1 (two-prod, the -1 exact)
  *             plus the low products, 1 + s = a_h + a_l by two-sum.  Lh + Ll = fast-two-sum.
+ *             Each form is computed only when a lane takes it (a lane's bits do not depend
+ *             on its neighbours).
  *   bound     relative error <= 2^-56.1 (SIMD-ERROR-ANALYSIS.md §7.2: L0 < 2^-6, the
  *             roundings of t and of the three terms of size L0^2, relative u L0 each:
  *             <= 2^-56.45; L0 >= 2^-6, the exp's 2^-62.9 over L >= 2^-6: <= 2^-56.85);
@@ -43,7 +46,10 @@
  *             2^17 arguments (props/test_simd.c, vlog1p_dd_mpfr).  s = 0 gives exactly 0.
  */
 
-#define UG__EXPDD_SHIFT 0x1.8p52 /* 1.5 2^52: fma(x, INV, SHIFT) leaves round(x INV) in the low bits */
+/* 1.5 2^52 + 16368: fma(x, INV, SHIFT) leaves round(x INV) + 16368 in the low bits (16368 =
+ * 1023 16: the table index k & 15 is unchanged, and the exponent field 1023 + (k >> 4) is
+ * those bits shifted, vd_pow2_k) */
+#define UG__EXPDD_SHIFT (0x1.8p52 + 16368.0)
 #define UG__LOG1PDD_SMALL 0x1p-6 /* below: the expm1 form of the Newton correction */
 
 /* q(r) = sum_{i=0..7} r^i/(i+2)!, Horner: exp(r) = 1 + r + r^2 q(r) + O(r^10/10!). */
@@ -91,16 +97,22 @@ static inline void vlog1p_dd(vd sh0, vd sl0, vd *lh, vd *ll)
     vd l0 = vlog1p(sh);
     /* L0 < 2^-6: exp(-L0) = 1 + M, M = -L0 + t, t = L0^2 q(-L0); c = s + M + s M, with
      * sh - L0 exact (Sterbenz: L0 in [sh/2, 2 sh]) and the rest of size L0^2 */
-    vd t = vd_mul(vd_mul(l0, l0), vexp_dd_q(vd_sub(vd_zero(), l0)));
-    vd c_small = vd_add(vd_sub(sh, l0), vd_fma(vd_sub(vd_zero(), sh), l0, vd_fma(sh, t, vd_add(sl, t))));
-    /* L0 >= 2^-6: c = (1 + s) E - 1, E = vexp_dd(-L0) */
-    vd eh, el;
-    vexp_dd(vd_sub(vd_zero(), l0), vd_zero(), &eh, &el);
-    vd ah = vd_add(one, sh), bb = vd_sub(ah, one);
-    vd al = vd_add(vd_add(vd_sub(one, vd_sub(ah, bb)), vd_sub(sh, bb)), sl); /* two-sum, plus sl */
-    vd p = vd_mul(ah, eh), pe = vd_fms(ah, eh, p);
-    vd c_big = vd_add(vd_sub(p, one), vd_add(pe, vd_fma(ah, el, vd_mul(al, eh))));
-    vd c = vd_blend(vd_lt(l0, vd_set1(UG__LOG1PDD_SMALL)), c_small, c_big);
+    vm small = vd_lt(l0, vd_set1(UG__LOG1PDD_SMALL));
+    vd c_small = vd_zero(), c_big = vd_zero(); /* each formed only when a lane takes it */
+    if (vm_any(small)) {
+        vd t = vd_mul(vd_mul(l0, l0), vexp_dd_q(vd_sub(vd_zero(), l0)));
+        c_small = vd_add(vd_sub(sh, l0), vd_fma(vd_sub(vd_zero(), sh), l0, vd_fma(sh, t, vd_add(sl, t))));
+    }
+    /* L0 >= 2^-6 (or NaN): c = (1 + s) E - 1, E = vexp_dd(-L0) */
+    if (vm_any(vd_nlt(l0, vd_set1(UG__LOG1PDD_SMALL)))) {
+        vd eh, el;
+        vexp_dd(vd_sub(vd_zero(), l0), vd_zero(), &eh, &el);
+        vd ah = vd_add(one, sh), bb = vd_sub(ah, one);
+        vd al = vd_add(vd_add(vd_sub(one, vd_sub(ah, bb)), vd_sub(sh, bb)), sl); /* two-sum, plus sl */
+        vd p = vd_mul(ah, eh), pe = vd_fms(ah, eh, p);
+        c_big = vd_add(vd_sub(p, one), vd_add(pe, vd_fma(ah, el, vd_mul(al, eh))));
+    }
+    vd c = vd_blend(small, c_small, c_big);
     vd h = vd_add(l0, c);
     *lh = h;
     *ll = vd_add(vd_sub(l0, h), c); /* fast-two-sum, |l0| > |c| */

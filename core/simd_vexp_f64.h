@@ -12,14 +12,16 @@
  *             r + r^2 q(r), q = sum_{i<=5} r^i/(i+2)! (Horner, binary64, no double-double);
  *             with T = 2^((k & 15)/16) = T_hi + T_lo (the table of vexp_dd): c = T_hi P +
  *             T_lo (one fma), eh + el = T_hi + c (fast-two-sum), times 2^(k >> 4) (exact).
- *             23 operations against vexp_dd's 37.
+ *             24 operations (22 without the range mask, vexp_f64_in) against vexp_dd's 37.
  *   bound     |eh + el - exp(xh + xl)| <= 2^-56.0 exp(xh + xl) for xh in [-670, 0]
  *             (SIMD-ERROR-ANALYSIS.md §7.5: the reduced argument 2^-57.5, P's rounding,
  *             c's rounding and the dropped T_lo P 2^-58.5 each, the truncation 2^-59.5, the
  *             rest below 2^-63); xh < X_MIN and -inf give +0 in both parts, NaN gives NaN.
  */
 
-static inline void vexp_f64_where(vd xh, vd xl, vm want, vd *eh, vd *el)
+/* vexp_f64 with the lanes outside want set to +0; in = 1: xh known to be >= -670 or NaN
+ * (no -inf), the range mask left out (for those arguments it keeps every lane). */
+static inline void vexp_f64_mask(vd xh, vd xl, vm want, vd *eh, vd *el, int in)
 {
     vd z = vd_fma(xh, vd_set1(UG__EXPDD_INV_LN2_N), vd_set1(UG__EXPDD_SHIFT));
     vd kd = vd_sub(z, vd_set1(UG__EXPDD_SHIFT));
@@ -37,9 +39,11 @@ static inline void vexp_f64_where(vd xh, vd xl, vm want, vd *eh, vd *el)
     vd h = vd_add(th, c);
     vd l = vd_sub(c, vd_sub(h, th)); /* fast-two-sum, |th| > |c| */
     vd sc = vd_pow2_k(z);
-    vm keep = vm_and(want, vd_nlt(xh, vd_set1(UG__EXP_X_MIN)));
+    vm keep = in ? want : vm_and(want, vd_nlt(xh, vd_set1(UG__EXP_X_MIN)));
     *eh = vd_maskz_mul(keep, h, sc);
     *el = vd_maskz_mul(keep, l, sc);
 }
 
+static inline void vexp_f64_where(vd xh, vd xl, vm want, vd *eh, vd *el) { vexp_f64_mask(xh, xl, want, eh, el, 0); }
+static inline void vexp_f64_in(vd xh, vd xl, vm want, vd *eh, vd *el) { vexp_f64_mask(xh, xl, want, eh, el, 1); }
 static inline void vexp_f64(vd xh, vd xl, vd *eh, vd *el) { vexp_f64_where(xh, xl, vm_all(), eh, el); }

@@ -91,12 +91,14 @@ static int f64_near(double a, double b, int64_t most)
 }
 
 /* The ULPs allowed between an f64 row and its x87 twin: claim + 1 for the rows of the binary64
- * exp (softmax, log_softmax, logsumexp, xent, algorithm not "dd": SIMD-ERROR-ANALYSIS.md
- * §7.5), 1 for the double-double rows (props/test_simd.c, expect_f64_near_twin). */
+ * exp (softmax, log_softmax, logsumexp, xent, xent_grad, algorithm not "dd":
+ * SIMD-ERROR-ANALYSIS.md §7.5), 1 for the double-double rows and bce_logits
+ * (props/test_simd.c, expect_f64_near_twin). */
 static int64_t f64_twin_ulps(const ug_kernel *k)
 {
     int fast = strcmp(k->algorithm, "dd") != 0 && (k->op == UG_OP_SOFTMAX || k->op == UG_OP_LOG_SOFTMAX ||
-                                                    k->op == UG_OP_LOGSUMEXP || k->op == UG_OP_XENT);
+                                                    k->op == UG_OP_LOGSUMEXP || k->op == UG_OP_XENT ||
+                                                    k->op == UG_OP_XENT_GRAD);
     return fast ? (int64_t)k->bound.ulp + 1 : 1;
 }
 

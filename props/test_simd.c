@@ -29,7 +29,7 @@
  *                            high part the pair rounded once, AVX2 = AVX-512 bit for bit
  * f64 rows: their outputs may differ from the x87 scalar twin's bits, never by more than one
  * ULP for the double-double rows, claim + 1 for the rows of the binary64 exp (softmax,
- * log_softmax, logsumexp, xent: expect_f64_near_twin), and both stay within their claims
+ * log_softmax, logsumexp, xent, xent_grad: expect_f64_near_twin), and both stay within their claims
  * where they differ.  Rows of their own algorithm (*.dd.f64.*) take the scalar production row.
  *   f64_threshold            f64 rows on rows around x - max = -670 (the scalar fallback),
  *                            with masks, against the twin and the oracle, batch-independent
@@ -114,12 +114,15 @@ static void judge_difference(const ug_kernel *k, const ug_kernel *tw, const ug_b
         t->max_ulp = ck.ulp;
 }
 
-/* The f64 rows whose exp is the binary64 one of core/simd_vexp_f64.h (the 2-ULP rows,
- * SIMD-ERROR-ANALYSIS.md §7.5): softmax, log_softmax, logsumexp, xent, algorithm not "dd". */
+/* The f64 rows whose exp is the binary64 one of core/simd_vexp_f64.h and whose claim may be
+ * up to 2 ULP (SIMD-ERROR-ANALYSIS.md §7.5): softmax, log_softmax, logsumexp, xent,
+ * xent_grad, algorithm not "dd" (bce_logits takes that exp too but stays within 0.5 + 2^-2
+ * ULP: the double-double rows' 1 ULP from the twin). */
 static int f64_fast_row(const ug_kernel *k)
 {
     return k->dtype == UG_F64 && strcmp(k->algorithm, "dd") != 0 &&
-           (k->op == UG_OP_SOFTMAX || k->op == UG_OP_LOG_SOFTMAX || k->op == UG_OP_LOGSUMEXP || k->op == UG_OP_XENT);
+           (k->op == UG_OP_SOFTMAX || k->op == UG_OP_LOG_SOFTMAX || k->op == UG_OP_LOGSUMEXP || k->op == UG_OP_XENT ||
+            k->op == UG_OP_XENT_GRAD);
 }
 
 /* f64 rows compute in binary64 lanes (double-doubles or the binary64 exp), their scalar twins
