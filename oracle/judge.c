@@ -212,11 +212,13 @@ static int more_excess(const ug_judge_sample *s, ug_cmp c, double bound)
     return excess_of(c.cls, c.ulp, bound) > excess_of(s->cls, s->ulp, s->bound);
 }
 
-/* Whether output i's unrounded error x exceeds bound, given F = RU_24(x) = ulp > bound:
- * x > pred_24(F) always, so a predecessor >= bound proves it; otherwise (bound within
- * 2^-23 of F) it is decided on x itself, from the enclosure or the value. */
-static int over_exactly(const ug_expect *e, size_t i, double y, double ulp, double bound)
+/* F = RU_24(x) = ulp > bound: x > pred_24(F) always, so a predecessor >= bound proves
+ * it; otherwise (bound within 2^-23 of F) it is decided on x itself, from the enclosure or
+ * the value. */
+int ug_expect_exceeds(const ug_expect *e, size_t i, double y, double ulp, double bound)
 {
+    if (!(ulp > bound))
+        return 0;
     if (!isfinite(ulp))
         return 1;
     int ex = ilogb(ulp);
@@ -239,7 +241,7 @@ static ug_status judge_output(ug_judge *j, const ug_batch *b, const ug_expect *e
     double ulp = isnan(c.ulp) ? INFINITY : c.ulp;
     double bound = ug_bound_at(j->k, b->n, e->exact[i].kappa);
     ug_status st = keep_error(j, ulp);
-    int over = c.cls == UG_CMP_OK && ulp > bound && over_exactly(e, i, y, ulp, bound);
+    int over = c.cls == UG_CMP_OK && ug_expect_exceeds(e, i, y, ulp, bound);
     j->outputs++;
     j->cls[c.cls]++;
     if (c.cls == UG_CMP_OK) {

@@ -66,6 +66,11 @@ int ug_expect_value_2exp(const ug_expect *e, size_t i, double *m, long *exp);
  * ug_compare on the MPFR oracle's answer, bit for bit (at_rounded or not). */
 ug_cmp ug_expect_compare(const ug_expect *e, size_t i, double y);
 
+/* Whether output i's unrounded ULP error exceeds bound, for y with ug_expect_compare(e, i,
+ * y).ulp = ulp (an OK class): decided exactly (the rounded-up ulp > bound alone can be a
+ * false alarm within 2^-23 of the bound, ANALYSIS.md §6). */
+int ug_expect_exceeds(const ug_expect *e, size_t i, double y, double ulp, double bound);
+
 /* One judged output and the input it came from: enough to print it and replay it. */
 typedef struct ug_judge_sample {
     ug_batch *input;     /* a copy of the output's row (all rows for a reduced output),
