@@ -154,6 +154,11 @@ static inline void vf_hmax8(const vf v[8], double out[8])
     for (int k = 0; k < 8; k++)
         out[k] = vf_hmax(v[k]);
 }
+static inline vf vf_min(vf a, vf b) { return _mm256_min_ps(a, b); }
+/* min = -max(-v): negation is exact, and the same tree as vf_hmax. */
+static inline double vf_hmin(vf v) { return -vf_hmax(_mm256_xor_ps(v, _mm256_set1_ps(-0.0f))); }
+/* Bit j set where lane j of a equals lane j of b (an ordered compare: NaN never equals). */
+static inline unsigned vf_eq_mask(vf a, vf b) { return (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_EQ_OQ)); }
 static inline vf vf_load_f32(const float *p) { return _mm256_loadu_ps(p); }
 static inline vf vf_load_bf16(const ug_bf16 *p)
 {
