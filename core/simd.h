@@ -22,6 +22,12 @@
  *           to a relative error, sums every e_j into S = 1 + sp (no compare).  Blocked lane
  *           sums, K <= 265 + ceil(n/4096) additions per term.  A NaN or +inf entry makes
  *           the sum NaN: special.
+ *           Long rows in range (min_j x_j - m >= X_MIN, found with the max in pass 1: no -inf
+ *           entry, no exp to flush) take the exp without its flush compare and add every
+ *           lane of every group of 4 vectors but the one holding the max's first index
+ *           (found by a scan), which takes the steps above: sp is then the sum of every
+ *           e_j but that one max term (a tie of the max elsewhere adds its e_j = 1), the
+ *           same value, operation for operation, when the max is unique.
  *   op      softmax e_i * (1 / S); log_softmax (x_i - m) - L; logsumexp m + L; xent
  *           (m - x_t) + L, L = vlog1p(sp) (simd_vlog.h, relative error <= 2^-49.96, one
  *           vector call for up to 8 rows); all in binary64, rounded once to the dtype on
@@ -30,7 +36,9 @@
  *           of the next group before pass 2 of this one; rows of at most UG__SIMD_TINY whole
  *           vectors keep their widened entries between the passes), then finished; longer rows one at a time, row r's outputs written during row r + 1's
  *           pass 2 (its stores drain while the exps are computed) while row r + 2 is
- *           prefetched.  Only the order of independent instructions changes.
+ *           prefetched; f32 calls writing UG__SIMD_STREAM_BYTES or more write those
+ *           outputs with non-temporal stores (AVX-512).  Only the order of independent
+ *           instructions, and the way stores reach memory, change.
  * Every row is computed on its own, in the same order whatever the batch: the outputs do
  * not depend on how rows are batched.
  *
@@ -77,6 +85,12 @@
 /* Rows of n = nv whole vectors, nv <= UG__SIMD_TINY, keep their entries in registers between
  * passes 1 and 2 (softmax, log_softmax, xent; simd_tmpl.h tiny_max). */
 #define UG__SIMD_TINY 4
+
+/* Long-row softmax and log_softmax write their outputs with non-temporal stores when a call
+ * writes at least this many bytes (simd_tmpl.h pend_set): the same values, without reading
+ * each output line for ownership first.  A heuristic: outputs this large are not in a
+ * core's L2 (2 MiB here) when the next kernel reads them anyway. */
+#define UG__SIMD_STREAM_BYTES ((size_t)8 << 20)
 
 /* row_sum's mode (simd_tmpl.h) that keeps x - m instead of exp(x - m). */
 #define UG__SUM_KEEP_D 2

@@ -137,6 +137,23 @@ static inline __attribute__((always_inline)) void vd_store_bf16(ug_bf16 *p, vd v
     store_f32_bits_as_bf16(p, b);
 }
 
+/* vd_store_bf16 of a and b (8 values), the same operations lane by lane with one tie test
+ * and one integer rounding for both; a tie in either takes vd_store_bf16 for each. */
+static inline __attribute__((always_inline)) void vd_store2_bf16(ug_bf16 *p, vd a, vd b)
+{
+    __m256i t = _mm256_castps_si256(_mm256_set_m128(_mm256_cvtpd_ps(b), _mm256_cvtpd_ps(a)));
+    __m256i tie = _mm256_cmpeq_epi32(_mm256_and_si256(t, _mm256_set1_epi32(0xffff)), _mm256_set1_epi32(0x8000));
+    if (!_mm256_testz_si256(tie, tie)) {
+        vd_store_bf16(p, a);
+        vd_store_bf16(p + VL, b);
+        return;
+    }
+    __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(t, 16), _mm256_set1_epi32(1));
+    t = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(t, _mm256_set1_epi32(0x7fff)), lsb), 16);
+    __m128i h = _mm_packus_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+    _mm_storeu_si128((__m128i *)(void *)p, h);
+}
+
 
 /* binary32 lanes, for the max of pass 1 */
 typedef __m256 vf;
@@ -154,6 +171,11 @@ static inline void vf_hmax8(const vf v[8], double out[8])
     for (int k = 0; k < 8; k++)
         out[k] = vf_hmax(v[k]);
 }
+static inline vf vf_min(vf a, vf b) { return _mm256_min_ps(a, b); }
+/* min = -max(-v): negation is exact, and the same tree as vf_hmax. */
+static inline double vf_hmin(vf v) { return -vf_hmax(_mm256_xor_ps(v, _mm256_set1_ps(-0.0f))); }
+/* Bit j set where lane j of a equals lane j of b (an ordered compare: NaN never equals). */
+static inline unsigned vf_eq_mask(vf a, vf b) { return (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_EQ_OQ)); }
 static inline vf vf_load_f32(const float *p) { return _mm256_loadu_ps(p); }
 static inline vf vf_load_bf16(const ug_bf16 *p)
 {
@@ -210,6 +232,7 @@ static inline double bf16_widen(ug_bf16 h)
 #define ET_NEGINF ((ug_bf16){0xff80u})
 #define vd_load_et vd_load_bf16
 #define vd_store_et vd_store_bf16
+#define vd_store2_et vd_store2_bf16
 #define vf_load_et vf_load_bf16
 #define et_widen bf16_widen
 #include "simd_tmpl.h"

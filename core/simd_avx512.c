@@ -116,6 +116,11 @@ static inline void vd_hmax8(const vd v[8], double out[8])
 
 static inline vd vd_load_f32(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
 static inline void vd_store_f32(float *p, vd v) { _mm256_storeu_ps(p, _mm512_cvtpd_ps(v)); }
+/* a and b rounded to binary32 as vd_store_f32, one non-temporal store of 64 bytes (p aligned). */
+static inline void vd_stream2_f32(float *p, vd a, vd b)
+{
+    _mm512_stream_ps(p, _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(a)), _mm512_cvtpd_ps(b), 1));
+}
 
 /* bf16 -> binary32 is a shift: one zero-masked VPERMW puts word j in the high half of
  * dword j (the low halves zeroed), for 8 (ymm) or 16 (zmm) values at once. */
@@ -180,6 +185,14 @@ static inline void vf_hmax8(const vf v[8], double out[8])
     for (int q = 0; q < 4; q++)
         out[q] = r[4 * q], out[q + 4] = r[4 * q + 2];
 }
+static inline vf vf_min(vf a, vf b) { return _mm512_min_ps(a, b); }
+/* min = -max(-v): negation is exact, and the same tree as vf_hmax. */
+static inline double vf_hmin(vf v)
+{
+    return -vf_hmax(_mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(v), _mm512_set1_epi32(INT32_MIN))));
+}
+/* Bit j set where lane j of a equals lane j of b (an ordered compare: NaN never equals). */
+static inline unsigned vf_eq_mask(vf a, vf b) { return (unsigned)_mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
 static inline vf vf_load_f32(const float *p) { return _mm512_loadu_ps(p); }
 static inline vf vf_load_bf16(const ug_bf16 *p)
 {
@@ -227,6 +240,7 @@ static inline double bf16_widen(ug_bf16 h)
 #define ET_NEGINF (-INFINITY)
 #define vd_load_et vd_load_f32
 #define vd_store_et vd_store_f32
+#define vd_stream2_et vd_stream2_f32
 #define vf_load_et vf_load_f32
 #define et_widen(v) ((double)(v))
 #include "simd_tmpl.h"

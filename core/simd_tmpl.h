@@ -12,10 +12,13 @@
  *   vd_load_et    VL elements widened exactly to binary64 lanes
  *   vd_store_et   VL binary64 lanes rounded once (RNE) to ET
  *   vd_store2_et  (optional) 2 VL lanes, as two vd_store_et (one conversion for both)
+ *   vd_stream2_et (optional) vd_store2_et with a non-temporal store, to an address aligned
+ *                 to 64 bytes (long rows' outputs, pend_set; without it, no streaming)
  *   vf_load_et    VF = 2 VL elements as binary32 lanes (exact; for the max)
  *   et_widen      one ET to double (exact)
  * and the primitives of the ISA (vd, VL, vd_* of simd_vexp.h and vd_hsum,
- * vd_zero, vd_loadu, vd_storeu, vd_acc_lt0; vf, VF, vf_set1, vf_max, vf_hmax).
+ * vd_zero, vd_loadu, vd_storeu, vd_acc_lt0; vf, VF, vf_set1, vf_max, vf_hmax, vf_min,
+ * vf_hmin, vf_eq_mask).
  *
  * Each kernel is a static function op_alg_TAG; the ISA file defines the registry's entry
  * points (UG__SIMD_ENTRY) outside its target region.
@@ -61,22 +64,60 @@ UG__SIMD_INLINE vf T_(load_part_f)(const ET *x, size_t k)
 
 /* row_vmax: the lane maxima; row_max: max_j x_j, exact, in binary32 lanes (every f32 and bf16 value is one): twice the lanes
  * of binary64.  A NaN entry may or may not show (VMAXPS drops NaN operands); pass 2
- * catches it either way. */
-UG__SIMD_INLINE vf T_(row_vmax)(const ET *x, size_t n)
+ * catches it either way.  row_vminmax also leaves the lane minima in *vmin.  A partial
+ * last vector is padded with copies of x[0], which changes neither the max nor the min. */
+UG__SIMD_INLINE vf T_(row_vminmax)(const ET *x, size_t n, vf *vmin)
 {
     vf m0 = vf_set1(-INFINITY), m1 = m0, m2 = m0, m3 = m0;
+    vf l0 = vf_set1(INFINITY), l1 = l0, l2 = l0, l3 = l0;
     size_t i = 0;
     for (; i + 4 * VF <= n; i += 4 * VF) {
-        m0 = vf_max(m0, vf_load_et(x + i));
-        m1 = vf_max(m1, vf_load_et(x + i + VF));
-        m2 = vf_max(m2, vf_load_et(x + i + 2 * VF));
-        m3 = vf_max(m3, vf_load_et(x + i + 3 * VF));
+        vf a0 = vf_load_et(x + i), a1 = vf_load_et(x + i + VF);
+        vf a2 = vf_load_et(x + i + 2 * VF), a3 = vf_load_et(x + i + 3 * VF);
+        m0 = vf_max(m0, a0), l0 = vf_min(l0, a0);
+        m1 = vf_max(m1, a1), l1 = vf_min(l1, a1);
+        m2 = vf_max(m2, a2), l2 = vf_min(l2, a2);
+        m3 = vf_max(m3, a3), l3 = vf_min(l3, a3);
     }
-    for (; i + VF <= n; i += VF)
-        m0 = vf_max(m0, vf_load_et(x + i));
-    if (i < n)
-        m1 = vf_max(m1, T_(load_part_f)(x + i, n - i));
+    for (; i + VF <= n; i += VF) {
+        vf a0 = vf_load_et(x + i);
+        m0 = vf_max(m0, a0), l0 = vf_min(l0, a0);
+    }
+    if (i < n) {
+        ET buf[VF];
+        for (size_t j = 0; j < VF; j++)
+            buf[j] = x[i + j < n ? i + j : 0];
+        vf a1 = vf_load_et(buf);
+        m1 = vf_max(m1, a1), l1 = vf_min(l1, a1);
+    }
+    *vmin = vf_min(vf_min(l0, l1), vf_min(l2, l3));
     return vf_max(vf_max(m0, m1), vf_max(m2, m3));
+}
+
+UG__SIMD_INLINE vf T_(row_vmax)(const ET *x, size_t n)
+{
+    vf unused;
+    return T_(row_vminmax)(x, n, &unused); /* the minima are dead code here */
+}
+
+/* The index of the first entry equal to m (a finite max from row_max), n if there is none
+ * (a NaN entry can make row_max return a value it then hides from no compare, but never
+ * one absent from the row: n is a safeguard, and the caller takes the general path). */
+UG__SIMD_INLINE size_t T_(row_find)(const ET *x, size_t n, double m)
+{
+    vf vm = vf_set1((float)m);
+    size_t i = 0;
+    for (; i + 2 * VF <= n; i += 2 * VF) {
+        unsigned k0 = vf_eq_mask(vf_load_et(x + i), vm), k1 = vf_eq_mask(vf_load_et(x + i + VF), vm);
+        if ((k0 | k1) != 0)
+            return k0 != 0 ? i + (size_t)__builtin_ctz(k0) : i + VF + (size_t)__builtin_ctz(k1);
+    }
+    for (; i < n; i += VF) {
+        unsigned k = vf_eq_mask(n - i >= VF ? vf_load_et(x + i) : T_(load_part_f)(x + i, n - i), vm);
+        if (k != 0)
+            return i + (size_t)__builtin_ctz(k);
+    }
+    return n;
 }
 
 static inline double T_(row_max)(const ET *x, size_t n) { return vf_hmax(T_(row_vmax)(x, n)); }
@@ -124,7 +165,23 @@ typedef struct T_(pend) {
     const ET *x;     /* kind 2                                                       */
     double a, b;     /* kind 1: s; kind 2: m, L; kind 3: -, L                        */
     ET *y;
+    size_t next, n;  /* outputs [0, next) written, of n                              */
+    int nt;          /* pend_4 streams its stores (pend_set)                         */
 } T_(pend);
+
+/* Non-temporal stores (the ISA file's vd_stream2_et, 2 VL outputs to an address aligned to
+ * their size; without it, ordinary stores): same values, written around the caches.  Only
+ * for outputs of at least UG__SIMD_STREAM_BYTES per call, which no cache near the core holds
+ * anyway: their lines are not read for ownership first (a third of the traffic).  The
+ * streamed part of a row starts on a cache line (64 bytes) and pend_4 writes whole lines
+ * (4 VL outputs: 64 or 128 bytes), so that no line is left half written in the
+ * write-combining buffers. */
+#ifdef vd_stream2_et
+#define STREAM_ALIGN ((size_t)64)
+#else
+#define vd_stream2_et vd_store2_et
+#define STREAM_ALIGN ((size_t)1)
+#endif
 
 /* The pending outputs [i, end). */
 UG__SIMD_INLINE void T_(pend_range)(const T_(pend) *pd, size_t i, size_t end)
@@ -137,23 +194,58 @@ UG__SIMD_INLINE void T_(pend_range)(const T_(pend) *pd, size_t i, size_t end)
         T_(dshift_store)(pd->e + i, end - i, pd->b, pd->y + i);
 }
 
-/* The pending outputs [i, i + 4 VL). */
-UG__SIMD_INLINE void T_(pend_4)(const T_(pend) *pd, size_t i)
+/* The next 4 VL pending outputs, if there are as many left: pd->next advances. */
+#define UG__PEND_STORE(y, a, b) (nt ? vd_stream2_et((y), (a), (b)) : vd_store2_et((y), (a), (b)))
+UG__SIMD_INLINE void T_(pend_4)(T_(pend) *pd)
 {
+    size_t i = pd->next;
+    int nt = pd->nt;
+    if (pd->kind == 0 || i + 4 * VL > pd->n)
+        return;
+    pd->next = i + 4 * VL;
     if (pd->kind == 1) {
         vd vs = vd_set1(pd->a);
         for (size_t j = 0; j < 4 * VL; j += 2 * VL)
-            vd_store2_et(pd->y + i + j, vd_mul(vd_loadu(pd->e + i + j), vs), vd_mul(vd_loadu(pd->e + i + j + VL), vs));
+            UG__PEND_STORE(pd->y + i + j, vd_mul(vd_loadu(pd->e + i + j), vs), vd_mul(vd_loadu(pd->e + i + j + VL), vs));
     } else if (pd->kind == 2) {
         vd vm = vd_set1(pd->a), vl = vd_set1(pd->b);
         for (size_t j = 0; j < 4 * VL; j += 2 * VL)
-            vd_store2_et(pd->y + i + j, vd_sub(vd_sub(vd_load_et(pd->x + i + j), vm), vl),
-                         vd_sub(vd_sub(vd_load_et(pd->x + i + j + VL), vm), vl));
+            UG__PEND_STORE(pd->y + i + j, vd_sub(vd_sub(vd_load_et(pd->x + i + j), vm), vl),
+                           vd_sub(vd_sub(vd_load_et(pd->x + i + j + VL), vm), vl));
     } else if (pd->kind == 3) {
         vd vl = vd_set1(pd->b);
         for (size_t j = 0; j < 4 * VL; j += 2 * VL)
-            vd_store2_et(pd->y + i + j, vd_sub(vd_loadu(pd->e + i + j), vl), vd_sub(vd_loadu(pd->e + i + j + VL), vl));
+            UG__PEND_STORE(pd->y + i + j, vd_sub(vd_loadu(pd->e + i + j), vl), vd_sub(vd_loadu(pd->e + i + j + VL), vl));
     }
+}
+#undef UG__PEND_STORE
+
+/* The rest of the pending outputs, [pd->next, n); then nothing is pending. */
+UG__SIMD_INLINE void T_(pend_flush)(T_(pend) *pd)
+{
+    T_(pend_range)(pd, pd->next, pd->n);
+    pd->kind = 0;
+}
+
+/* Make *pd (kind, e or x, a, b, y set by the caller) the pending outputs of a row of n:
+ * stream (nt) when the call writes at least UG__SIMD_STREAM_BYTES, after writing at once
+ * the first outputs, up to the first address aligned for vd_stream2_et. */
+UG__SIMD_INLINE void T_(pend_set)(T_(pend) *pd, size_t n, int stream)
+{
+    size_t head = 0;
+    pd->n = n;
+    pd->nt = stream && (uintptr_t)pd->y % sizeof(ET) == 0 && STREAM_ALIGN > 1;
+    if (pd->nt)
+        head = (STREAM_ALIGN - (uintptr_t)pd->y % STREAM_ALIGN) % STREAM_ALIGN / sizeof(ET);
+    head = head < n ? head : n;
+    T_(pend_range)(pd, 0, head);
+    pd->next = head;
+}
+
+/* Whether a long-row kernel streams its outputs (rows x n x sizeof(ET) bytes). */
+static inline int T_(stream_outputs)(const ug_problem *p)
+{
+    return STREAM_ALIGN > 1 && p->rows * p->n * sizeof(ET) >= UG__SIMD_STREAM_BYTES;
 }
 
 /* ------------------------------------------------------------------ pass 2: the sum */
@@ -169,39 +261,69 @@ UG__SIMD_INLINE void T_(prefetch)(const ET *x)
  * full = 0: the lanes with x < m are added to acc, the others (x = m) counted in *neq;
  * full = 1 (softmax): every lane is added (e = 1 exactly where x = m); full =
  * UG__SUM_KEEP_D: as 0, but e_out receives d = x - m instead of e (log_softmax's long rows,
- * whose outputs are d - L).  full is a constant at every call: the compiler drops the other
- * branches. */
-UG__SIMD_INLINE vd T_(step)(vd x, vd vm, vd acc, size_t *neq, double *e_out, int full)
+ * whose outputs are d - L).  fast = 1: the row is in range (x - m >= X_MIN everywhere,
+ * row_analyse) and every lane is added, whatever full: the exp without its flush (vexp_in,
+ * the same bits there) and no compare; the caller keeps the max's lane out of these
+ * vectors (block_sum).  full and fast are constants at every call: the compiler drops the
+ * other branches. */
+UG__SIMD_INLINE vd T_(step)(vd x, vd vm, vd acc, size_t *neq, double *e_out, int full, int fast)
 {
     vd d = vd_sub(x, vm);
-    vd e = vexp(d);
+    vd e = fast ? vexp_in(d) : vexp(d);
     if (e_out != NULL)
         vd_storeu(e_out, full == UG__SUM_KEEP_D ? d : e);
-    return full == 1 ? vd_add(acc, e) : vd_acc_lt0(acc, d, e, neq);
+    return full == 1 || fast ? vd_add(acc, e) : vd_acc_lt0(acc, d, e, neq);
 }
+
+/* The four steps of the 4 VL entries at x + i, into a0..a3 (fast: see step). */
+#define UG__STEP4(FAST)                                                                                     \
+    do {                                                                                                    \
+        *a0 = T_(step)(vd_load_et(x + i), vm, *a0, neq, e != NULL ? e + i : NULL, full, FAST);                \
+        *a1 = T_(step)(vd_load_et(x + i + VL), vm, *a1, neq, e != NULL ? e + i + VL : NULL, full, FAST);      \
+        *a2 = T_(step)(vd_load_et(x + i + 2 * VL), vm, *a2, neq, e != NULL ? e + i + 2 * VL : NULL, full, FAST); \
+        *a3 = T_(step)(vd_load_et(x + i + 3 * VL), vm, *a3, neq, e != NULL ? e + i + 3 * VL : NULL, full, FAST); \
+    } while (0)
+
+UG__SIMD_INLINE void T_(step4_fast)(const ET *x, size_t i, vd vm, vd *a0, vd *a1, vd *a2, vd *a3, size_t *neq,
+                                   double *e, int full)
+{
+    UG__STEP4(1);
+}
+
+UG__SIMD_INLINE void T_(step4)(const ET *x, size_t i, vd vm, vd *a0, vd *a1, vd *a2, vd *a3, size_t *neq, double *e,
+                              int full)
+{
+    UG__STEP4(0);
+}
+#undef UG__STEP4
 
 /* One block of at most UG__SIMD_BLOCK entries into four accumulators (4 VL lanes), added
  * lane by lane into *tot.  pf: the same block of the next row (or NULL), prefetched while
- * this one is computed, so that pass 1 of the next row reads from cache. */
+ * this one is computed, so that pass 1 of the next row reads from cache.  fast (the row is
+ * in range): the groups of 4 VL entries take the fast steps, except the group that starts
+ * at jg (the one holding the max's first occurrence; SIZE_MAX: none), which takes the
+ * general steps, as do the last < 4 VL entries: the max's lane is left out of the sum and
+ * counted, as in the general path, and every other lane is added (a tie of the max in a
+ * fast group adds its exp, exactly 1).  The lanes, their order and their accumulators are
+ * those of the general path. */
 UG__SIMD_INLINE void T_(block_sum)(const ET *x, size_t b, size_t end, vd vm, vd *tot, size_t *neq, double *e, int full,
-                                 const ET *pf, const T_(pend) *pd)
+                                 const ET *pf, T_(pend) *pd, int fast, size_t jg)
 {
     vd a0 = vd_zero(), a1 = a0, a2 = a0, a3 = a0;
     size_t i = b;
     for (; i + 4 * VL <= end; i += 4 * VL) {
         if (pf != NULL)
             T_(prefetch)(pf + i);
-        T_(pend_4)(pd, i);
-        a0 = T_(step)(vd_load_et(x + i), vm, a0, neq, e != NULL ? e + i : NULL, full);
-        a1 = T_(step)(vd_load_et(x + i + VL), vm, a1, neq, e != NULL ? e + i + VL : NULL, full);
-        a2 = T_(step)(vd_load_et(x + i + 2 * VL), vm, a2, neq, e != NULL ? e + i + 2 * VL : NULL, full);
-        a3 = T_(step)(vd_load_et(x + i + 3 * VL), vm, a3, neq, e != NULL ? e + i + 3 * VL : NULL, full);
+        T_(pend_4)(pd);
+        if (fast && i != jg)
+            T_(step4_fast)(x, i, vm, &a0, &a1, &a2, &a3, neq, e, full);
+        else
+            T_(step4)(x, i, vm, &a0, &a1, &a2, &a3, neq, e, full);
     }
-    T_(pend_range)(pd, i, end);
     for (; i + VL <= end; i += VL)
-        a0 = T_(step)(vd_load_et(x + i), vm, a0, neq, e != NULL ? e + i : NULL, full);
+        a0 = T_(step)(vd_load_et(x + i), vm, a0, neq, e != NULL ? e + i : NULL, full, 0);
     if (i < end)
-        a1 = T_(step)(T_(load_part)(x + i, end - i), vm, a1, neq, e != NULL ? e + i : NULL, full);
+        a1 = T_(step)(T_(load_part)(x + i, end - i), vm, a1, neq, e != NULL ? e + i : NULL, full, 0);
     *tot = vd_add(*tot, vd_add(vd_add(a0, a1), vd_add(a2, a3)));
 }
 
@@ -216,13 +338,16 @@ UG__SIMD_INLINE void T_(block_sum)(const ET *x, size_t b, size_t end, vd vm, vd 
  * accumulator, 2 combining the four, ceil(n/UG__SIMD_BLOCK) in tot, log2 VL in the
  * horizontal sum and 1 for the count: K <= 265 + ceil(n/4096) (SIMD-ERROR-ANALYSIS.md §2). */
 UG__SIMD_INLINE vd T_(row_vsum)(const ET *x, size_t n, double m, double *e, int full, const ET *pf, T_(pend) *pd,
-                              size_t *neq)
+                              size_t *neq, int fast, size_t jm)
 {
     vd vm = vd_set1(m), tot = vd_zero();
     size_t c = *neq; /* in a register, not through the pointer */
-    for (size_t b = 0; b < n; b += UG__SIMD_BLOCK)
-        T_(block_sum)(x, b, n - b < UG__SIMD_BLOCK ? n : b + UG__SIMD_BLOCK, vm, &tot, &c, e, full, pf, pd);
-    pd->kind = 0;
+    for (size_t b = 0; b < n; b += UG__SIMD_BLOCK) {
+        /* the group of 4 VL holding jm (blocks start at multiples of 4 VL) */
+        size_t jg = jm >= b && jm < b + UG__SIMD_BLOCK ? jm - (jm - b) % (4 * VL) : SIZE_MAX;
+        T_(block_sum)(x, b, n - b < UG__SIMD_BLOCK ? n : b + UG__SIMD_BLOCK, vm, &tot, &c, e, full, pf, pd, fast, jg);
+    }
+    T_(pend_flush)(pd);
     *neq = c;
     return tot;
 }
@@ -241,24 +366,32 @@ UG__SIMD_INLINE int T_(sum_finish)(double h, size_t neq, int full, double *sp)
 }
 
 UG__SIMD_INLINE int T_(row_sum)(const ET *x, size_t n, double m, double *e, double *sp, int full, const ET *pf,
-                              T_(pend) *pd)
+                              T_(pend) *pd, int fast, size_t jm)
 {
     size_t neq = 0;
-    vd tot = T_(row_vsum)(x, n, m, e, full, pf, pd, &neq);
+    vd tot = T_(row_vsum)(x, n, m, e, full, pf, pd, &neq, fast, jm);
     return T_(sum_finish)(vd_hsum(tot), neq, full, sp);
 }
 
 /* m and sp (full = 0) or S (full = 1) of row x; 0 when the row is special (NaN, +inf,
- * every entry -inf). */
+ * every entry -inf).  The row is in range when min_j x_j - m >= X_MIN, computed as pass 2
+ * computes each d_j = x_j - m (fl is monotone, so then every d_j >= X_MIN, no -inf entry
+ * either): pass 2 takes the fast steps (block_sum), full = 0 after finding the max's first
+ * index (row_find). */
 UG__SIMD_INLINE int T_(row_analyse)(const ET *x, size_t n, double *e, double *m, double *sp, int full, const ET *pf,
                                   T_(pend) *pd)
 {
-    *m = T_(row_max)(x, n);
-    int ok = isfinite(*m) && T_(row_sum)(x, n, *m, e, sp, full, pf, pd);
-    if (pd->kind != 0) { /* the row was special before its sum: write them now */
-        T_(pend_range)(pd, 0, n);
-        pd->kind = 0;
+    vf vmin;
+    *m = vf_hmax(T_(row_vminmax)(x, n, &vmin));
+    int ok = isfinite(*m);
+    if (ok) {
+        int fast = vf_hmin(vmin) - *m >= UG__EXP_X_MIN;
+        size_t jm = fast && full != 1 ? T_(row_find)(x, n, *m) : SIZE_MAX;
+        fast = fast && (full == 1 || jm < n);
+        ok = T_(row_sum)(x, n, *m, e, sp, full, pf, pd, fast, jm);
     }
+    if (pd->kind != 0) /* the row was special before its sum: write them now */
+        T_(pend_flush)(pd);
     return ok;
 }
 
@@ -326,14 +459,14 @@ UG__SIMD_INLINE void T_(tiny_sum)(double *e, size_t stride, T_(group) *gr, int f
             size_t c = 0;
             if (nv == 4) {
                 vd a1 = a0, a2 = a0, a3 = a0;
-                a0 = T_(step)(gr->xv[k][0], vm, a0, &c, ek, full);
-                a1 = T_(step)(gr->xv[k][1], vm, a1, &c, ek != NULL ? ek + VL : NULL, full);
-                a2 = T_(step)(gr->xv[k][2], vm, a2, &c, ek != NULL ? ek + 2 * VL : NULL, full);
-                a3 = T_(step)(gr->xv[k][3], vm, a3, &c, ek != NULL ? ek + 3 * VL : NULL, full);
+                a0 = T_(step)(gr->xv[k][0], vm, a0, &c, ek, full, 0);
+                a1 = T_(step)(gr->xv[k][1], vm, a1, &c, ek != NULL ? ek + VL : NULL, full, 0);
+                a2 = T_(step)(gr->xv[k][2], vm, a2, &c, ek != NULL ? ek + 2 * VL : NULL, full, 0);
+                a3 = T_(step)(gr->xv[k][3], vm, a3, &c, ek != NULL ? ek + 3 * VL : NULL, full, 0);
                 a0 = vd_add(vd_zero(), vd_add(vd_add(a0, a1), vd_add(a2, a3)));
             } else {
                 for (size_t j = 0; j < nv; j++)
-                    a0 = T_(step)(gr->xv[k][j], vm, a0, &c, ek != NULL ? ek + j * VL : NULL, full);
+                    a0 = T_(step)(gr->xv[k][j], vm, a0, &c, ek != NULL ? ek + j * VL : NULL, full, 0);
             }
             neq[k] = c;
         }
@@ -407,7 +540,7 @@ UG__SIMD_INLINE T_(group) *T_(group_analyse)(const ug_problem *p, size_t r0, dou
         T_(pend) none = {0};
         vsum[k] = k < cur->g && isfinite(cur->m[k])
                       ? T_(row_vsum)(ROW_X(p, r0 + k), p->n, cur->m[k], e != NULL ? e + k * stride : NULL, full, NULL,
-                                     &none, &neq[k])
+                                     &none, &neq[k], 0, SIZE_MAX)
                       : vd_zero();
     }
     double h[UG__SIMD_GROUP];
@@ -481,15 +614,20 @@ static ug_status T_(softmax_long)(const ug_problem *p, double *e, size_t stride)
 {
     ug_status st = UG_OK;
     T_(pend) pd = {0};
+    int stream = T_(stream_outputs)(p);
     for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
         double m, S, *er = e + (r & 1) * stride;
         const ET *pf = r + 1 < p->rows ? ROW_X(p, r + 1) : NULL;
-        if (T_(row_analyse)(ROW_X(p, r), p->n, er, &m, &S, 1, pf, &pd))
+        if (T_(row_analyse)(ROW_X(p, r), p->n, er, &m, &S, 1, pf, &pd)) {
             pd = (T_(pend)){.kind = 1, .e = er, .a = 1.0 / S, .y = ROW_Y(p, r, p->n)};
-        else
+            T_(pend_set)(&pd, p->n, stream);
+        } else {
             st = ug__simd_fallback_row(SCALAR(softmax, twopass), UG_OP_SOFTMAX, DT, p, r, NULL);
+        }
     }
-    T_(pend_range)(&pd, 0, p->n);
+    T_(pend_flush)(&pd);
+    if (stream)
+        _mm_sfence(); /* the streamed stores ordered before the caller's */
     return st;
 }
 
@@ -512,6 +650,7 @@ static ug_status T_(log_softmax_long)(const ug_problem *p)
         return UG_ERR_NOMEM;
     ug_status st = UG_OK;
     T_(pend) pd = {0};
+    int stream = T_(stream_outputs)(p);
     size_t fix = p->rows; /* a row whose zero at the max needs its sign, or rows */
     double fix_m = 0;
     for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
@@ -525,15 +664,18 @@ static ug_status T_(log_softmax_long)(const ug_problem *p)
         if (ok) {
             double L = T_(log1p_one)(sp);
             pd = (T_(pend)){.kind = 3, .e = dr, .b = L, .y = ROW_Y(p, r, p->n)};
+            T_(pend_set)(&pd, p->n, stream);
             if (L == 0)
                 fix = r, fix_m = m;
         } else {
             st = ug__simd_fallback_row(SCALAR(log_softmax, twopass), UG_OP_LOG_SOFTMAX, DT, p, r, NULL);
         }
     }
-    T_(pend_range)(&pd, 0, p->n);
+    T_(pend_flush)(&pd);
     if (fix < p->rows)
         ug__simd_signed_zero_at_max(DT, ROW_X(p, fix), ROW_Y(p, fix, p->n), p->n, fix_m);
+    if (stream)
+        _mm_sfence(); /* the streamed stores ordered before the caller's */
     free(dbuf);
     return st;
 }
@@ -766,6 +908,8 @@ static ug_status T_(bce_logits_stable)(const ug_problem *p)
 
 #undef ROW_X
 #undef ROW_Y
+#undef STREAM_ALIGN
+#undef vd_stream2_et
 #undef T_
 #undef SCALAR
 #undef ET

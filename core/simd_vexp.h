@@ -47,7 +47,8 @@
 
 #define UG__EXP_SHIFT 0x1.8p52 /* 1.5 2^52: fma(x, INV, SHIFT) leaves round(x INV) in the low bits */
 
-static inline vd vexp(vd x)
+/* s = 2^(k >> 4) T[k & 15] and p = p(r) of x: everything but the last fma. */
+static inline vd vexp_sp(vd x, vd *p)
 {
     vd z = vd_fma(x, vd_set1(UG__EXP_INV_LN2_N), vd_set1(UG__EXP_SHIFT));
     vd kd = vd_sub(z, vd_set1(UG__EXP_SHIFT));
@@ -55,7 +56,22 @@ static inline vd vexp(vd x)
     vd q = vd_fma(vd_set1(UG__EXP_C5), r, vd_set1(UG__EXP_C4));
     q = vd_fma(q, r, vd_set1(UG__EXP_C3));
     q = vd_fma(q, r, vd_set1(UG__EXP_C2));
-    vd p = vd_fma(vd_mul(r, r), q, r);
-    vd s = vd_exp2k(z);
+    *p = vd_fma(vd_mul(r, r), q, r);
+    return vd_exp2k(z);
+}
+
+static inline vd vexp(vd x)
+{
+    vd p, s = vexp_sp(x, &p);
     return vd_fma_keep(x, s, p, s);
+}
+
+/* vexp_in: vexp without the flush, for arguments known to be in [X_MIN, X_MAX] (or NaN):
+ * there the flush keeps every lane, so vexp_in(x) = vexp(x) bit for bit, one compare fewer.
+ * Below X_MIN (and at -inf) the result is garbage: the callers check the range first (the
+ * kernels: min_j x_j - m >= X_MIN, simd_tmpl.h row_analyse). */
+static inline vd vexp_in(vd x)
+{
+    vd p, s = vexp_sp(x, &p);
+    return vd_fma(s, p, s);
 }
