@@ -570,8 +570,9 @@ static int fast_state(fast_ctx *c, fast_row *r)
         /* the ops that need only S and L (log_softmax, logsumexp, xent) leave out terms
          * with a_j < a2 - 110: together below n e^-110 S' < 2^-110 S' for n < 2^48 (§9.1) */
         double cut = c->need_E ? -INFINITY : a2 - 110;
-        size_t nd = 0;
+        size_t nd = 0, nt = 0;
         acc3 acc = {0, 0, 0, 0};
+        int wide = c->dt == UG_F64; /* f64: the three-limb accumulator; f32, bf16: a dd sum (§9.1) */
         for (size_t j = 0; j < n; j++) {
             double v = c->x[j];
             if (!(v < m) || v == -INFINITY)
@@ -582,8 +583,19 @@ static int fast_state(fast_ctx *c, fast_row *r)
             }
             dd e = fast_exp(c->a[j]);
             c->E[j] = e;
-            acc_add(&acc, e.h);
-            acc_add(&acc, e.l);
+            if (wide) {
+                acc_add(&acc, e.h);
+                acc_add(&acc, e.l);
+            } else {
+                r->s1 = nt == 0 ? e : dd_add(r->s1, e);
+            }
+            nt++;
+        }
+        if (!wide) { /* each addition of positive terms 2^-102 of its sum; S one more */
+            r->eps_s1 = (EPS_EXP + (double)nt * DD_EPS + (nd ? 0x1p-110 : 0)) * (1 + 0x1p-40);
+            r->S = dd_add(r->s1, dd_make((double)r->c1, 0.0));
+            r->eps_S = (r->eps_s1 + DD_EPS) * (1 + 0x1p-40);
+            return 1;
         }
         /* each term EPS_EXP (positive terms: EPS_EXP of the sum), the sum's own error eacc */
         double eacc, eaccS;
