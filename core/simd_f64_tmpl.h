@@ -975,7 +975,7 @@ static ug_status bce_logits_dd_f64(const ug_problem *p) { return bce_logits_f64_
 
 /* ------------------------------------------------------------------ for the tests */
 
-/* eh + el = f(xh + xl) for n lanes (n any), f = vexp_dd or vlog1p_dd (core/simd_f64.h). */
+/* eh + el = f(xh + xl) for n lanes (n any), f = vexp_dd, vlog1p_dd or vexp_f64 (core/simd_f64.h). */
 static void f64_map_dd(void (*f)(vd, vd, vd *, vd *), const double *xh, const double *xl, double *eh, double *el,
                        size_t n)
 {
@@ -993,21 +993,6 @@ static void f64_map_dd(void (*f)(vd, vd, vd *, vd *), const double *xh, const do
     }
 }
 
-static void vexp_dd_array(const double *xh, const double *xl, double *eh, double *el, size_t n)
-{
-    f64_map_dd(vexp_dd, xh, xl, eh, el, n);
-}
-
-static void vlog1p_dd_array(const double *xh, const double *xl, double *eh, double *el, size_t n)
-{
-    f64_map_dd(vlog1p_dd, xh, xl, eh, el, n);
-}
-
-static void vexp_f64_array(const double *xh, const double *xl, double *eh, double *el, size_t n)
-{
-    f64_map_dd(vexp_f64, xh, xl, eh, el, n);
-}
-
 #undef ROW_X
 #undef ROW_Y
 #undef SCALAR64
@@ -1015,6 +1000,15 @@ static void vexp_f64_array(const double *xh, const double *xl, double *eh, doubl
 /* The registry's entry points and the tests' exp and log1p of the ISA file, expanded after
  * its target region (they run on any CPU and check it first). */
 #define UG__F64_ENTRY(op, alg, isa, isa_id) UG__SIMD_ENTRY(op, alg, f64, isa, isa_id)
+/* The test entry ug__FN_ISA of a vector function FN of (hi, lo) arrays (simd_f64.h). */
+#define UG__F64_MAP_ENTRY(fn, isa, isa_id)                                                               \
+    int ug__##fn##_##isa(const double *xh, const double *xl, double *eh, double *el, size_t n)          \
+    {                                                                                                    \
+        if (!ug__cpu_has(isa_id))                                                                        \
+            return -1;                                                                                   \
+        f64_map_dd(fn, xh, xl, eh, el, n);                                                               \
+        return 0;                                                                                        \
+    }
 #define UG__F64_ENTRIES(isa, isa_id)                                                                     \
     UG__F64_ENTRY(softmax, twopass, isa, isa_id)                                                         \
     UG__F64_ENTRY(log_softmax, twopass, isa, isa_id)                                                     \
@@ -1028,24 +1022,6 @@ static void vexp_f64_array(const double *xh, const double *xl, double *eh, doubl
     UG__F64_ENTRY(xent_grad, dd, isa, isa_id)                                                            \
     UG__F64_ENTRY(bce_logits, dd, isa, isa_id)                                                           \
     UG__F64_ENTRY(bce_logits, stable, isa, isa_id)                                                       \
-    int ug__vexp_dd_##isa(const double *xh, const double *xl, double *eh, double *el, size_t n)          \
-    {                                                                                                    \
-        if (!ug__cpu_has(isa_id))                                                                        \
-            return -1;                                                                                   \
-        vexp_dd_array(xh, xl, eh, el, n);                                                                \
-        return 0;                                                                                        \
-    }                                                                                                    \
-    int ug__vlog1p_dd_##isa(const double *xh, const double *xl, double *eh, double *el, size_t n)        \
-    {                                                                                                    \
-        if (!ug__cpu_has(isa_id))                                                                        \
-            return -1;                                                                                   \
-        vlog1p_dd_array(xh, xl, eh, el, n);                                                              \
-        return 0;                                                                                        \
-    }                                                                                                    \
-    int ug__vexp_f64_##isa(const double *xh, const double *xl, double *eh, double *el, size_t n)         \
-    {                                                                                                    \
-        if (!ug__cpu_has(isa_id))                                                                        \
-            return -1;                                                                                   \
-        vexp_f64_array(xh, xl, eh, el, n);                                                               \
-        return 0;                                                                                        \
-    }
+    UG__F64_MAP_ENTRY(vexp_dd, isa, isa_id)                                                               \
+    UG__F64_MAP_ENTRY(vlog1p_dd, isa, isa_id)                                                             \
+    UG__F64_MAP_ENTRY(vexp_f64, isa, isa_id)

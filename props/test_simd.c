@@ -468,19 +468,27 @@ static const struct { const char *isa; vexp_fn fn; } vexps[] = {{"avx2", ug__vex
 /* The claim of core/simd_vexp.h. */
 static double vexp_bound(double x) { return 0x1.bep-48 /* 2^-47.2 */ + 0x1.3cp-55 /* 2^-54.7 */ * fabs(x); }
 
-/* |y/f(x) - 1| in MPFR at 256 bits, f = mpfr_exp or mpfr_log1p. */
-static double rel_error_of(int (*f)(mpfr_ptr, mpfr_srcptr, mpfr_rnd_t), double x, double y)
+/* |(yh + yl)/f(xh + xl) - 1| in MPFR at 300 bits (both sums exact there). */
+static double rel_error_dd(int (*f)(mpfr_ptr, mpfr_srcptr, mpfr_rnd_t), double xh, double xl, double yh, double yl)
 {
     mpfr_t v, w;
-    mpfr_inits2(256, v, w, (mpfr_ptr)0);
-    mpfr_set_d(v, x, MPFR_RNDN);
+    mpfr_inits2(300, v, w, (mpfr_ptr)0);
+    mpfr_set_d(v, xh, MPFR_RNDN);
+    mpfr_add_d(v, v, xl, MPFR_RNDN);
     f(v, v, MPFR_RNDN);
-    mpfr_set_d(w, y, MPFR_RNDN);
+    mpfr_set_d(w, yh, MPFR_RNDN);
+    mpfr_add_d(w, w, yl, MPFR_RNDN);
     mpfr_div(w, w, v, MPFR_RNDN);
     mpfr_sub_ui(w, w, 1, MPFR_RNDN);
     double r = fabs(mpfr_get_d(w, MPFR_RNDN));
     mpfr_clears(v, w, (mpfr_ptr)0);
     return r;
+}
+
+/* |y/f(x) - 1|, f = mpfr_exp or mpfr_log1p. */
+static double rel_error_of(int (*f)(mpfr_ptr, mpfr_srcptr, mpfr_rnd_t), double x, double y)
+{
+    return rel_error_dd(f, x, 0, y, 0);
 }
 
 enum { NEXP = 1 << 16 };
@@ -690,23 +698,6 @@ static const struct { const char *isa; dd_fn exp, log1p, exp_f64; } dds[] = {
     {"avx2", ug__vexp_dd_avx2, ug__vlog1p_dd_avx2, ug__vexp_f64_avx2},
     {"avx512", ug__vexp_dd_avx512, ug__vlog1p_dd_avx512, ug__vexp_f64_avx512}};
 enum { DD_EXP, DD_LOG1P, F64_EXP }; /* which function check_dd runs */
-
-/* |(yh + yl)/f(xh + xl) - 1| in MPFR at 300 bits (both sums exact there). */
-static double rel_error_dd(int (*f)(mpfr_ptr, mpfr_srcptr, mpfr_rnd_t), double xh, double xl, double yh, double yl)
-{
-    mpfr_t v, w;
-    mpfr_inits2(300, v, w, (mpfr_ptr)0);
-    mpfr_set_d(v, xh, MPFR_RNDN);
-    mpfr_add_d(v, v, xl, MPFR_RNDN);
-    f(v, v, MPFR_RNDN);
-    mpfr_set_d(w, yh, MPFR_RNDN);
-    mpfr_add_d(w, w, yl, MPFR_RNDN);
-    mpfr_div(w, w, v, MPFR_RNDN);
-    mpfr_sub_ui(w, w, 1, MPFR_RNDN);
-    double r = fabs(mpfr_get_d(w, MPFR_RNDN));
-    mpfr_clears(v, w, (mpfr_ptr)0);
-    return r;
-}
 
 enum { NDD = 1 << 17 };
 
