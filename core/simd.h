@@ -2,8 +2,10 @@
  * Internal to core/.
  *
  * Layout (after XNNPACK's and Highway's): each ISA file defines a handful of primitives on
- * a vector of binary64 lanes (vd: 4 lanes AVX2, 8 lanes AVX-512), then includes
+ * a vector of binary64 lanes (vd: 4 lanes AVX2, 8 lanes AVX-512) and of binary32 lanes (vf:
+ * 8, 16), then includes
  *   core/simd_vexp.h   the vector exp, once per ISA;
+ *   core/simd_vexp_ps.h the binary32 exp of the bf16 long rows, once per ISA;
  *   core/simd_tmpl.h   the kernels, once per dtype (f32, bf16);
  * between UG__SIMD_TARGET_BEGIN / END, which compile that code, and only that code, for
  * the ISA.  The default build assumes nothing of the build machine (no -march); the
@@ -39,6 +41,12 @@
  *           prefetched; f32 calls writing UG__SIMD_STREAM_BYTES or more write those
  *           outputs with non-temporal stores (AVX-512).  Only the order of independent
  *           instructions, and the way stores reach memory, change.
+ *   bf16    softmax and log_softmax rows of n > UG__SIMD_GROUP_MAX_N compute in binary32 lanes
+ *           instead (core/simd_bf16_tmpl.h, SIMD-ERROR-ANALYSIS.md §8): d_j = x_j - m in
+ *           binary32, E_j = vexpf(d_j) = exp(d_j) 2^64 (simd_vexp_ps.h, relative error
+ *           <= 2^-22.2 where normal), blocked sums in binary32 accumulators widened to
+ *           binary64 once per block, the max term kept out for log_softmax; y = E_i * (2^-64/S)
+ *           or (x_i - m) - L in binary32, rounded once to bf16: within 0.5 + 2^-7.2 ULP.
  * Every row is computed on its own, in the same order whatever the batch: the outputs do
  * not depend on how rows are batched.
  *
@@ -111,6 +119,16 @@ int ug__vlog1p_avx512(const double *x, double *y, size_t n);
 int ug__round_bf16_avx2(const double *x, ug_bf16 *y, size_t n);
 int ug__round_bf16_avx512(const double *x, ug_bf16 *y, size_t n);
 int ug__round_bf16_avx512bf16(const double *x, ug_bf16 *y, size_t n); /* VCVTNEPS2BF16 */
+
+/* The binary32 vector exp of each ISA (simd_vexp_ps.h: exp(x) 2^64, x <= 0) over n floats,
+ * and the bf16 long rows' binary32 -> bf16 store (RNE; avx512bf16: VCVTNE2PS2BF16 on pairs
+ * of vectors when pairs, VCVTNEPS2BF16 on single ones otherwise), for props/test_simd.c and
+ * props/slow_exp_ps_exhaustive.c.  Return 0, or -1 when the CPU lacks the ISA. */
+int ug__vexpf_avx2(const float *x, float *y, size_t n);
+int ug__vexpf_avx512(const float *x, float *y, size_t n);
+int ug__round_bf16_f32_avx2(const float *x, ug_bf16 *y, size_t n);
+int ug__round_bf16_f32_avx512(const float *x, ug_bf16 *y, size_t n);
+int ug__round_bf16_f32_avx512bf16(const float *x, ug_bf16 *y, size_t n, int pairs);
 
 /* Record "<kernel>: this CPU cannot run <isa> code" and return UG_ERR_ARG. */
 ug_status ug__simd_unavailable(const char *kernel, ug__isa isa);

@@ -23,6 +23,7 @@
 #include "kernels.h"
 #include "simd.h"
 #include "simd_exp_data.h"
+#include "simd_exp_ps_data.h"
 
 UG__SIMD_TARGET_BEGIN("avx2,fma,popcnt")
 
@@ -213,8 +214,62 @@ static inline double bf16_widen(ug_bf16 h)
     return f;
 }
 
+/* ------------------------------------------------------------------ binary32 lanes
+ * The bf16 kernels' long rows (core/simd_vexp_ps.h, core/simd_bf16_tmpl.h). */
+static inline vf vf_zero(void) { return _mm256_setzero_ps(); }
+static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
+static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
+static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+static inline vf vf_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+static inline vf vf_loadu(const float *p) { return _mm256_loadu_ps(p); }
+static inline void vf_storeu(float *p, vf v) { _mm256_storeu_ps(p, v); }
+/* p 2^kk rounded once, for p in [0.70, 1.42] and integers kk in [-152, 64]: kk = k1 + k2,
+ * k1 = floor(kk/2), both in [-76, 32]; p 2^k1 is exact (normal), times 2^k2 rounds once:
+ * VSCALEFPS's value, bit for bit. */
+static inline vf vf_scale2k(vf p, vf kk)
+{
+    __m256i k = _mm256_cvtps_epi32(kk); /* exact: an integer */
+    __m256i k1 = _mm256_srai_epi32(k, 1), k2 = _mm256_sub_epi32(k, k1);
+    __m256i bias = _mm256_set1_epi32(127);
+    vf s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));
+    vf s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, bias), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
+/* v with lane j set to +0. */
+static inline vf vf_clear_lane(vf v, unsigned j)
+{
+    __m256i hit = _mm256_cmpeq_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)j));
+    return _mm256_andnot_ps(_mm256_castsi256_ps(hit), v);
+}
+/* *t0 += the low 4 lanes of a, *t1 += the high 4, widened (exact). */
+static inline void vf_widen_acc(vd *t0, vd *t1, vf a)
+{
+    *t0 = _mm256_add_pd(*t0, _mm256_cvtps_pd(_mm256_castps256_ps128(a)));
+    *t1 = _mm256_add_pd(*t1, _mm256_cvtps_pd(_mm256_extractf128_ps(a, 1)));
+}
+/* binary32 lanes rounded to bf16, RNE by integer arithmetic (as ug_bf16_from_f32; every
+ * binary32 but NaN, subnormals included: no NaN reaches it). */
+static inline __m256i vf_bf16_bits(vf v)
+{
+    __m256i b = _mm256_castps_si256(v);
+    __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
+    return _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)), lsb), 16);
+}
+static inline void vf_store_bf16(ug_bf16 *p, vf v)
+{
+    __m256i b = vf_bf16_bits(v);
+    _mm_storeu_si128((__m128i *)(void *)p, _mm_packus_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1)));
+}
+/* 16 values: one pack (within 128-bit halves) and one cross-lane permute. */
+static inline void vf_store2_bf16(ug_bf16 *p, vf a, vf b)
+{
+    __m256i h = _mm256_packus_epi32(vf_bf16_bits(a), vf_bf16_bits(b)); /* a0-3 b0-3 a4-7 b4-7 */
+    _mm256_storeu_si256((__m256i *)(void *)p, _mm256_permute4x64_epi64(h, 0xd8));
+}
+
 #include "simd_vexp.h"
 #include "simd_vlog.h"
+#include "simd_vexp_ps.h"
 
 #define ET float
 #define DT UG_F32
@@ -235,7 +290,13 @@ static inline double bf16_widen(ug_bf16 h)
 #define vd_store2_et vd_store2_bf16
 #define vf_load_et vf_load_bf16
 #define et_widen bf16_widen
+#define UG__BF16_LANES 1
+#define vf_store_et vf_store_bf16
+#define vf_store2_et vf_store2_bf16
 #include "simd_tmpl.h"
+#undef UG__BF16_LANES
+#undef vf_store_et
+#undef vf_store2_et
 
 /* y[i] = f(x[i]) for n doubles (n any), f a vector function of this file. */
 static inline void map_array(vd (*f)(vd), const double *x, double *y, size_t n)
@@ -264,6 +325,35 @@ static void round_bf16_array(const double *x, ug_bf16 *y, size_t n)
         ug_bf16 h[VL];
         memcpy(b, x + i, (n - i) * sizeof *b);
         vd_store_bf16(h, vd_loadu(b));
+        memcpy(y + i, h, (n - i) * sizeof *h);
+    }
+}
+
+static void vexpf_array(const float *x, float *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + VF <= n; i += VF)
+        vf_storeu(y + i, vexpf(vf_loadu(x + i)));
+    if (i < n) {
+        float b[VF] = {0};
+        memcpy(b, x + i, (n - i) * sizeof *b);
+        vf_storeu(b, vexpf(vf_loadu(b)));
+        memcpy(y + i, b, (n - i) * sizeof *b);
+    }
+}
+
+static void round_bf16_f32_array(const float *x, ug_bf16 *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + 2 * VF <= n; i += 2 * VF)
+        vf_store2_bf16(y + i, vf_loadu(x + i), vf_loadu(x + i + VF));
+    for (; i + VF <= n; i += VF)
+        vf_store_bf16(y + i, vf_loadu(x + i));
+    if (i < n) {
+        float b[VF] = {0};
+        ug_bf16 h[VF];
+        memcpy(b, x + i, (n - i) * sizeof *b);
+        vf_store_bf16(h, vf_loadu(b));
         memcpy(y + i, h, (n - i) * sizeof *h);
     }
 }
@@ -307,5 +397,21 @@ int ug__round_bf16_avx2(const double *x, ug_bf16 *y, size_t n)
     if (!ug__cpu_has(UG__ISA_AVX2))
         return -1;
     round_bf16_array(x, y, n);
+    return 0;
+}
+
+int ug__vexpf_avx2(const float *x, float *y, size_t n)
+{
+    if (!ug__cpu_has(UG__ISA_AVX2))
+        return -1;
+    vexpf_array(x, y, n);
+    return 0;
+}
+
+int ug__round_bf16_f32_avx2(const float *x, ug_bf16 *y, size_t n)
+{
+    if (!ug__cpu_has(UG__ISA_AVX2))
+        return -1;
+    round_bf16_f32_array(x, y, n);
     return 0;
 }

@@ -25,6 +25,7 @@
 #include "kernels.h"
 #include "simd.h"
 #include "simd_exp_data.h"
+#include "simd_exp_ps_data.h"
 
 UG__SIMD_TARGET_BEGIN("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,popcnt")
 
@@ -231,8 +232,39 @@ static inline double bf16_widen(ug_bf16 h)
     return f;
 }
 
+/* ------------------------------------------------------------------ binary32 lanes
+ * The bf16 kernels' long rows (core/simd_vexp_ps.h, core/simd_bf16_tmpl.h). */
+static inline vf vf_zero(void) { return _mm512_setzero_ps(); }
+static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
+static inline vf vf_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
+static inline vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
+static inline vf vf_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+static inline vf vf_loadu(const float *p) { return _mm512_loadu_ps(p); }
+static inline void vf_storeu(float *p, vf v) { _mm512_storeu_ps(p, v); }
+/* p 2^kk rounded once (VSCALEFPS: subnormal results rounded, not flushed, with DAZ/FTZ clear). */
+static inline vf vf_scale2k(vf p, vf kk) { return _mm512_scalef_ps(p, kk); }
+/* v with lane j set to +0. */
+static inline vf vf_clear_lane(vf v, unsigned j) { return _mm512_mask_mov_ps(v, (__mmask16)(1u << j), _mm512_setzero_ps()); }
+/* *t0 += the low 8 lanes of a, *t1 += the high 8, widened (exact). */
+static inline void vf_widen_acc(vd *t0, vd *t1, vf a)
+{
+    *t0 = _mm512_add_pd(*t0, _mm512_cvtps_pd(_mm512_castps512_ps256(a)));
+    *t1 = _mm512_add_pd(*t1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1))));
+}
+/* binary32 lanes rounded to bf16, RNE by integer arithmetic (as ug_bf16_from_f32; every
+ * binary32 but NaN, subnormals included: no NaN reaches it). */
+static inline void vf_store_bf16(ug_bf16 *p, vf v)
+{
+    __m512i b = _mm512_castps_si512(v);
+    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
+    b = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(b, _mm512_set1_epi32(0x7fff)), lsb), 16);
+    _mm256_storeu_si256((__m256i *)(void *)p, _mm512_cvtepi32_epi16(b));
+}
+static inline void vf_store2_bf16(ug_bf16 *p, vf a, vf b) { vf_store_bf16(p, a), vf_store_bf16(p + VF, b); }
+
 #include "simd_vexp.h"
 #include "simd_vlog.h"
+#include "simd_vexp_ps.h"
 
 #define ET float
 #define DT UG_F32
@@ -253,7 +285,13 @@ static inline double bf16_widen(ug_bf16 h)
 #define vd_store_et vd_store_bf16
 #define vf_load_et vf_load_bf16
 #define et_widen bf16_widen
+#define UG__BF16_LANES 1
+#define vf_store_et vf_store_bf16
+#define vf_store2_et vf_store2_bf16
 #include "simd_tmpl.h"
+#undef UG__BF16_LANES
+#undef vf_store_et
+#undef vf_store2_et
 
 /* y[i] = f(x[i]) for n doubles (n any), f a vector function of this file. */
 static inline void map_array(vd (*f)(vd), const double *x, double *y, size_t n)
@@ -288,6 +326,36 @@ UG__SIMD_INLINE void round_bf16_with(void (*store)(ug_bf16 *, vd), const double 
 }
 
 static void round_bf16_array(const double *x, ug_bf16 *y, size_t n) { round_bf16_with(vd_store_bf16, x, y, n); }
+
+/* y[i] = vexpf(x[i]) for n floats (n any); y = x rounded to bf16 by store (binary32 lanes). */
+static void vexpf_array(const float *x, float *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + VF <= n; i += VF)
+        vf_storeu(y + i, vexpf(vf_loadu(x + i)));
+    if (i < n) {
+        float b[VF] = {0};
+        memcpy(b, x + i, (n - i) * sizeof *b);
+        vf_storeu(b, vexpf(vf_loadu(b)));
+        memcpy(y + i, b, (n - i) * sizeof *b);
+    }
+}
+
+UG__SIMD_INLINE void round_bf16_f32_with(void (*store2)(ug_bf16 *, vf, vf), const float *x, ug_bf16 *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + 2 * VF <= n; i += 2 * VF)
+        store2(y + i, vf_loadu(x + i), vf_loadu(x + i + VF));
+    if (i < n) {
+        float b[2 * VF] = {0};
+        ug_bf16 h[2 * VF];
+        memcpy(b, x + i, (n - i) * sizeof *b);
+        store2(h, vf_loadu(b), vf_loadu(b + VF));
+        memcpy(y + i, h, (n - i) * sizeof *h);
+    }
+}
+
+static void round_bf16_f32_array(const float *x, ug_bf16 *y, size_t n) { round_bf16_f32_with(vf_store2_bf16, x, y, n); }
 
 UG__SIMD_TARGET_END
 
@@ -354,6 +422,26 @@ static inline __attribute__((always_inline)) void vd_store2_bf16_hw(ug_bf16 *p, 
     _mm256_storeu_si256((__m256i *)(void *)p, (__m256i)h);
 }
 
+/* binary32 lanes to bf16 (long rows, simd_bf16_tmpl.h): VCVTNEPS2BF16 / VCVTNE2PS2BF16 round
+ * to nearest even, as vf_store_bf16, but treat subnormal inputs as zero: a vector with a
+ * subnormal lane (one VFPCLASSPS) takes vf_store_bf16.  Same bits (props/test_simd.c). */
+static inline __attribute__((always_inline)) void vf_store_bf16_hw(ug_bf16 *p, vf v)
+{
+    if (_mm512_fpclass_ps_mask(v, 0x20 /* denormal */) != 0) {
+        vf_store_bf16(p, v);
+        return;
+    }
+    _mm256_storeu_si256((__m256i *)(void *)p, (__m256i)_mm512_cvtneps_pbh(v));
+}
+static inline __attribute__((always_inline)) void vf_store2_bf16_hw(ug_bf16 *p, vf a, vf b)
+{
+    if ((_mm512_fpclass_ps_mask(a, 0x20) | _mm512_fpclass_ps_mask(b, 0x20)) != 0) {
+        vf_store2_bf16(p, a, b);
+        return;
+    }
+    _mm512_storeu_si512((void *)p, (__m512i)_mm512_cvtne2ps_pbh(b, a)); /* a in the low half */
+}
+
 #define ET ug_bf16
 #define DT UG_BF16
 #define TAG bf16hw
@@ -364,11 +452,25 @@ static inline __attribute__((always_inline)) void vd_store2_bf16_hw(ug_bf16 *p, 
 #define vd_store2_et vd_store2_bf16_hw
 #define vf_load_et vf_load_bf16
 #define et_widen bf16_widen
+#define UG__BF16_LANES 1
+#define vf_store_et vf_store_bf16_hw
+#define vf_store2_et vf_store2_bf16_hw
 #include "simd_tmpl.h"
+#undef UG__BF16_LANES
+#undef vf_store_et
+#undef vf_store2_et
 
 static void round_bf16_hw_array(const double *x, ug_bf16 *y, size_t n)
 {
     round_bf16_with(vd_store_bf16_hw, x, y, n);
+}
+
+/* vf_store_bf16_hw and vf_store2_bf16_hw: the second half of each 2 VF through the first. */
+static inline void vf_store2_bf16_hw_halves(ug_bf16 *p, vf a, vf b) { vf_store_bf16_hw(p, a), vf_store_bf16_hw(p + VF, b); }
+
+static void round_bf16_f32_hw_array(const float *x, ug_bf16 *y, size_t n, int pairs)
+{
+    round_bf16_f32_with(pairs ? vf_store2_bf16_hw : vf_store2_bf16_hw_halves, x, y, n);
 }
 
 UG__SIMD_TARGET_END
@@ -427,5 +529,29 @@ int ug__round_bf16_avx512(const double *x, ug_bf16 *y, size_t n)
     if (!ug__cpu_has(UG__ISA_AVX512))
         return -1;
     round_bf16_array(x, y, n);
+    return 0;
+}
+
+int ug__vexpf_avx512(const float *x, float *y, size_t n)
+{
+    if (!ug__cpu_has(UG__ISA_AVX512))
+        return -1;
+    vexpf_array(x, y, n);
+    return 0;
+}
+
+int ug__round_bf16_f32_avx512(const float *x, ug_bf16 *y, size_t n)
+{
+    if (!ug__cpu_has(UG__ISA_AVX512))
+        return -1;
+    round_bf16_f32_array(x, y, n);
+    return 0;
+}
+
+int ug__round_bf16_f32_avx512bf16(const float *x, ug_bf16 *y, size_t n, int pairs)
+{
+    if (!ug__cpu_has(UG__ISA_AVX512) || !ug__cpu_bf16_hw())
+        return -1;
+    round_bf16_f32_hw_array(x, y, n, pairs);
     return 0;
 }

@@ -571,6 +571,10 @@ UG__SIMD_INLINE void T_(store_group)(ET *y, const double v[UG__SIMD_GROUP], size
     memcpy(y, buf, g * sizeof *y);
 }
 
+#ifdef UG__BF16_LANES /* bf16: long rows in binary32 lanes */
+#include "simd_bf16_tmpl.h"
+#endif
+
 /* softmax.twopass.TAG.ISA: contract
  *   computes  e_i / S as e_i * fl(1/S) in binary64, e_i = vexp(x_i - m) kept from pass 2,
  *             S = sum_j e_j (the whole sum), one rounding on store.
@@ -584,6 +588,10 @@ static ug_status T_(softmax_long)(const ug_problem *p, double *e, size_t stride)
 static ug_status T_(softmax_twopass)(const ug_problem *p)
 {
     ug_status st = ug__validate(p, UG_OP_SOFTMAX, DT);
+#ifdef UG__BF16_LANES
+    if (st == UG_OK && p->n > UG__SIMD_GROUP_MAX_N)
+        return UG__CAT(ps_softmax_long_, TAG)(p); /* simd_bf16_tmpl.h */
+#endif
     size_t stride = st == UG_OK ? p->n + VL : 0;
     double *e = st == UG_OK ? ug__simd_scratch(stride * UG__SIMD_GROUP) : NULL;
     if (e == NULL)
@@ -692,6 +700,10 @@ static ug_status T_(log_softmax_long)(const ug_problem *p)
 static ug_status T_(log_softmax_twopass)(const ug_problem *p)
 {
     ug_status st = ug__validate(p, UG_OP_LOG_SOFTMAX, DT);
+#ifdef UG__BF16_LANES
+    if (st == UG_OK && p->n > UG__SIMD_GROUP_MAX_N)
+        return UG__CAT(ps_log_softmax_long_, TAG)(p); /* simd_bf16_tmpl.h */
+#endif
     if (st == UG_OK && p->n > UG__SIMD_GROUP_MAX_N)
         return T_(log_softmax_long)(p);
     T_(group) grs[2], *gp = grs;

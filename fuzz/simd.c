@@ -10,7 +10,10 @@
  *                 as in the batch (the kernels' outputs never depend on the batching);
  *   twin          outputs that differ from the twin's in bits are counted (UG_FUZZ_VERBOSE
  *                 prints the count): a difference is allowed, since both are within their
- *                 claims of the oracle's answer, which is the differential bound;
+ *                 claims of the oracle's answer, which is the differential bound (bf16
+ *                 softmax and log_softmax rows of n > 512 compute in binary32 lanes and
+ *                 differ from the binary64 twin near bf16 midpoints: SIMD-ERROR-ANALYSIS.md
+ *                 §8.5; determinism and batching above stay bit-exact for them too);
  *   f64 twin      f64 rows and their x87 twins: every output that differs is finite in both
  *                 and at most one binary64 ULP from the twin's (double-double rows), claim + 1
  *                 (the rows of the binary64 exp, f64_twin_ulps).

@@ -10,7 +10,9 @@
  *                            their claims against the oracle (no special-value violation)
  *   long_rows                the same on rows longer than a summation block (4096)
  *   long_rows_mixed_...      pipelined long rows with fallback rows and L = 0 rows between:
- *                            bit-identical to the twin, batch-independent
+ *                            bit-identical to the twin (bf16 softmax and log_softmax, whose
+ *                            long rows compute in binary32 lanes: identical, or both within
+ *                            their claims), batch-independent
  *   deterministic            the same call twice gives the same bits
  *   batch_independent        a batch, its rows one by one and its halves give the same bits
  *   dispatch                 ug_set_isa / UG_ISA cap ug_kernel_production; unknown names
@@ -22,7 +24,13 @@
  *                            AVX2 = AVX-512 bit for bit
  *   bf16_store               the kernels' binary64 -> bf16 store = ug_bf16_from_f64 (AVX2,
  *                            AVX-512 integer rounding, AVX512_BF16's VCVTNEPS2BF16)
- *   bf16_hw_store_same_bits  AVX-512 bf16 rows: VCVTNEPS2BF16 stores = integer stores
+ *   bf16_hw_store_same_bits  AVX-512 bf16 rows: VCVTNEPS2BF16 stores = integer stores (long rows
+ *                            in binary32 lanes with tiny outputs included)
+ *   vexpf_*                  the bf16 long rows' binary32 exp (E = exp(x) 2^64) against MPFR
+ *                            on random arguments (the exhaustive sweep is
+ *                            props/slow_exp_ps_exhaustive.c), special values, AVX2 = AVX-512
+ *   bf16_store_f32           the binary32 -> bf16 store of the long rows = ug_bf16_from_f32
+ *                            (AVX2, AVX-512 integer rounding, VCVTNEPS2BF16, VCVTNE2PS2BF16)
  *   vexp_dd_*, vlog1p_dd_*   the f64 rows' double-double exp and log1p against MPFR (claims
  *                            2^-62.9 and 2^-56.1), special values, AVX2 = AVX-512 bit for bit
  *   vexp_f64_mpfr            the 2-ULP rows' binary64 exp against MPFR (claim 2^-56.0), its
@@ -312,6 +320,20 @@ Test(simd, deterministic_and_batch_independent)
         cr_skip_test("this CPU runs none of the SIMD rows");
 }
 
+/* Row r of b: k's outputs the bits of its scalar twin's (the special rows of the test below). */
+static void expect_rows_like_twin(const ug_kernel *k, const ug_batch *b, size_t r)
+{
+    ug_batch *one = ug_batch_copy(b, r, 1);
+    cr_assert(one != NULL, "out of memory");
+    outs a = run(k, one, UG_RED_NONE), s = run(ug_kernel_scalar_twin(k), one, UG_RED_NONE);
+    char what[64];
+    snprintf(what, sizeof what, "special row %zu against the scalar twin", r);
+    expect_same(k, a.v, s.v, a.count, what);
+    outs_free(&a);
+    outs_free(&s);
+    ug_batch_free(one);
+}
+
 /* Long rows (n > UG__SIMD_GROUP_MAX_N) are pipelined: a row's outputs are written during the
  * next row's pass 2, and the sign of log_softmax's zero at the max is set afterwards.  Rows
  * that fall back to the scalar kernel (NaN, +inf, all -inf) and rows whose L is 0 (one
@@ -347,8 +369,17 @@ Test(simd, long_rows_mixed_with_special_rows)
         free(row);
         tally t = {0};
         compare_twin(k, ug_kernel_scalar_twin(k), b, UG_RED_NONE, "7 x 700, special rows between", &t);
-        if (k->dtype != UG_F64) /* f64: within 1 ULP of the twin (compare_twin), not its bits */
+        /* f64: within 1 ULP of the twin (compare_twin), not its bits.  bf16 softmax and
+         * log_softmax: these long rows compute in binary32 lanes (core/simd_bf16_tmpl.h), whose
+         * value may round to the other side of a bf16 midpoint than the twin's binary64 one:
+         * compare_twin judged every differing output against the oracle (both within their
+         * claims); the special rows' outputs (scalar fallback, -0 at the max) stay the twin's. */
+        int ps_lanes = k->dtype == UG_BF16 && (k->op == UG_OP_SOFTMAX || k->op == UG_OP_LOG_SOFTMAX);
+        if (k->dtype != UG_F64 && !ps_lanes)
             cr_expect_eq(t.differ, 0, "%s: %zu outputs differ from the twin's", k->name, t.differ);
+        static const size_t special[] = {1, 2, 4, 5};
+        for (size_t j = 0; ps_lanes && j < sizeof special / sizeof special[0]; j++)
+            expect_rows_like_twin(k, b, special[j]);
         batching_on(k, b);
         ug_batch_free(b);
         ran++;
@@ -361,6 +392,22 @@ Test(simd, long_rows_mixed_with_special_rows)
 /* The AVX-512 bf16 rows store through VCVTNEPS2BF16 when the CPU has AVX512_BF16, through
  * integer rounding when UG_NO_AVX512BF16 is set: the same bits, on every family (tiny
  * outputs, whose round-to-odd binary32 value is subnormal, included). */
+/* k on b through VCVTNE(2)PS2BF16, then with UG_NO_AVX512BF16 set: the same bits.  Returns the
+ * outputs compared. */
+static size_t hw_against_integer(const ug_kernel *k, const ug_batch *b)
+{
+    outs hw = run(k, b, UG_RED_NONE);
+    setenv("UG_NO_AVX512BF16", "1", 1);
+    outs em = run(k, b, UG_RED_NONE);
+    unsetenv("UG_NO_AVX512BF16");
+    cr_expect_eq(hw.st, em.st, "%s: status %d and %d", k->name, hw.st, em.st);
+    expect_same(k, hw.v, em.v, hw.count, "VCVTNEPS2BF16 against integer rounding");
+    size_t count = hw.count;
+    outs_free(&hw);
+    outs_free(&em);
+    return count;
+}
+
 Test(simd, bf16_hw_store_same_bits)
 {
     size_t ran = 0;
@@ -380,18 +427,16 @@ Test(simd, bf16_hw_store_same_bits)
                 continue;
             ug_batch_list l;
             cr_assert_eq(ug_family_generate(fam, k->op, k->dtype, 3, 0, 0, &l), UG_OK, "%s", fams[f]);
-            for (size_t j = 0; j < l.count; j++) {
-                outs hw = run(k, l.items[j], UG_RED_NONE);
-                setenv("UG_NO_AVX512BF16", "1", 1);
-                outs em = run(k, l.items[j], UG_RED_NONE);
-                unsetenv("UG_NO_AVX512BF16");
-                cr_expect_eq(hw.st, em.st, "%s: status %d and %d", k->name, hw.st, em.st);
-                expect_same(k, hw.v, em.v, hw.count, "VCVTNEPS2BF16 against integer rounding");
-                outputs += hw.count;
-                outs_free(&hw);
-                outs_free(&em);
-            }
+            for (size_t j = 0; j < l.count; j++)
+                outputs += hw_against_integer(k, l.items[j]);
             ug_batch_list_free(&l);
+        }
+        /* long rows (binary32 lanes for softmax and log_softmax): sigma 30 gives outputs down to
+         * the subnormals, which VCVTNE(2)PS2BF16 would flush (the store takes the integer route) */
+        for (size_t j = 0; j < 3; j++) {
+            ug_batch *b = normal_batch(k, 2, 700 + 2000 * j, j == 0 ? 2.0 : 30.0, 31 + j);
+            outputs += hw_against_integer(k, b);
+            ug_batch_free(b);
         }
         fprintf(stderr, "test_simd: %s: %zu outputs, VCVTNEPS2BF16 store = integer store\n", k->name, outputs);
         ran++;
@@ -689,6 +734,124 @@ Test(simd, bf16_store)
     }
     if (ran == 0)
         cr_skip_test("this CPU runs no SIMD bf16 store");
+}
+
+/* ---------------------------------------------------------------- the binary32 exp */
+
+typedef int (*vexpf_fn)(const float *, float *, size_t);
+static const struct { const char *isa; vexpf_fn fn; } vexpfs[] = {{"avx2", ug__vexpf_avx2},
+                                                                  {"avx512", ug__vexpf_avx512}};
+
+#define VEXPF_BOUND 0x1.bdbp-23 /* ~2^-22.2, the claim of core/simd_vexp_ps.h */
+
+/* |y - exp(x) 2^64| and exp(x) 2^64 (*ref), in MPFR at 200 bits. */
+static double vexpf_error(float x, float y, double *ref)
+{
+    mpfr_t v, w;
+    mpfr_inits2(200, v, w, (mpfr_ptr)0);
+    mpfr_set_flt(v, x, MPFR_RNDN);
+    mpfr_exp(v, v, MPFR_RNDN);
+    mpfr_mul_2si(v, v, 64, MPFR_RNDN);
+    mpfr_sub_d(w, v, (double)y, MPFR_RNDN);
+    mpfr_abs(w, w, MPFR_RNDN);
+    double r = mpfr_get_d(w, MPFR_RNDU);
+    *ref = mpfr_get_d(v, MPFR_RNDN);
+    mpfr_clears(v, w, (mpfr_ptr)0);
+    return r;
+}
+
+Test(simd, vexpf_accuracy_and_isa_agreement)
+{
+    static float x[NEXP], y[2][NEXP];
+    ug_prng g;
+    ug_prng_seed(&g, 17);
+    for (size_t i = 0; i < NEXP; i++) /* the kernels' d = x - m: [-150, 0], tiny, subnormal results */
+        x[i] = i % 4 == 0 ? (float)ug_prng_uniform_in(&g, -150, 0)
+             : i % 4 == 1 ? (float)(-ug_prng_uniform(&g) * 0x1p-20)
+             : i % 4 == 2 ? (float)ug_prng_uniform_in(&g, -148.5, -131)
+                          : (float)ug_prng_uniform_in(&g, -20, 0);
+    x[0] = 0, x[1] = -0x1.62e43p-2f, x[2] = -0x1.62e42ep-2f, x[3] = -131.7f, x[4] = -148.3f, x[5] = -150;
+    int have[2];
+    for (size_t v = 0; v < 2; v++) {
+        have[v] = vexpfs[v].fn(x, y[v], NEXP) == 0;
+        if (!have[v]) {
+            fprintf(stderr, "test_simd: skip the %s binary32 exp: this CPU cannot run %s code\n", vexpfs[v].isa,
+                    vexpfs[v].isa);
+            continue;
+        }
+        double worst = 0, worst_x = 0, worst_sub = 0;
+        for (size_t i = 0; i < NEXP; i++) {
+            double ref, e = vexpf_error(x[i], y[v][i], &ref);
+            double allowed = ref >= 0x1p-126 ? VEXPF_BOUND * ref : 0x1p-150 + VEXPF_BOUND * ref;
+            cr_expect(e <= allowed, "%s vexpf(%a) = %a: error %a above %a (E = %a)", vexpfs[v].isa, (double)x[i],
+                      (double)y[v][i], e, allowed, ref);
+            if (ref >= 0x1p-126 && e / ref > worst)
+                worst = e / ref, worst_x = x[i];
+            if (ref < 0x1p-126 && e * 0x1p149 > worst_sub)
+                worst_sub = e * 0x1p149;
+        }
+        fprintf(stderr, "test_simd: %s binary32 exp, %d arguments: largest relative error 2^%.2f at x = %a; "
+                        "subnormal results within %.4f units of 2^-149\n", vexpfs[v].isa, NEXP, log2(worst), worst_x,
+                worst_sub);
+    }
+    if (!have[0] && !have[1])
+        cr_skip_test("this CPU runs no binary32 exp");
+    if (have[0] && have[1])
+        cr_expect(memcmp(y[0], y[1], sizeof y[0]) == 0, "avx2 and avx512 binary32 exps differ");
+    const float sx[] = {0.0f, -0.0f, -INFINITY, NAN, -150.0f, -151.0f, -1e30f, -0x1.fffffep127f, -0x1p-149f, -148.4f};
+    enum { NS = sizeof sx / sizeof sx[0] };
+    for (size_t v = 0; v < 2; v++) {
+        float sy[NS];
+        if (!have[v] || vexpfs[v].fn(sx, sy, NS) != 0)
+            continue;
+        cr_expect(sy[0] == 0x1p64f && sy[1] == 0x1p64f, "%s: vexpf(+-0) = %a, %a", vexpfs[v].isa, (double)sy[0],
+                  (double)sy[1]);
+        cr_expect(isnan(sy[3]), "%s: vexpf(NaN) = %a", vexpfs[v].isa, (double)sy[3]);
+        for (size_t i = 2; i < NS - 2; i++)
+            if (i != 3)
+                cr_expect(sy[i] == 0 && !signbit(sy[i]), "%s: vexpf(%a) = %a: +0 below -148.3", vexpfs[v].isa,
+                          (double)sx[i], (double)sy[i]);
+        cr_expect(sy[8] == 0x1p64f, "%s: vexpf(-2^-149) = %a", vexpfs[v].isa, (double)sy[8]);
+        cr_expect(sy[9] == 0, "%s: vexpf(-148.4) = %a (E < 2^-150)", vexpfs[v].isa, (double)sy[9]);
+    }
+}
+
+/* ---------------------------------------------------------------- the binary32 -> bf16 store */
+
+Test(simd, bf16_store_f32)
+{
+    enum { CAP = 1 << 16 };
+    static double v[CAP];
+    static float f[CAP];
+    static ug_bf16 h[CAP];
+    size_t count = bf16_cases(v, CAP), ran = 0;
+    for (size_t i = 0; i < count; i++) /* the cases in binary32: ties, subnormals, 0x1.ffp127, inf */
+        f[i] = (float)v[i];
+    for (int r = 0; r < 4; r++) {
+        const char *isa = r == 0 ? "avx2" : r == 1 ? "avx512" : r == 2 ? "avx512bf16 pairs" : "avx512bf16 singles";
+        int st = r == 0 ? ug__round_bf16_f32_avx2(f, h, count)
+               : r == 1 ? ug__round_bf16_f32_avx512(f, h, count)
+                        : ug__round_bf16_f32_avx512bf16(f, h, count, r == 2);
+        if (st != 0) {
+            fprintf(stderr, "test_simd: skip the %s binary32 -> bf16 store: this CPU cannot run it\n", isa);
+            continue;
+        }
+        size_t bad = 0, sub = 0;
+        for (size_t i = 0; i < count; i++) {
+            ug_bf16 want = ug_bf16_from_f32(f[i]);
+            sub += f[i] != 0 && fabsf(f[i]) < 0x1p-126f;
+            if (h[i].bits != want.bits && bad++ < 10)
+                cr_expect_fail("%s: bf16 store of %a gives 0x%04x, ug_bf16_from_f32 0x%04x", isa, (double)f[i],
+                               h[i].bits, want.bits);
+        }
+        cr_expect_eq(bad, 0, "%s: %zu of %zu values rounded differently", isa, bad, count);
+        cr_expect(sub > 100, "%s: only %zu subnormal cases", isa, sub);
+        fprintf(stderr, "test_simd: %s binary32 -> bf16 store: %zu values (%zu subnormal), %zu differ from "
+                        "ug_bf16_from_f32\n", isa, count, sub, bad);
+        ran++;
+    }
+    if (ran == 0)
+        cr_skip_test("this CPU runs no SIMD binary32 -> bf16 store");
 }
 
 /* ---------------------------------------------------------------- the f64 rows' dd exp, log1p */
