@@ -13,6 +13,9 @@
  *                            bit-identical to the twin (bf16 softmax and log_softmax, whose
  *                            long rows compute in binary32 lanes: identical, or both within
  *                            their claims), batch-independent
+ *   bf16_long_rows_far_...   bf16 softmax and log_softmax long rows (binary32 lanes) whose other
+ *                            entries lie 80 to 150 below the max: every output within its
+ *                            claim against the oracle
  *   deterministic            the same call twice gives the same bits
  *   batch_independent        a batch, its rows one by one and its halves give the same bits
  *   dispatch                 ug_set_isa / UG_ISA cap ug_kernel_production; unknown names
@@ -256,6 +259,56 @@ Test(simd, long_rows)
     }
     if (ran == 0)
         cr_skip_test("this CPU runs none of the SIMD rows");
+}
+
+/* bf16 softmax and log_softmax long rows (binary32 lanes, SIMD-ERROR-ANALYSIS.md §8) on rows
+ * whose other entries lie 80 to 150 below the max: exps near and below binary32's normal
+ * range, whose sum (log_softmax's sp) must keep a relative error bound (the 2^64 scaling of
+ * vexpf), every output judged against the oracle (not only where the twin differs). */
+Test(simd, bf16_long_rows_far_below_the_max)
+{
+    static const double lo[] = {-100, -150, -95, -131};
+    static const double hi[] = {-88, -80, -90, -120};
+    size_t ran = 0;
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *k = ug_kernel_at(i);
+        if (!is_simd(k) || k->dtype != UG_BF16 || (k->op != UG_OP_SOFTMAX && k->op != UG_OP_LOG_SOFTMAX) ||
+            !runnable(k))
+            continue;
+        size_t outputs = 0, worse_than_half = 0;
+        double worst = 0;
+        for (size_t c = 0; c < sizeof lo / sizeof lo[0]; c++) {
+            enum { ROWS = 2, N = 20000 };
+            ug_batch *b = ug_batch_new(k->op, k->dtype, ROWS, N, 0, 0);
+            cr_assert(b != NULL, "out of memory");
+            ug_prng g;
+            ug_prng_seed(&g, 40 + c);
+            for (size_t j = 0; j < ROWS * N; j++)
+                ug_batch_put(k->dtype, b->x, j, j % N == 17 ? 3.0 : 3.0 + ug_prng_uniform_in(&g, lo[c], hi[c]));
+            outs o = run(k, b, UG_RED_NONE);
+            cr_assert_eq(o.st, UG_OK, "%s: status %d", k->name, o.st);
+            ug_expect e;
+            cr_assert_eq(ug_expect_init(&e, b, UG_RED_NONE), UG_OK, "%s: the oracle refused the batch", k->name);
+            for (size_t j = 0; j < o.count; j++) {
+                ug_cmp cm = ug_expect_compare(&e, j, o.v[j]);
+                double bound = ug_bound_at(k, b->n, e.exact[j].kappa);
+                cr_expect(cm.cls == UG_CMP_OK && !ug_expect_exceeds(&e, j, o.v[j], cm.ulp, bound),
+                          "%s: entries in [%g, %g] below the max: output %zu = %a (%s, %g ULP), bound %g", k->name,
+                          lo[c], hi[c], j, o.v[j], ug_cmp_class_name(cm.cls), cm.ulp, bound);
+                worse_than_half += cm.ulp > 0.5;
+                worst = cm.ulp > worst ? cm.ulp : worst;
+            }
+            outputs += o.count;
+            ug_expect_free(&e);
+            outs_free(&o);
+            ug_batch_free(b);
+        }
+        fprintf(stderr, "test_simd: %-34s rows far below the max: %zu outputs, largest error %.6g ULP, %zu above 0.5\n",
+                k->name, outputs, worst, worse_than_half);
+        ran++;
+    }
+    if (ran == 0)
+        cr_skip_test("this CPU runs no bf16 SIMD softmax");
 }
 
 /* ---------------------------------------------------------------- determinism, batching */
