@@ -27,11 +27,12 @@
  *             (SIMD-ERROR-ANALYSIS.md §8.1):
  *               approximation |p/exp - 1| <= 0x1.8a9f3fp-24 = 2^-23.38 on |r| <= ln2/2 (1 + 2^-14)
  *                 (Sollya supnorm, simd_exp_ps_data.h)
- *               k             |x' LOG2E - k| <= 1/2, |LOG2E - log2 e| <= 1.45 2^-24, |x'| <= 150:
- *                 |r| <= ln2/2 (1 + 2^-15.7), inside the interval
- *               reduction     the first fma is exact (|r1| < 1/2, a multiple of ulp(x') >=
- *                 2^-25 when k != 0); the second rounds once, <= 2^-26; LN2_LO misses
- *                 ln2 - LN2_HI by 2^-53.3, times |k| <= 217: 2^-45.6
+ *               k             |x' LOG2E - k| <= 1/2, |LOG2E - log2 e| <= 2^-24, |x'| <= 150:
+ *                 |x' - k ln2| <= ln2/2 (1 + 2^-15.7), inside the interval
+ *               reduction     the first fma is exact (|r1| < 1/2, a multiple of 2^-25 when
+ *                 k != 0: |x'| >= 0.346 has ulp(x') >= 2^-25, kf LN2_HI is a multiple of
+ *                 2^-21); the second rounds once, <= 2^-26; LN2_LO misses ln2 - LN2_HI by
+ *                 2^-53.3, times |k| <= 217: 2^-45.6
  *               polynomial    Horner: the inner roundings, 0.045, 0.198, 0.632, 1.415 u32
  *                 absolute on h4..h1, times |r| <= 0.347, and the last rounding (u32 for
  *                 p >= 1, u32/2 below) over p >= 0.707: 1.49 u32 = 2^-23.42
