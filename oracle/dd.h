@@ -110,6 +110,7 @@ static inline dd dd_div(dd x, dd y)
  * functions compiled for CPUs with FMA (fast.c dispatches on __builtin_cpu_supports). */
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define DD_HAVE_FMA_VARIANT 1
+#include <immintrin.h>
 __attribute__((target("fma"))) static inline dd dd_two_prod_fma(double a, double b)
 {
     double p = a * b;
@@ -121,6 +122,59 @@ __attribute__((target("fma"))) static inline dd dd_mul_fma(dd x, dd y)
     dd c = dd_two_prod_fma(x.h, y.h);
     double tl1 = x.h * y.l, tl2 = x.l * y.h, cl2 = tl1 + tl2, cl3 = c.l + cl2;
     return dd_fast_two_sum(c.h, cl3);
+}
+
+/* Four lanes at once (AVX2 + FMA, GCC vector extensions): the same operations as the scalar
+ * functions above lane by lane (dd_two_sum, dd_fast_two_sum, dd_two_prod_fma, dd_add,
+ * dd_add_dom, dd_mul_fma), so each lane's result is bit for bit the scalar one; the
+ * project compiles without contraction, so a * b + c stays two roundings here too. */
+#define DD_V4 __attribute__((target("avx2,fma")))
+typedef double dd_v4d __attribute__((vector_size(32)));
+typedef struct ddv { dd_v4d h, l; } ddv;
+
+DD_V4 static inline dd_v4d dd_v4_bcast(double a) { return (dd_v4d){a, a, a, a}; }
+
+DD_V4 static inline ddv ddv_make(dd_v4d h, dd_v4d l) { ddv r = {h, l}; return r; }
+
+DD_V4 static inline ddv ddv_two_sum(dd_v4d a, dd_v4d b)
+{
+    dd_v4d s = a + b, bb = s - a, e = (a - (s - bb)) + (b - bb);
+    return ddv_make(s, e);
+}
+
+DD_V4 static inline ddv ddv_fast_two_sum(dd_v4d a, dd_v4d b)
+{
+    dd_v4d s = a + b, e = b - (s - a);
+    return ddv_make(s, e);
+}
+
+DD_V4 static inline ddv ddv_two_prod_fma(dd_v4d a, dd_v4d b)
+{
+    dd_v4d p = a * b;
+    return ddv_make(p, (dd_v4d)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)-p));
+}
+
+DD_V4 static inline ddv ddv_add(ddv x, ddv y)
+{
+    ddv s = ddv_two_sum(x.h, y.h), t = ddv_two_sum(x.l, y.l);
+    dd_v4d c = s.l + t.h;
+    ddv v = ddv_fast_two_sum(s.h, c);
+    dd_v4d w = t.l + v.l;
+    return ddv_fast_two_sum(v.h, w);
+}
+
+DD_V4 static inline ddv ddv_add_dom(ddv x, ddv y)
+{
+    ddv s = ddv_two_sum(x.h, y.h);
+    dd_v4d t = (s.l + x.l) + y.l;
+    return ddv_fast_two_sum(s.h, t);
+}
+
+DD_V4 static inline ddv ddv_mul_fma(ddv x, ddv y)
+{
+    ddv c = ddv_two_prod_fma(x.h, y.h);
+    dd_v4d tl1 = x.h * y.l, tl2 = x.l * y.h, cl2 = tl1 + tl2, cl3 = c.l + cl2;
+    return ddv_fast_two_sum(c.h, cl3);
 }
 #endif
 

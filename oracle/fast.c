@@ -86,6 +86,7 @@ static dd T256[256], FACT[12]; /* FACT[k] = 1/k! */
 static double FACTD[12];
 static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
 static int have_fma; /* the CPU has FMA: expm1_poly_fma */
+static int have_v4;  /* AVX2 and FMA: fast_exp4_fma */
 
 static dd dd_of(mpfr_t v, mpfr_t t)
 {
@@ -124,6 +125,7 @@ static void consts_init(void)
 #ifdef DD_HAVE_FMA_VARIANT
     __builtin_cpu_init();
     have_fma = __builtin_cpu_supports("fma");
+    have_v4 = have_fma && __builtin_cpu_supports("avx2");
 #endif
 }
 
@@ -208,6 +210,38 @@ static dd fast_exp_plain(dd a) { FAST_EXP_BODY(expm1_poly_plain, dd_two_prod, dd
 __attribute__((target("fma"))) static dd fast_exp_fma(dd a) { FAST_EXP_BODY(expm1_poly_fma, dd_two_prod_fma, dd_mul_fma) }
 #endif
 
+#ifdef DD_HAVE_FMA_VARIANT
+/* fast_exp_fma of four doubles a[0..3] (a.l = 0) at once: FAST_EXP_BODY's operations lane by
+ * lane (dd.h's four-lane functions), so out[i] is bit for bit fast_exp_fma(a[i]) (§9.2). */
+DD_V4 static void fast_exp4_fma(const double *a, dd *out)
+{
+    const dd_v4d zero = dd_v4_bcast(0.0), magic = dd_v4_bcast(0x1.8p52);
+    dd_v4d ah = {a[0], a[1], a[2], a[3]};
+    dd_v4d kd = (ah * dd_v4_bcast(256.0 / 0.6931471805599453) + magic) - magic;
+    ddv r = ddv_two_sum(ah, -kd * dd_v4_bcast(C1));
+    ddv t = ddv_two_prod_fma(kd, dd_v4_bcast(C2));
+    r = ddv_add(r, ddv_make(-t.h, -t.l));
+    r = ddv_add(r, ddv_make(-kd * dd_v4_bcast(C3), zero));
+    dd_v4d q = dd_v4_bcast(FACTD[10]); /* EXPM1_POLY_BODY */
+    for (int k = 9; k >= 6; k--)
+        q = dd_v4_bcast(FACTD[k]) + r.h * q;
+    ddv s = ddv_make(q, zero);
+    for (int k = 5; k >= 1; k--)
+        s = ddv_add_dom(ddv_make(dd_v4_bcast(FACT[k].h), dd_v4_bcast(FACT[k].l)), ddv_mul_fma(r, s));
+    ddv e = ddv_add_dom(ddv_make(dd_v4_bcast(1.0), zero), ddv_mul_fma(r, s));
+    dd_v4d th, tl, sc;
+    for (int i = 0; i < 4; i++) {
+        int k = (int)kd[i];
+        th[i] = T256[k & 255].h, tl[i] = T256[k & 255].l;
+        sc[i] = pow2((k - (k & 255)) / 256);
+    }
+    e = ddv_mul_fma(ddv_make(th, tl), e);
+    dd_v4d eh = e.h * sc, el = e.l * sc;
+    for (int i = 0; i < 4; i++)
+        out[i] = dd_make(eh[i], el[i]);
+}
+#endif
+
 static dd fast_exp(dd a)
 {
 #ifdef DD_HAVE_FMA_VARIANT
@@ -215,6 +249,59 @@ static dd fast_exp(dd a)
         return fast_exp_fma(a);
 #endif
     return fast_exp_plain(a);
+}
+
+#ifdef DD_HAVE_FMA_VARIANT
+/* fast_exp_sum's four-lane body: every a.l is 0. */
+DD_V4 static void fast_exp_sum4(const dd *a, const size_t *idx, dd *E, dd part[4])
+{
+    double ah[4] = {a[idx[0]].h, a[idx[1]].h, a[idx[2]].h, a[idx[3]].h};
+    dd e[4];
+    fast_exp4_fma(ah, e);
+    ddv ev = ddv_make((dd_v4d){e[0].h, e[1].h, e[2].h, e[3].h}, (dd_v4d){e[0].l, e[1].l, e[2].l, e[3].l});
+    ddv pv = ddv_make((dd_v4d){part[0].h, part[1].h, part[2].h, part[3].h},
+                      (dd_v4d){part[0].l, part[1].l, part[2].l, part[3].l});
+    pv = ddv_add(pv, ev);
+    for (int i = 0; i < 4; i++) {
+        E[idx[i]] = e[i];
+        part[i] = dd_make(pv.h[i], pv.l[i]);
+    }
+}
+#endif
+
+/* E[idx[i]] = fast_exp(a[idx[i]]) and part[i] = dd_add(part[i], E[idx[i]]) for i < cnt <= 4:
+ * four lanes at once when the CPU has AVX2 and FMA and every a.l is 0, bit for bit the
+ * same (dd.h). */
+static void fast_exp_sum(const dd *a, const size_t *idx, int cnt, dd *E, dd part[4])
+{
+#ifdef DD_HAVE_FMA_VARIANT
+    if (cnt == 4 && have_v4 && a[idx[0]].l == 0 && a[idx[1]].l == 0 && a[idx[2]].l == 0 && a[idx[3]].l == 0) {
+        fast_exp_sum4(a, idx, E, part);
+        return;
+    }
+#endif
+    for (int i = 0; i < cnt; i++) {
+        E[idx[i]] = fast_exp(a[idx[i]]);
+        part[i] = dd_add(part[i], E[idx[i]]);
+    }
+}
+
+/* e^(a_j) into out[j] for the (up to four) indices idx[0..cnt), each bit for bit
+ * fast_exp(a[idx[i]]): four at once when the CPU has AVX2 and FMA and every a.l is 0. */
+static void fast_exp_idx(const dd *a, const size_t *idx, int cnt, dd *out)
+{
+#ifdef DD_HAVE_FMA_VARIANT
+    if (cnt == 4 && have_v4 && a[idx[0]].l == 0 && a[idx[1]].l == 0 && a[idx[2]].l == 0 && a[idx[3]].l == 0) {
+        double ah[4] = {a[idx[0]].h, a[idx[1]].h, a[idx[2]].h, a[idx[3]].h};
+        dd e[4];
+        fast_exp4_fma(ah, e);
+        for (int i = 0; i < 4; i++)
+            out[idx[i]] = e[i];
+        return;
+    }
+#endif
+    for (int i = 0; i < cnt; i++)
+        out[idx[i]] = fast_exp(a[idx[i]]);
 }
 
 /* e^y - 1 for 0 <= y <= 64 (y a double), relative error <= *eps (§9.3): the polynomial's
@@ -573,25 +660,40 @@ static int fast_state(fast_ctx *c, fast_row *r)
         size_t nd = 0, nt = 0;
         acc3 acc = {0, 0, 0, 0};
         int wide = c->dt == UG_F64; /* f64: the three-limb accumulator; f32, bf16: a dd sum (§9.1) */
-        for (size_t j = 0; j < n; j++) {
-            double v = c->x[j];
-            if (!(v < m) || v == -INFINITY)
-                continue;
-            if (c->a[j].h < cut) {
-                nd++;
-                continue;
+        /* the terms in index order, their exps four at a time (each bit for bit fast_exp's).
+         * f64: added in index order to the accumulator; f32, bf16: term number k into the
+         * partial sum k mod 4 (from exact zeros), the four partial sums then added */
+        size_t idx[4];
+        int np = 0;
+        dd part[4] = {{0, 0}, {0, 0}, {0, 0}, {0, 0}};
+        for (size_t j = 0; j <= n; j++) {
+            if (j < n) {
+                double v = c->x[j];
+                if (!(v < m) || v == -INFINITY)
+                    continue;
+                if (c->a[j].h < cut) {
+                    nd++;
+                    continue;
+                }
+                idx[np++] = j;
+                if (np < 4)
+                    continue;
             }
-            dd e = fast_exp(c->a[j]);
-            c->E[j] = e;
             if (wide) {
-                acc_add(&acc, e.h);
-                acc_add(&acc, e.l);
+                fast_exp_idx(c->a, idx, np, c->E);
+                for (int i = 0; i < np; i++) {
+                    acc_add(&acc, c->E[idx[i]].h);
+                    acc_add(&acc, c->E[idx[i]].l);
+                }
             } else {
-                r->s1 = nt == 0 ? e : dd_add(r->s1, e);
+                fast_exp_sum(c->a, idx, np, c->E, part);
             }
-            nt++;
+            nt += (size_t)np;
+            np = 0;
         }
-        if (!wide) { /* each addition of positive terms 2^-102 of its sum; S one more */
+        if (!wide) { /* each addition of positive terms 2^-102 of its sum (a partial sum of
+                        positive terms is below S'); fewer than nt inexact ones; S one more */
+            r->s1 = dd_add(dd_add(part[0], part[1]), dd_add(part[2], part[3]));
             r->eps_s1 = (EPS_EXP + (double)nt * DD_EPS + (nd ? 0x1p-110 : 0)) * (1 + 0x1p-40);
             r->S = dd_add(r->s1, dd_make((double)r->c1, 0.0));
             r->eps_S = (r->eps_s1 + DD_EPS) * (1 + 0x1p-40);
