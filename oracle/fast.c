@@ -304,6 +304,24 @@ static void fast_exp_idx(const dd *a, const size_t *idx, int cnt, dd *out)
         out[idx[i]] = fast_exp(a[idx[i]]);
 }
 
+/* out[i] = fast_exp(arg[i]) (arg[i] a double) for the lanes i < cnt <= 4 with use[i]; four
+ * lanes at once (unused ones on 0) when the CPU has AVX2 and FMA, bit for bit the same. */
+static void fast_exp_lanes(const double *arg, const int *use, int cnt, dd *out)
+{
+#ifdef DD_HAVE_FMA_VARIANT
+    if (cnt == 4 && have_v4 && (use[0] + use[1] + use[2] + use[3]) > 1) {
+        double a[4];
+        for (int i = 0; i < 4; i++)
+            a[i] = use[i] ? arg[i] : 0.0;
+        fast_exp4_fma(a, out);
+        return;
+    }
+#endif
+    for (int i = 0; i < cnt; i++)
+        if (use[i])
+            out[i] = fast_exp(dd_make(arg[i], 0.0));
+}
+
 /* e^y - 1 for 0 <= y <= 64 (y a double), relative error <= *eps (§9.3): the polynomial's
  * 2^-100.9 for y <= 2^-10, else EPS_EXP e^y / (e^y - 1) + 2^-102 <= EPS_EXP (1 + 1/y) +
  * 2^-102 (e^y - 1 >= y), at most 2^-90. */
@@ -317,6 +335,13 @@ static dd fast_expm1(double y, double *eps)
     return dd_add(fast_exp(dd_make(y, 0.0)), dd_make(-1.0, 0.0));
 }
 
+/* fast_expm1(y, eps) for y > 2^-10 from e = fast_exp(y) computed elsewhere: the same. */
+static dd fast_expm1_of(double y, dd e, double *eps)
+{
+    *eps = (EPS_EXP * (1 + 1 / y) + DD_EPS) * (1 + 0x1p-40);
+    return dd_add(e, dd_make(-1.0, 0.0));
+}
+
 /* log1p(s) for a dd s in [2^-900, 2^100] with relative error eps_s, as a dd with relative
  * error *eps (§9.3): y0 = log1p(s.h) (glibc: only the check |u| <= 2^-48 y0 depends on it),
  * M = expm1(y0) (relative error eps_m), u = (s - M)/(1 + M), L = y0 + u - u^2/2.  The errors
@@ -324,12 +349,20 @@ static dd fast_expm1(double y, double *eps)
  * |L - computed| <= (eps_s s + eps_m M + 2^-102 |D|)/(1 + M) + 2^-51 |u| + |u|^3, M < 2 s:
  * eps = eps_s + 2 eps_m + (2^-102 |D| / (1 + M) + 2^-51 |u| + |u|^3) / L, L >= y0 (1 - 2^-47).
  * 0 when the check fails. */
+static int fast_log1p_m(dd s, double eps_s, double y0, dd M, double eps_m, dd *L, double *eps);
+
 static int fast_log1p(dd s, double eps_s, dd *L, double *eps)
 {
     double y0 = log1p(s.h), eps_m;
     if (!(y0 >= 0x1p-900 && y0 <= 64))
         return 0;
     dd M = fast_expm1(y0, &eps_m);
+    return fast_log1p_m(s, eps_s, y0, M, eps_m, L, eps);
+}
+
+/* fast_log1p's second half, from y0 = log1p(s.h) in [2^-900, 64] and M = fast_expm1(y0). */
+static int fast_log1p_m(dd s, double eps_s, double y0, dd M, double eps_m, dd *L, double *eps)
+{
     dd D = dd_add(s, dd_neg(M));
     double u = D.h / (1 + M.h); /* relative error <= 2^-51 */
     if (!(fabs(u) <= 0x1p-48 * y0))
@@ -1150,12 +1183,57 @@ static int fast_row_eval(fast_ctx *c, ug_exact *out, fast_sum *sum)
 
 /* ---------------------------------------------------------------- bce_logits (§9.1) */
 
+/* One bce_logits element: its inputs and the exps that bce_value and bce_kappa_num use,
+ * made four elements at a time by bce_prep (fast_exp_lanes: bit for bit fast_exp's):
+ * E = fast_exp(-|x|), y0 = log1p(E.h), M = fast_expm1(y0) and, for -64 <= x < 0,
+ * En = fast_exp(-x); ok = 0 when the element is not taken (|x| > 600, NaN, inf, a label
+ * out of range, y0 outside fast_log1p's range). */
+typedef struct bce_el {
+    double x, lab, y0, eps_m;
+    dd E, M, En;
+    int ok;
+} bce_el;
+
+static void bce_prep(ug_dtype dt, const ug_problem *p, size_t k0, int cnt, bce_el *b)
+{
+    double arg[4] = {0, 0, 0, 0};
+    int use[4] = {0, 0, 0, 0};
+    dd e[4] = {{0, 0}, {0, 0}, {0, 0}, {0, 0}};
+    for (int i = 0; i < cnt; i++) {
+        double x = ug_load(dt, p->x, k0 + (size_t)i), lab = ug_load(dt, p->aux, k0 + (size_t)i);
+        b[i].x = x, b[i].lab = lab;
+        b[i].ok = fabs(x) <= 600 && (dt == UG_F64 ? fabs(lab) <= 0x1p100 : isfinite(lab));
+        arg[i] = -fabs(x), use[i] = b[i].ok;
+    }
+    fast_exp_lanes(arg, use, cnt, e); /* e^-|x| in [e^-600, 1], EPS_EXP */
+    for (int i = 0; i < cnt; i++) {
+        use[i] = 0;
+        if (!b[i].ok)
+            continue;
+        b[i].E = e[i];
+        b[i].y0 = log1p(e[i].h); /* fast_log1p's y0 and its range */
+        b[i].ok = b[i].y0 >= 0x1p-900 && b[i].y0 <= 64;
+        arg[i] = b[i].y0, use[i] = b[i].ok && b[i].y0 > 0x1p-10;
+    }
+    fast_exp_lanes(arg, use, cnt, e); /* fast_expm1's e^y0 */
+    for (int i = 0; i < cnt; i++) {
+        if (b[i].ok)
+            b[i].M = use[i] ? fast_expm1_of(b[i].y0, e[i], &b[i].eps_m) : fast_expm1(b[i].y0, &b[i].eps_m);
+        use[i] = b[i].ok && b[i].x < 0 && b[i].x >= -64;
+        arg[i] = -b[i].x;
+    }
+    fast_exp_lanes(arg, use, cnt, e); /* bce_kappa_num's e^-x, x < 0 */
+    for (int i = 0; i < cnt; i++)
+        if (use[i])
+            b[i].En = e[i];
+}
+
 /* f(x, lab) = A + T, A = max(x, 0) - x lab (exact), T = log1p(e^-|x|) (exact_bce.c), as
  * y with |f - y| <= *err; 0 when not taken (|x| > 600, NaN, inf). */
-static int bce_value(ug_dtype dt, double x, double lab, dd *y, double *err, double *tmag, dd *Eout)
+static int bce_value(ug_dtype dt, const bce_el *b, dd *y, double *err, double *tmag)
 {
-    double ax = fabs(x), eA = 0.0;
-    if (!(ax <= 600) || !(dt == UG_F64 ? fabs(lab) <= 0x1p100 : isfinite(lab)))
+    double x = b->x, lab = b->lab, eA = 0.0;
+    if (!b->ok)
         return 0;
     dd A;
     if (dt == UG_F64) { /* x lab by Dekker's product (exact, or 2^-1060 absolute below
@@ -1165,11 +1243,9 @@ static int bce_value(ug_dtype dt, double x, double lab, dd *y, double *err, doub
     } else {
         A = dd_two_sum(x > 0 ? x : 0.0, -(x * lab)); /* x lab exact: 24 + 24 bits; the sum by TwoSum */
     }
-    dd E = fast_exp(dd_make(-ax, 0.0));             /* e^-|x| in [e^-600, 1], EPS_EXP           */
-    *Eout = E;
-    dd T; /* T = log1p(E) as fast_log does log1p(S') (§9.3), E <= 1 */
+    dd T; /* T = log1p(E) as fast_log does log1p(S') (§9.3), E = e^-|x| <= 1 */
     double epsT;
-    if (!fast_log1p(E, EPS_EXP, &T, &epsT))
+    if (!fast_log1p_m(b->E, EPS_EXP, b->y0, b->M, b->eps_m, &T, &epsT))
         return 0;
     *y = dd_add(A, T);
     *err = (epsT * fabs(T.h) + eA + DD_EPS * fabs(y->h)) * (1 + 0x1p-30);
@@ -1178,14 +1254,14 @@ static int bce_value(ug_dtype dt, double x, double lab, dd *y, double *err, doub
 }
 
 /* cond.c's ora_cond_bce numerator |x| (|sigma(x) - lab| + |lab|), sigma(x) = 1/(1 + e^-x)
- * with e^-x rounded to 53 bits by MPFR: decided from fast_exp's enclosure (E = e^-|x| from
- * bce_value when x >= 0). */
-static int bce_kappa_num(double x, double lab, dd E, double *num)
+ * with e^-x rounded to 53 bits by MPFR: decided from fast_exp's enclosure (E = e^-|x| when
+ * x >= 0, En = e^-x when x < 0). */
+static int bce_kappa_num(const bce_el *b, double *num)
 {
+    double x = b->x, lab = b->lab;
     if (!(x >= -64 && x <= 600))
         return 0;
-    if (x < 0)
-        E = fast_exp(dd_make(-x, 0.0));
+    dd E = x < 0 ? b->En : b->E;
     if (!rn_decided(E.h, E.l, EPS_EXP * fabs(E.h) * (1 + 0x1p-40)))
         return 0;
     int bad = 0;
@@ -1198,16 +1274,21 @@ static int bce_kappa_num(double x, double lab, dd E, double *num)
 }
 
 /* Every element of a bce_logits problem, or its sum or mean; 0: the MPFR path answers
- * all of it (reduced) or the row (row_fail set: elementwise). */
+ * all of it (reduced) or the row (row_fail set: elementwise).  Four elements at a time. */
 static int fast_bce_row(ug_dtype dt, const ug_problem *p, size_t row, ug_exact *out)
 {
-    for (size_t j = 0; j < p->n; j++) {
-        size_t k = row * p->n + j;
-        double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err, tmag;
-        dd y, E;
-        if (!bce_value(dt, x, lab, &y, &err, &tmag, &E) || !decide_dt(dt, y, err, &out[j]) ||
-            !bce_kappa_num(x, lab, E, &num) || !fast_ratio(num, &out[j], &out[j].kappa))
-            return 0;
+    for (size_t j0 = 0; j0 < p->n; j0 += 4) {
+        int cnt = p->n - j0 < 4 ? (int)(p->n - j0) : 4;
+        bce_el b[4];
+        bce_prep(dt, p, row * p->n + j0, cnt, b);
+        for (int i = 0; i < cnt; i++) {
+            ug_exact *o = &out[j0 + (size_t)i];
+            double num, err, tmag;
+            dd y;
+            if (!bce_value(dt, &b[i], &y, &err, &tmag) || !decide_dt(dt, y, err, o) || !bce_kappa_num(&b[i], &num) ||
+                !fast_ratio(num, o, &o->kappa))
+                return 0;
+        }
     }
     return 1;
 }
@@ -1216,12 +1297,17 @@ static int fast_bce_sum(ug_dtype dt, const ug_problem *p, ug_exact *out)
 {
     fast_sum sum = {.terms = 0};
     size_t count = p->rows * p->n;
-    for (size_t k = 0; k < count && !sum.bad; k++) {
-        double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err, tmag;
-        dd y, E;
-        if (!bce_value(dt, x, lab, &y, &err, &tmag, &E) || !bce_kappa_num(x, lab, E, &num))
-            return 0;
-        sum_add(&sum, y, err, num, tmag);
+    for (size_t k0 = 0; k0 < count && !sum.bad; k0 += 4) {
+        int cnt = count - k0 < 4 ? (int)(count - k0) : 4;
+        bce_el b[4];
+        bce_prep(dt, p, k0, cnt, b);
+        for (int i = 0; i < cnt && !sum.bad; i++) {
+            double num, err, tmag;
+            dd y;
+            if (!bce_value(dt, &b[i], &y, &err, &tmag) || !bce_kappa_num(&b[i], &num))
+                return 0;
+            sum_add(&sum, y, err, num, tmag);
+        }
     }
     return sum_finish(&sum, dt, p->reduction, count, out);
 }
