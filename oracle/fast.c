@@ -251,6 +251,24 @@ static dd fast_exp(dd a)
     return fast_exp_plain(a);
 }
 
+/* out[i] = fast_exp(arg[i]) (arg[i] a double) for the lanes i < cnt <= 4 with use[i]; four
+ * lanes at once (unused ones on 0) when the CPU has AVX2 and FMA, bit for bit the same. */
+static void fast_exp_lanes(const double *arg, const int *use, int cnt, dd *out)
+{
+#ifdef DD_HAVE_FMA_VARIANT
+    if (cnt == 4 && have_v4 && (use[0] + use[1] + use[2] + use[3]) > 1) {
+        double a[4];
+        for (int i = 0; i < 4; i++)
+            a[i] = use[i] ? arg[i] : 0.0;
+        fast_exp4_fma(a, out);
+        return;
+    }
+#endif
+    for (int i = 0; i < cnt; i++)
+        if (use[i])
+            out[i] = fast_exp(dd_make(arg[i], 0.0));
+}
+
 #ifdef DD_HAVE_FMA_VARIANT
 /* fast_exp_sum's four-lane body: every a.l is 0. */
 DD_V4 static void fast_exp_sum4(const dd *a, const size_t *idx, dd *E, dd part[4])
@@ -279,6 +297,21 @@ static void fast_exp_sum(const dd *a, const size_t *idx, int cnt, dd *E, dd part
         fast_exp_sum4(a, idx, E, part);
         return;
     }
+    if (cnt > 1 && have_v4) { /* the last terms of a row: the lanes beyond cnt on 0 */
+        double arg[4] = {0, 0, 0, 0};
+        int use[4] = {0, 0, 0, 0};
+        dd e[4];
+        for (int i = 0; i < cnt; i++)
+            arg[i] = a[idx[i]].h, use[i] = a[idx[i]].l == 0;
+        if (use[0] + use[1] + use[2] + use[3] == cnt) {
+            fast_exp_lanes(arg, use, 4, e);
+            for (int i = 0; i < cnt; i++) {
+                E[idx[i]] = e[i];
+                part[i] = dd_add(part[i], e[i]);
+            }
+            return;
+        }
+    }
 #endif
     for (int i = 0; i < cnt; i++) {
         E[idx[i]] = fast_exp(a[idx[i]]);
@@ -304,22 +337,23 @@ static void fast_exp_idx(const dd *a, const size_t *idx, int cnt, dd *out)
         out[idx[i]] = fast_exp(a[idx[i]]);
 }
 
-/* out[i] = fast_exp(arg[i]) (arg[i] a double) for the lanes i < cnt <= 4 with use[i]; four
- * lanes at once (unused ones on 0) when the CPU has AVX2 and FMA, bit for bit the same. */
-static void fast_exp_lanes(const double *arg, const int *use, int cnt, dd *out)
+/* dd_mul, dd_div: their fma instances on a CPU with FMA (the same results, dd.h). */
+static dd f_mul(dd x, dd y)
 {
 #ifdef DD_HAVE_FMA_VARIANT
-    if (cnt == 4 && have_v4 && (use[0] + use[1] + use[2] + use[3]) > 1) {
-        double a[4];
-        for (int i = 0; i < 4; i++)
-            a[i] = use[i] ? arg[i] : 0.0;
-        fast_exp4_fma(a, out);
-        return;
-    }
+    if (have_fma)
+        return dd_mul_fma(x, y);
 #endif
-    for (int i = 0; i < cnt; i++)
-        if (use[i])
-            out[i] = fast_exp(dd_make(arg[i], 0.0));
+    return dd_mul(x, y);
+}
+
+static dd f_div(dd x, dd y)
+{
+#ifdef DD_HAVE_FMA_VARIANT
+    if (have_fma)
+        return dd_div_fma(x, y);
+#endif
+    return dd_div(x, y);
 }
 
 /* e^y - 1 for 0 <= y <= 64 (y a double), relative error <= *eps (§9.3): the polynomial's
@@ -464,7 +498,8 @@ static void set_value(double h, double l, double err, ug_exact *out)
         out->lazy = 0;
         return;
     }
-    mpfr_set_nan(out->value);
+    if (!mpfr_nan_p(out->value)) /* a reused output mostly holds NaN already */
+        mpfr_set_nan(out->value);
     out->lazy = 1;
     out->vhi = h;
     out->vlo = l;
@@ -593,6 +628,7 @@ typedef struct fast_row {
     size_t c1;
     int has2;
     dd s1, S, L;
+    dd R;                        /* 1/S (need_E, has2): relative error eps_S + 2^-102 */
     double eps_s1, eps_S, eps_L; /* relative error bounds               */
     double S53, s153;            /* RN_53 of MPFR's S and S' (cond.c)    */
     double Wtail, Wmax;
@@ -827,7 +863,7 @@ static int fast_ratio(double u, const ug_exact *o, double *kappa)
         *kappa = 0.0;
         return 1;
     }
-    dd q = dd_div(dd_make(u, 0.0), dd_make(o->vhi, o->vlo));
+    dd q = f_div(dd_make(u, 0.0), dd_make(o->vhi, o->vlo));
     double rel = (lazy_radius(o) / fabs(o->vhi)) * 1.01 + DD_EPS;
     if (!rn_decided(q.h, q.l, rel * fabs(q.h) * 1.01))
         return 0;
@@ -847,9 +883,9 @@ static dd head_T(const fast_row *r, double *eT)
 static dd softmax_dd(const fast_ctx *c, const fast_row *r, size_t i, double *err)
 {
     dd y;
-    if (c->x[i] < r->m) { /* e^(a_i) / S */
-        y = dd_div(c->E[i], r->S);
-        *err = (EPS_EXP + r->eps_S + DD_EPS) * (1 + 0x1p-40) * fabs(y.h);
+    if (c->x[i] < r->m) { /* e^(a_i) / S as e^(a_i) R, R = 1/S by one dd division per row */
+        y = f_mul(c->E[i], r->R);
+        *err = (EPS_EXP + r->eps_S + 2 * DD_EPS) * (1 + 0x1p-40) * fabs(y.h);
         return y;
     }
     /* 1/c1 - S'/(c1 S) */
@@ -1133,6 +1169,8 @@ static int fast_row_eval(fast_ctx *c, ug_exact *out, fast_sum *sum)
         return 0; /* a masked target: +inf (SPECIAL.md rule 5), by the MPFR path */
     if (!fast_state(c, &r))
         return 0;
+    if (c->need_E && r.has2)
+        r.R = f_div(dd_make(1.0, 0.0), r.S);
     int need_L = loss || c->op == UG_OP_LOG_SOFTMAX;
     if (need_L && (r.has2 || r.c1 > 1) && !fast_log(&r))
         return 0;
