@@ -433,7 +433,8 @@ static int ru_decided(double fh, double fl, double r, double *f)
         return 0;
     int e = exp_of(fh);
     double s = pow2(e - UG_ULP_BITS + 1);
-    double g = ceil(fh / s) * s; /* RU_24(fh), exact (at most 2^(e + 1)) */
+    double t = fh * pow2(UG_ULP_BITS - 1 - e), ti = round_int(t); /* fh / s in [2^23, 2^24), exact */
+    double g = (ti < t ? ti + 1 : ti) * s; /* RU_24(fh) = ceil(fh / s) s, exact (at most 2^(e + 1)) */
     if (g == fh && fl > 0)
         g = fh + s;
     int eg = exp_of(g);
@@ -509,7 +510,8 @@ static void set_value(double h, double l, double err, ug_exact *out)
 /* Bound on |v128 - (vhi + vlo)| for a lazy output: verr plus half an ulp at 128 bits. */
 static double lazy_radius(const ug_exact *e)
 {
-    return e->verr + ldexp(1.0, ilogb(e->vhi) - 126);
+    int q = exp_of(e->vhi) - 126; /* vhi normal: |vhi| in [2^-900, 2^100] (decide_dt) */
+    return e->verr + (q >= -1022 ? pow2(q) : ldexp(1.0, q));
 }
 
 /* The unrounded ULP error x = |y - v128| / ulp_dt(v128) of y against a lazy e lies in
@@ -517,17 +519,22 @@ static double lazy_radius(const ug_exact *e)
  * otherwise. */
 static int fast_ulp_interval(ug_dtype dt, double y, const ug_exact *e, double *fh, double *fl, double *r)
 {
-    int p = ug_dtype_precision(dt), emin = ug_dtype_emin(dt);
+    /* ug_dtype_precision, ug_dtype_emin of the fast path's dtypes; exp_of and pow2 for
+     * ilogb and ldexp: the same numbers (|vhi| in [2^-900, 2^100], so the powers of two
+     * below are normal, and a product by one of them is ldexp's RN of the same) */
+    int p = dt == UG_BF16 ? 8 : dt == UG_F32 ? 24 : 53, emin = dt == UG_F64 ? -1022 : -126;
     double h = e->vhi, l = e->vlo, a = fabs(h);
+    if (!(a >= 0x1p-900 && a <= 0x1p100))
+        return 0;
     double delta = lazy_radius(e);
     double g = (fabs(l) + delta) * (1 + 0x1p-50);
-    int eh = ilogb(a), k;
+    int eh = exp_of(a), k;
     if (eh < emin) {
-        if (!(ldexp(1.0, emin) - a > 2 * g))
+        if (!(pow2(emin) - a > 2 * g))
             return 0;
         k = emin - p + 1;
     } else {
-        if (!(a - ldexp(1.0, eh) > 2 * g) || !(ldexp(1.0, eh + 1) - a > 2 * g))
+        if (!(a - pow2(eh) > 2 * g) || !(pow2(eh + 1) - a > 2 * g))
             return 0;
         k = eh - p + 1;
     }
@@ -538,7 +545,8 @@ static int fast_ulp_interval(ug_dtype dt, double y, const ug_exact *e, double *f
     double rho = (delta + DD_EPS * ad + 0x1p-1070) * (1 + 0x1p-40);
     if (!(ad > 4 * rho))
         return 0;
-    *fh = ldexp(ad, -k), *fl = ldexp(d.h < 0 ? -d.l : d.l, -k), *r = ldexp(rho, -k) * (1 + 0x1p-40);
+    double sk = pow2(-k); /* -k in [-93, 952] */
+    *fh = ad * sk, *fl = (d.h < 0 ? -d.l : d.l) * sk, *r = (rho * sk) * (1 + 0x1p-40);
     return isfinite(*fh) && *fh > 0;
 }
 
