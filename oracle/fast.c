@@ -456,6 +456,42 @@ static double rne_dt(double x, int p, int emin)
     return round_int(x * pow2(-q)) * pow2(q);
 }
 
+/* decide_rounded's test first, for f32 and bf16 (p = 24, 8) and 2^-126 <= a <= 2^100, from
+ * the bits of a: a = (K 2^D + low) w, w = ulp_64(a), D = 53 - p; RNE_p(a) = c is K 2^D
+ * (low < half = 2^(D-1)) or (K + 1) 2^D (low > half; a tie is left to decide_rounded), and
+ * the boundaries about a are c +- half w, except c - (half/2) w below c = 2^e (K = 2^(p-1),
+ * low < half) and c + 2 half w above c = 2^(e+1) (a carry): the distances taken are
+ * (half - low) w or (2^D - low + half) w above, (low + half/2) w when K = 2^(p-1) else
+ * (low + half) w, or (low - half) w below — never more than the true ones, and exact
+ * (integers below 2^46 times w, normal).  So this answers only when decide_rounded's exact
+ * test answers, with the same c; 0 sends to it. */
+static int rounded_by_bits(double a, double lp, double err, int p, double *c)
+{
+    union { double d; uint64_t u; } v = {.d = a};
+    int e = (int)(v.u >> 52) - 1023;
+    if (e < -126)
+        return 0;
+    int D = 53 - p;
+    uint64_t one = (uint64_t)1 << D, mask = one - 1, half = one >> 1, low = v.u & mask, cb;
+    double w = pow2(e - 52), up, dn;
+    if (low < half) {
+        cb = v.u & ~mask;
+        up = (double)(half - low) * w;
+        dn = (double)(low + ((v.u & (((uint64_t)1 << 52) - 1)) < one ? half / 2 : half)) * w;
+    } else if (low > half) {
+        cb = (v.u & ~mask) + one; /* a carry into the exponent field: 2^(e+1), exact */
+        up = (double)(one - low + half) * w;
+        dn = (double)(low - half) * w;
+    } else {
+        return 0;
+    }
+    if (!(up - lp > 2 * err) || !(dn + lp > 2 * err))
+        return 0;
+    union { uint64_t u; double d; } r = {.u = cb};
+    *c = r.d;
+    return 1;
+}
+
 /* v in [h + l - err, h + l + err], |h| in [2^-900, 2^100], v of h's sign: set out->rounded
  * to RNE_dt(v) and return 1 when no rounding boundary lies in that interval. */
 static int decide_rounded(double h, double l, double err, ug_dtype dt, ug_exact *out)
@@ -469,6 +505,11 @@ static int decide_rounded(double h, double l, double err, ug_dtype dt, ug_exact 
         if (!rn_decided(h, l, err))
             return 0;
         out->rounded = h;
+        return 1;
+    }
+    double cb;
+    if (rounded_by_bits(a, lp, err, p, &cb)) {
+        out->rounded = h < 0 ? -cb : cb;
         return 1;
     }
     double c = rne_dt(a, p, emin), mid_up, mid_dn;
