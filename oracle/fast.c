@@ -895,6 +895,28 @@ static double fast_cond_u(fast_ctx *c, fast_row *r, size_t i, double *sp, int *b
     return kadd(u, t, bad);
 }
 
+#ifdef DD_HAVE_FMA_VARIANT
+/* u / V, V = vh + vl (|vl| <= ulp(vh)/2), as q = th + d with one division on the critical
+ * path (§9.5): th = RN(u/vh), rho = u - th vh exactly (fma: the remainder of a rounded
+ * quotient), n = RN(rho - th vl) (fma), d = RN(n RN(1/vh)) (the reciprocal beside th), then
+ * Fast2Sum (exact).  d = delta (1 + eta)^3 (1 + vl/vh), delta = u/V - th: |u/V - q| <=
+ * 2^-50 |d| + 2^-170 |th| (the last for an underflow of n or d, |u| >= 2^-900) = *eq.
+ * 0 outside |u|, |th| in [2^-900, 2^900] or for |vl| > 2^-53 |vh| (dd_div answers). */
+__attribute__((target("fma"))) static int quot_fma(double u, double vh, double vl, dd *q, double *eq)
+{
+    double th = u / vh, inv = 1.0 / vh;
+    if (!(fabs(u) >= 0x1p-900 && fabs(u) <= 0x1p900 && fabs(th) >= 0x1p-900 && fabs(th) <= 0x1p900) ||
+        !(fabs(vl) <= 0x1p-53 * fabs(vh)))
+        return 0;
+    double rho = __builtin_fma(-th, vh, u);
+    double n = __builtin_fma(-th, vl, rho);
+    double d = n * inv;
+    *q = dd_fast_two_sum(th, d);
+    *eq = (0x1p-50 * fabs(d) + 0x1p-170 * fabs(th)) * (1 + 0x1p-40);
+    return 1;
+}
+#endif
+
 /* kappa of log_softmax: RN_53(|u / v128|) (cond.c: ratio). */
 static int fast_ratio(double u, const ug_exact *o, double *kappa)
 {
@@ -912,9 +934,20 @@ static int fast_ratio(double u, const ug_exact *o, double *kappa)
         *kappa = 0.0;
         return 1;
     }
-    dd q = f_div(dd_make(u, 0.0), dd_make(o->vhi, o->vlo));
-    double rel = (lazy_radius(o) / fabs(o->vhi)) * 1.01 + DD_EPS;
-    if (!rn_decided(q.h, q.l, rel * fabs(q.h) * 1.01))
+    double rv = (lazy_radius(o) / fabs(o->vhi)) * 1.01; /* |v128 - V| / |v128|, V = vhi + vlo */
+    dd q;
+    double eq;
+#ifdef DD_HAVE_FMA_VARIANT
+    if (have_fma && quot_fma(u, o->vhi, o->vlo, &q, &eq)) {
+        if (!rn_decided(q.h, q.l, eq + rv * fabs(q.h) * 1.01))
+            return 0;
+        *kappa = fabs(q.h);
+        return 1;
+    }
+#endif
+    q = dd_div(dd_make(u, 0.0), dd_make(o->vhi, o->vlo));
+    eq = DD_EPS * fabs(q.h);
+    if (!rn_decided(q.h, q.l, eq * 1.01 + rv * fabs(q.h) * 1.01))
         return 0;
     *kappa = fabs(q.h);
     return 1;
