@@ -14,6 +14,7 @@
  *                    the project compiles without contraction and without -mfma), valid
  *                    for |a|, |b| < 2^996 and |a b| >= 2^-969 or a b = 0.
  *   dd_add           JMP Algorithm 6 (AccurateDWPlusDW):   <= 3u^2 / (1 - 4u)
+ *   dd_add_d         JMP Algorithm 4 (DWPlusFP):            <= 2u^2 / (1 - 2u)
  *   dd_add_dom       |y| <= |x|/2 only: <= 10u^2 (proof at the function)
  *   dd_mul           JMP Algorithm 10 (DWTimesDW1):         <= 7u^2
  *   dd_mul_d         JMP Algorithm 7  (DWTimesFP1):         <= 1.5u^2 + 4u^3
@@ -67,6 +68,15 @@ static inline dd dd_add(dd x, dd y)
     dd v = dd_fast_two_sum(s.h, c);
     double w = t.l + v.l;
     return dd_fast_two_sum(v.h, w);
+}
+
+/* x + y for a double y: JMP Algorithm 4 (DWPlusFP), <= 2u^2 / (1 - 2u): fewer operations
+ * than dd_add(x, dd_make(y, 0)). */
+static inline dd dd_add_d(dd x, double y)
+{
+    dd s = dd_two_sum(x.h, y);
+    double v = x.l + s.l;
+    return dd_fast_two_sum(s.h, v);
 }
 
 /* x + y when |y.h| <= |x.h| / 2 (a dominant x): TwoSum of the heads, the tails added in

@@ -1156,7 +1156,8 @@ static int fast_output(fast_ctx *c, fast_row *r, size_t i, ug_exact *out)
             out->lazy = 0;
             return 1;
         }
-        y = dd_add(c->a[i], dd_neg(r->L));
+        /* a_i - L; a_i one double (mostly): DWPlusFP, else AccurateDWPlusDW, 2^-102 |v| */
+        y = c->a[i].l == 0 ? dd_add_d(dd_neg(r->L), c->a[i].h) : dd_add(c->a[i], dd_neg(r->L));
         err = (r->eps_L * fabs(r->L.h) + DD_EPS * fabs(y.h)) * (1 + 0x1p-30);
     }
     return fast_decide(c, y, err, out);
