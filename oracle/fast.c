@@ -579,7 +579,7 @@ static int fast_ulp_interval(ug_dtype dt, double y, const ug_exact *e, double *f
             return 0;
         k = eh - p + 1;
     }
-    dd d = dd_add(dd_two_sum(y, -h), dd_make(-l, 0.0)); /* y - (h + l), <= 2^-102 */
+    dd d = dd_add_d(dd_two_sum(y, -h), -l); /* y - (h + l), DWPlusFP: <= 2^-102 */
     double ad = fabs(d.h);
     if (!(ad >= 0x1p-960) || !(ad <= 0x1p1000))
         return 0;
