@@ -14,6 +14,7 @@
  *                    the project compiles without contraction and without -mfma), valid
  *                    for |a|, |b| < 2^996 and |a b| >= 2^-969 or a b = 0.
  *   dd_add           JMP Algorithm 6 (AccurateDWPlusDW):   <= 3u^2 / (1 - 4u)
+ *   dd_add_d         JMP Algorithm 4 (DWPlusFP):            <= 2u^2 / (1 - 2u)
  *   dd_add_dom       |y| <= |x|/2 only: <= 10u^2 (proof at the function)
  *   dd_mul           JMP Algorithm 10 (DWTimesDW1):         <= 7u^2
  *   dd_mul_d         JMP Algorithm 7  (DWTimesFP1):         <= 1.5u^2 + 4u^3
@@ -69,6 +70,15 @@ static inline dd dd_add(dd x, dd y)
     return dd_fast_two_sum(v.h, w);
 }
 
+/* x + y for a double y: JMP Algorithm 4 (DWPlusFP), <= 2u^2 / (1 - 2u): fewer operations
+ * than dd_add(x, dd_make(y, 0)). */
+static inline dd dd_add_d(dd x, double y)
+{
+    dd s = dd_two_sum(x.h, y);
+    double v = x.l + s.l;
+    return dd_fast_two_sum(s.h, v);
+}
+
 /* x + y when |y.h| <= |x.h| / 2 (a dominant x): TwoSum of the heads, the tails added in
  * binary64, one Fast2Sum.  The error is u|s.l + x.l| + u|s.l + x.l + y.l| (1 + u) <=
  * 5u^2 |x| (1 + 2u) <= 10u^2 |x + y|: below DD_EPS.  (Horner steps c_k + r s.) */
@@ -110,6 +120,7 @@ static inline dd dd_div(dd x, dd y)
  * functions compiled for CPUs with FMA (fast.c dispatches on __builtin_cpu_supports). */
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define DD_HAVE_FMA_VARIANT 1
+#include <immintrin.h>
 __attribute__((target("fma"))) static inline dd dd_two_prod_fma(double a, double b)
 {
     double p = a * b;
@@ -121,6 +132,80 @@ __attribute__((target("fma"))) static inline dd dd_mul_fma(dd x, dd y)
     dd c = dd_two_prod_fma(x.h, y.h);
     double tl1 = x.h * y.l, tl2 = x.l * y.h, cl2 = tl1 + tl2, cl3 = c.l + cl2;
     return dd_fast_two_sum(c.h, cl3);
+}
+
+/* dd_mul_d and dd_div with the fma product: bit for bit dd_mul_d's and dd_div's results
+ * wherever Dekker's product is exact (both products are then p = RN(ab), e = ab - p), in
+ * fewer operations. */
+__attribute__((target("fma"))) static inline dd dd_mul_d_fma(dd x, double y)
+{
+    dd c = dd_two_prod_fma(x.h, y);
+    double cl2 = x.l * y;
+    dd t = dd_fast_two_sum(c.h, cl2);
+    double tl2 = t.l + c.l;
+    return dd_fast_two_sum(t.h, tl2);
+}
+
+__attribute__((target("fma"))) static inline dd dd_div_fma(dd x, dd y)
+{
+    double th = x.h / y.h;
+    dd r = dd_mul_d_fma(y, th);
+    double ph = x.h - r.h, dl = x.l - r.l, d = ph + dl;
+    double tl = d / y.h;
+    return dd_fast_two_sum(th, tl);
+}
+
+/* Four lanes at once (AVX2 + FMA, GCC vector extensions): the same operations as the scalar
+ * functions above lane by lane (dd_two_sum, dd_fast_two_sum, dd_two_prod_fma, dd_add,
+ * dd_add_dom, dd_mul_fma), so each lane's result is bit for bit the scalar one; the
+ * project compiles without contraction, so a * b + c stays two roundings here too. */
+#define DD_V4 __attribute__((target("avx2,fma")))
+typedef double dd_v4d __attribute__((vector_size(32)));
+typedef struct ddv { dd_v4d h, l; } ddv;
+
+DD_V4 static inline dd_v4d dd_v4_bcast(double a) { return (dd_v4d){a, a, a, a}; }
+
+DD_V4 static inline ddv ddv_make(dd_v4d h, dd_v4d l) { ddv r = {h, l}; return r; }
+
+DD_V4 static inline ddv ddv_two_sum(dd_v4d a, dd_v4d b)
+{
+    dd_v4d s = a + b, bb = s - a, e = (a - (s - bb)) + (b - bb);
+    return ddv_make(s, e);
+}
+
+DD_V4 static inline ddv ddv_fast_two_sum(dd_v4d a, dd_v4d b)
+{
+    dd_v4d s = a + b, e = b - (s - a);
+    return ddv_make(s, e);
+}
+
+DD_V4 static inline ddv ddv_two_prod_fma(dd_v4d a, dd_v4d b)
+{
+    dd_v4d p = a * b;
+    return ddv_make(p, (dd_v4d)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)-p));
+}
+
+DD_V4 static inline ddv ddv_add(ddv x, ddv y)
+{
+    ddv s = ddv_two_sum(x.h, y.h), t = ddv_two_sum(x.l, y.l);
+    dd_v4d c = s.l + t.h;
+    ddv v = ddv_fast_two_sum(s.h, c);
+    dd_v4d w = t.l + v.l;
+    return ddv_fast_two_sum(v.h, w);
+}
+
+DD_V4 static inline ddv ddv_add_dom(ddv x, ddv y)
+{
+    ddv s = ddv_two_sum(x.h, y.h);
+    dd_v4d t = (s.l + x.l) + y.l;
+    return ddv_fast_two_sum(s.h, t);
+}
+
+DD_V4 static inline ddv ddv_mul_fma(ddv x, ddv y)
+{
+    ddv c = ddv_two_prod_fma(x.h, y.h);
+    dd_v4d tl1 = x.h * y.l, tl2 = x.l * y.h, cl2 = tl1 + tl2, cl3 = c.l + cl2;
+    return ddv_fast_two_sum(c.h, cl3);
 }
 #endif
 

@@ -86,6 +86,7 @@ static dd T256[256], FACT[12]; /* FACT[k] = 1/k! */
 static double FACTD[12];
 static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
 static int have_fma; /* the CPU has FMA: expm1_poly_fma */
+static int have_v4;  /* AVX2 and FMA: fast_exp4_fma */
 
 static dd dd_of(mpfr_t v, mpfr_t t)
 {
@@ -124,6 +125,7 @@ static void consts_init(void)
 #ifdef DD_HAVE_FMA_VARIANT
     __builtin_cpu_init();
     have_fma = __builtin_cpu_supports("fma");
+    have_v4 = have_fma && __builtin_cpu_supports("avx2");
 #endif
 }
 
@@ -208,6 +210,38 @@ static dd fast_exp_plain(dd a) { FAST_EXP_BODY(expm1_poly_plain, dd_two_prod, dd
 __attribute__((target("fma"))) static dd fast_exp_fma(dd a) { FAST_EXP_BODY(expm1_poly_fma, dd_two_prod_fma, dd_mul_fma) }
 #endif
 
+#ifdef DD_HAVE_FMA_VARIANT
+/* fast_exp_fma of four doubles a[0..3] (a.l = 0) at once: FAST_EXP_BODY's operations lane by
+ * lane (dd.h's four-lane functions), so out[i] is bit for bit fast_exp_fma(a[i]) (§9.2). */
+DD_V4 static void fast_exp4_fma(const double *a, dd *out)
+{
+    const dd_v4d zero = dd_v4_bcast(0.0), magic = dd_v4_bcast(0x1.8p52);
+    dd_v4d ah = {a[0], a[1], a[2], a[3]};
+    dd_v4d kd = (ah * dd_v4_bcast(256.0 / 0.6931471805599453) + magic) - magic;
+    ddv r = ddv_two_sum(ah, -kd * dd_v4_bcast(C1));
+    ddv t = ddv_two_prod_fma(kd, dd_v4_bcast(C2));
+    r = ddv_add(r, ddv_make(-t.h, -t.l));
+    r = ddv_add(r, ddv_make(-kd * dd_v4_bcast(C3), zero));
+    dd_v4d q = dd_v4_bcast(FACTD[10]); /* EXPM1_POLY_BODY */
+    for (int k = 9; k >= 6; k--)
+        q = dd_v4_bcast(FACTD[k]) + r.h * q;
+    ddv s = ddv_make(q, zero);
+    for (int k = 5; k >= 1; k--)
+        s = ddv_add_dom(ddv_make(dd_v4_bcast(FACT[k].h), dd_v4_bcast(FACT[k].l)), ddv_mul_fma(r, s));
+    ddv e = ddv_add_dom(ddv_make(dd_v4_bcast(1.0), zero), ddv_mul_fma(r, s));
+    dd_v4d th, tl, sc;
+    for (int i = 0; i < 4; i++) {
+        int k = (int)kd[i];
+        th[i] = T256[k & 255].h, tl[i] = T256[k & 255].l;
+        sc[i] = pow2((k - (k & 255)) / 256);
+    }
+    e = ddv_mul_fma(ddv_make(th, tl), e);
+    dd_v4d eh = e.h * sc, el = e.l * sc;
+    for (int i = 0; i < 4; i++)
+        out[i] = dd_make(eh[i], el[i]);
+}
+#endif
+
 static dd fast_exp(dd a)
 {
 #ifdef DD_HAVE_FMA_VARIANT
@@ -215,6 +249,111 @@ static dd fast_exp(dd a)
         return fast_exp_fma(a);
 #endif
     return fast_exp_plain(a);
+}
+
+/* out[i] = fast_exp(arg[i]) (arg[i] a double) for the lanes i < cnt <= 4 with use[i]; four
+ * lanes at once (unused ones on 0) when the CPU has AVX2 and FMA, bit for bit the same. */
+static void fast_exp_lanes(const double *arg, const int *use, int cnt, dd *out)
+{
+#ifdef DD_HAVE_FMA_VARIANT
+    if (cnt == 4 && have_v4 && (use[0] + use[1] + use[2] + use[3]) > 1) {
+        double a[4];
+        for (int i = 0; i < 4; i++)
+            a[i] = use[i] ? arg[i] : 0.0;
+        fast_exp4_fma(a, out);
+        return;
+    }
+#endif
+    for (int i = 0; i < cnt; i++)
+        if (use[i])
+            out[i] = fast_exp(dd_make(arg[i], 0.0));
+}
+
+#ifdef DD_HAVE_FMA_VARIANT
+/* fast_exp_sum's four-lane body: every a.l is 0. */
+DD_V4 static void fast_exp_sum4(const dd *a, const size_t *idx, dd *E, dd part[4])
+{
+    double ah[4] = {a[idx[0]].h, a[idx[1]].h, a[idx[2]].h, a[idx[3]].h};
+    dd e[4];
+    fast_exp4_fma(ah, e);
+    ddv ev = ddv_make((dd_v4d){e[0].h, e[1].h, e[2].h, e[3].h}, (dd_v4d){e[0].l, e[1].l, e[2].l, e[3].l});
+    ddv pv = ddv_make((dd_v4d){part[0].h, part[1].h, part[2].h, part[3].h},
+                      (dd_v4d){part[0].l, part[1].l, part[2].l, part[3].l});
+    pv = ddv_add(pv, ev);
+    for (int i = 0; i < 4; i++) {
+        E[idx[i]] = e[i];
+        part[i] = dd_make(pv.h[i], pv.l[i]);
+    }
+}
+#endif
+
+/* E[idx[i]] = fast_exp(a[idx[i]]) and part[i] = dd_add(part[i], E[idx[i]]) for i < cnt <= 4:
+ * four lanes at once when the CPU has AVX2 and FMA and every a.l is 0, bit for bit the
+ * same (dd.h). */
+static void fast_exp_sum(const dd *a, const size_t *idx, int cnt, dd *E, dd part[4])
+{
+#ifdef DD_HAVE_FMA_VARIANT
+    if (cnt == 4 && have_v4 && a[idx[0]].l == 0 && a[idx[1]].l == 0 && a[idx[2]].l == 0 && a[idx[3]].l == 0) {
+        fast_exp_sum4(a, idx, E, part);
+        return;
+    }
+    if (cnt > 1 && have_v4) { /* the last terms of a row: the lanes beyond cnt on 0 */
+        double arg[4] = {0, 0, 0, 0};
+        int use[4] = {0, 0, 0, 0};
+        dd e[4];
+        for (int i = 0; i < cnt; i++)
+            arg[i] = a[idx[i]].h, use[i] = a[idx[i]].l == 0;
+        if (use[0] + use[1] + use[2] + use[3] == cnt) {
+            fast_exp_lanes(arg, use, 4, e);
+            for (int i = 0; i < cnt; i++) {
+                E[idx[i]] = e[i];
+                part[i] = dd_add(part[i], e[i]);
+            }
+            return;
+        }
+    }
+#endif
+    for (int i = 0; i < cnt; i++) {
+        E[idx[i]] = fast_exp(a[idx[i]]);
+        part[i] = dd_add(part[i], E[idx[i]]);
+    }
+}
+
+/* e^(a_j) into out[j] for the (up to four) indices idx[0..cnt), each bit for bit
+ * fast_exp(a[idx[i]]): four at once when the CPU has AVX2 and FMA and every a.l is 0. */
+static void fast_exp_idx(const dd *a, const size_t *idx, int cnt, dd *out)
+{
+#ifdef DD_HAVE_FMA_VARIANT
+    if (cnt == 4 && have_v4 && a[idx[0]].l == 0 && a[idx[1]].l == 0 && a[idx[2]].l == 0 && a[idx[3]].l == 0) {
+        double ah[4] = {a[idx[0]].h, a[idx[1]].h, a[idx[2]].h, a[idx[3]].h};
+        dd e[4];
+        fast_exp4_fma(ah, e);
+        for (int i = 0; i < 4; i++)
+            out[idx[i]] = e[i];
+        return;
+    }
+#endif
+    for (int i = 0; i < cnt; i++)
+        out[idx[i]] = fast_exp(a[idx[i]]);
+}
+
+/* dd_mul, dd_div: their fma instances on a CPU with FMA (the same results, dd.h). */
+static dd f_mul(dd x, dd y)
+{
+#ifdef DD_HAVE_FMA_VARIANT
+    if (have_fma)
+        return dd_mul_fma(x, y);
+#endif
+    return dd_mul(x, y);
+}
+
+static dd f_div(dd x, dd y)
+{
+#ifdef DD_HAVE_FMA_VARIANT
+    if (have_fma)
+        return dd_div_fma(x, y);
+#endif
+    return dd_div(x, y);
 }
 
 /* e^y - 1 for 0 <= y <= 64 (y a double), relative error <= *eps (§9.3): the polynomial's
@@ -230,6 +369,13 @@ static dd fast_expm1(double y, double *eps)
     return dd_add(fast_exp(dd_make(y, 0.0)), dd_make(-1.0, 0.0));
 }
 
+/* fast_expm1(y, eps) for y > 2^-10 from e = fast_exp(y) computed elsewhere: the same. */
+static dd fast_expm1_of(double y, dd e, double *eps)
+{
+    *eps = (EPS_EXP * (1 + 1 / y) + DD_EPS) * (1 + 0x1p-40);
+    return dd_add(e, dd_make(-1.0, 0.0));
+}
+
 /* log1p(s) for a dd s in [2^-900, 2^100] with relative error eps_s, as a dd with relative
  * error *eps (§9.3): y0 = log1p(s.h) (glibc: only the check |u| <= 2^-48 y0 depends on it),
  * M = expm1(y0) (relative error eps_m), u = (s - M)/(1 + M), L = y0 + u - u^2/2.  The errors
@@ -237,12 +383,20 @@ static dd fast_expm1(double y, double *eps)
  * |L - computed| <= (eps_s s + eps_m M + 2^-102 |D|)/(1 + M) + 2^-51 |u| + |u|^3, M < 2 s:
  * eps = eps_s + 2 eps_m + (2^-102 |D| / (1 + M) + 2^-51 |u| + |u|^3) / L, L >= y0 (1 - 2^-47).
  * 0 when the check fails. */
+static int fast_log1p_m(dd s, double eps_s, double y0, dd M, double eps_m, dd *L, double *eps);
+
 static int fast_log1p(dd s, double eps_s, dd *L, double *eps)
 {
     double y0 = log1p(s.h), eps_m;
     if (!(y0 >= 0x1p-900 && y0 <= 64))
         return 0;
     dd M = fast_expm1(y0, &eps_m);
+    return fast_log1p_m(s, eps_s, y0, M, eps_m, L, eps);
+}
+
+/* fast_log1p's second half, from y0 = log1p(s.h) in [2^-900, 64] and M = fast_expm1(y0). */
+static int fast_log1p_m(dd s, double eps_s, double y0, dd M, double eps_m, dd *L, double *eps)
+{
     dd D = dd_add(s, dd_neg(M));
     double u = D.h / (1 + M.h); /* relative error <= 2^-51 */
     if (!(fabs(u) <= 0x1p-48 * y0))
@@ -279,7 +433,8 @@ static int ru_decided(double fh, double fl, double r, double *f)
         return 0;
     int e = exp_of(fh);
     double s = pow2(e - UG_ULP_BITS + 1);
-    double g = ceil(fh / s) * s; /* RU_24(fh), exact (at most 2^(e + 1)) */
+    double t = fh * pow2(UG_ULP_BITS - 1 - e), ti = round_int(t); /* fh / s in [2^23, 2^24), exact */
+    double g = (ti < t ? ti + 1 : ti) * s; /* RU_24(fh) = ceil(fh / s) s, exact (at most 2^(e + 1)) */
     if (g == fh && fl > 0)
         g = fh + s;
     int eg = exp_of(g);
@@ -301,6 +456,42 @@ static double rne_dt(double x, int p, int emin)
     return round_int(x * pow2(-q)) * pow2(q);
 }
 
+/* decide_rounded's test first, for f32 and bf16 (p = 24, 8) and 2^-126 <= a <= 2^100, from
+ * the bits of a: a = (K 2^D + low) w, w = ulp_64(a), D = 53 - p; RNE_p(a) = c is K 2^D
+ * (low < half = 2^(D-1)) or (K + 1) 2^D (low > half; a tie is left to decide_rounded), and
+ * the boundaries about a are c +- half w, except c - (half/2) w below c = 2^e (K = 2^(p-1),
+ * low < half) and c + 2 half w above c = 2^(e+1) (a carry): the distances taken are
+ * (half - low) w or (2^D - low + half) w above, (low + half/2) w when K = 2^(p-1) else
+ * (low + half) w, or (low - half) w below — never more than the true ones, and exact
+ * (integers below 2^46 times w, normal).  So this answers only when decide_rounded's exact
+ * test answers, with the same c; 0 sends to it. */
+static int rounded_by_bits(double a, double lp, double err, int p, double *c)
+{
+    union { double d; uint64_t u; } v = {.d = a};
+    int e = (int)(v.u >> 52) - 1023;
+    if (e < -126)
+        return 0;
+    int D = 53 - p;
+    uint64_t one = (uint64_t)1 << D, mask = one - 1, half = one >> 1, low = v.u & mask, cb;
+    double w = pow2(e - 52), up, dn;
+    if (low < half) {
+        cb = v.u & ~mask;
+        up = (double)(half - low) * w;
+        dn = (double)(low + ((v.u & (((uint64_t)1 << 52) - 1)) < one ? half / 2 : half)) * w;
+    } else if (low > half) {
+        cb = (v.u & ~mask) + one; /* a carry into the exponent field: 2^(e+1), exact */
+        up = (double)(one - low + half) * w;
+        dn = (double)(low - half) * w;
+    } else {
+        return 0;
+    }
+    if (!(up - lp > 2 * err) || !(dn + lp > 2 * err))
+        return 0;
+    union { uint64_t u; double d; } r = {.u = cb};
+    *c = r.d;
+    return 1;
+}
+
 /* v in [h + l - err, h + l + err], |h| in [2^-900, 2^100], v of h's sign: set out->rounded
  * to RNE_dt(v) and return 1 when no rounding boundary lies in that interval. */
 static int decide_rounded(double h, double l, double err, ug_dtype dt, ug_exact *out)
@@ -314,6 +505,11 @@ static int decide_rounded(double h, double l, double err, ug_dtype dt, ug_exact 
         if (!rn_decided(h, l, err))
             return 0;
         out->rounded = h;
+        return 1;
+    }
+    double cb;
+    if (rounded_by_bits(a, lp, err, p, &cb)) {
+        out->rounded = h < 0 ? -cb : cb;
         return 1;
     }
     double c = rne_dt(a, p, emin), mid_up, mid_dn;
@@ -344,7 +540,8 @@ static void set_value(double h, double l, double err, ug_exact *out)
         out->lazy = 0;
         return;
     }
-    mpfr_set_nan(out->value);
+    if (!mpfr_nan_p(out->value)) /* a reused output mostly holds NaN already */
+        mpfr_set_nan(out->value);
     out->lazy = 1;
     out->vhi = h;
     out->vlo = l;
@@ -354,7 +551,8 @@ static void set_value(double h, double l, double err, ug_exact *out)
 /* Bound on |v128 - (vhi + vlo)| for a lazy output: verr plus half an ulp at 128 bits. */
 static double lazy_radius(const ug_exact *e)
 {
-    return e->verr + ldexp(1.0, ilogb(e->vhi) - 126);
+    int q = exp_of(e->vhi) - 126; /* vhi normal: |vhi| in [2^-900, 2^100] (decide_dt) */
+    return e->verr + (q >= -1022 ? pow2(q) : ldexp(1.0, q));
 }
 
 /* The unrounded ULP error x = |y - v128| / ulp_dt(v128) of y against a lazy e lies in
@@ -362,28 +560,34 @@ static double lazy_radius(const ug_exact *e)
  * otherwise. */
 static int fast_ulp_interval(ug_dtype dt, double y, const ug_exact *e, double *fh, double *fl, double *r)
 {
-    int p = ug_dtype_precision(dt), emin = ug_dtype_emin(dt);
+    /* ug_dtype_precision, ug_dtype_emin of the fast path's dtypes; exp_of and pow2 for
+     * ilogb and ldexp: the same numbers (|vhi| in [2^-900, 2^100], so the powers of two
+     * below are normal, and a product by one of them is ldexp's RN of the same) */
+    int p = dt == UG_BF16 ? 8 : dt == UG_F32 ? 24 : 53, emin = dt == UG_F64 ? -1022 : -126;
     double h = e->vhi, l = e->vlo, a = fabs(h);
+    if (!(a >= 0x1p-900 && a <= 0x1p100))
+        return 0;
     double delta = lazy_radius(e);
     double g = (fabs(l) + delta) * (1 + 0x1p-50);
-    int eh = ilogb(a), k;
+    int eh = exp_of(a), k;
     if (eh < emin) {
-        if (!(ldexp(1.0, emin) - a > 2 * g))
+        if (!(pow2(emin) - a > 2 * g))
             return 0;
         k = emin - p + 1;
     } else {
-        if (!(a - ldexp(1.0, eh) > 2 * g) || !(ldexp(1.0, eh + 1) - a > 2 * g))
+        if (!(a - pow2(eh) > 2 * g) || !(pow2(eh + 1) - a > 2 * g))
             return 0;
         k = eh - p + 1;
     }
-    dd d = dd_add(dd_two_sum(y, -h), dd_make(-l, 0.0)); /* y - (h + l), <= 2^-102 */
+    dd d = dd_add_d(dd_two_sum(y, -h), -l); /* y - (h + l), DWPlusFP: <= 2^-102 */
     double ad = fabs(d.h);
     if (!(ad >= 0x1p-960) || !(ad <= 0x1p1000))
         return 0;
     double rho = (delta + DD_EPS * ad + 0x1p-1070) * (1 + 0x1p-40);
     if (!(ad > 4 * rho))
         return 0;
-    *fh = ldexp(ad, -k), *fl = ldexp(d.h < 0 ? -d.l : d.l, -k), *r = ldexp(rho, -k) * (1 + 0x1p-40);
+    double sk = pow2(-k); /* -k in [-93, 952] */
+    *fh = ad * sk, *fl = (d.h < 0 ? -d.l : d.l) * sk, *r = (rho * sk) * (1 + 0x1p-40);
     return isfinite(*fh) && *fh > 0;
 }
 
@@ -473,6 +677,7 @@ typedef struct fast_row {
     size_t c1;
     int has2;
     dd s1, S, L;
+    dd R;                        /* 1/S (need_E, has2): relative error eps_S + 2^-102 */
     double eps_s1, eps_S, eps_L; /* relative error bounds               */
     double S53, s153;            /* RN_53 of MPFR's S and S' (cond.c)    */
     double Wtail, Wmax;
@@ -573,25 +778,40 @@ static int fast_state(fast_ctx *c, fast_row *r)
         size_t nd = 0, nt = 0;
         acc3 acc = {0, 0, 0, 0};
         int wide = c->dt == UG_F64; /* f64: the three-limb accumulator; f32, bf16: a dd sum (§9.1) */
-        for (size_t j = 0; j < n; j++) {
-            double v = c->x[j];
-            if (!(v < m) || v == -INFINITY)
-                continue;
-            if (c->a[j].h < cut) {
-                nd++;
-                continue;
+        /* the terms in index order, their exps four at a time (each bit for bit fast_exp's).
+         * f64: added in index order to the accumulator; f32, bf16: term number k into the
+         * partial sum k mod 4 (from exact zeros), the four partial sums then added */
+        size_t idx[4];
+        int np = 0;
+        dd part[4] = {{0, 0}, {0, 0}, {0, 0}, {0, 0}};
+        for (size_t j = 0; j <= n; j++) {
+            if (j < n) {
+                double v = c->x[j];
+                if (!(v < m) || v == -INFINITY)
+                    continue;
+                if (c->a[j].h < cut) {
+                    nd++;
+                    continue;
+                }
+                idx[np++] = j;
+                if (np < 4)
+                    continue;
             }
-            dd e = fast_exp(c->a[j]);
-            c->E[j] = e;
             if (wide) {
-                acc_add(&acc, e.h);
-                acc_add(&acc, e.l);
+                fast_exp_idx(c->a, idx, np, c->E);
+                for (int i = 0; i < np; i++) {
+                    acc_add(&acc, c->E[idx[i]].h);
+                    acc_add(&acc, c->E[idx[i]].l);
+                }
             } else {
-                r->s1 = nt == 0 ? e : dd_add(r->s1, e);
+                fast_exp_sum(c->a, idx, np, c->E, part);
             }
-            nt++;
+            nt += (size_t)np;
+            np = 0;
         }
-        if (!wide) { /* each addition of positive terms 2^-102 of its sum; S one more */
+        if (!wide) { /* each addition of positive terms 2^-102 of its sum (a partial sum of
+                        positive terms is below S'); fewer than nt inexact ones; S one more */
+            r->s1 = dd_add(dd_add(part[0], part[1]), dd_add(part[2], part[3]));
             r->eps_s1 = (EPS_EXP + (double)nt * DD_EPS + (nd ? 0x1p-110 : 0)) * (1 + 0x1p-40);
             r->S = dd_add(r->s1, dd_make((double)r->c1, 0.0));
             r->eps_S = (r->eps_s1 + DD_EPS) * (1 + 0x1p-40);
@@ -675,6 +895,28 @@ static double fast_cond_u(fast_ctx *c, fast_row *r, size_t i, double *sp, int *b
     return kadd(u, t, bad);
 }
 
+#ifdef DD_HAVE_FMA_VARIANT
+/* u / V, V = vh + vl (|vl| <= ulp(vh)/2), as q = th + d with one division on the critical
+ * path (§9.5): th = RN(u/vh), rho = u - th vh exactly (fma: the remainder of a rounded
+ * quotient), n = RN(rho - th vl) (fma), d = RN(n RN(1/vh)) (the reciprocal beside th), then
+ * Fast2Sum (exact).  d = delta (1 + eta)^3 (1 + vl/vh), delta = u/V - th: |u/V - q| <=
+ * 2^-50 |d| + 2^-170 |th| (the last for an underflow of n or d, |u| >= 2^-900) = *eq.
+ * 0 outside |u|, |th| in [2^-900, 2^900] or for |vl| > 2^-53 |vh| (dd_div answers). */
+__attribute__((target("fma"))) static int quot_fma(double u, double vh, double vl, dd *q, double *eq)
+{
+    double th = u / vh, inv = 1.0 / vh;
+    if (!(fabs(u) >= 0x1p-900 && fabs(u) <= 0x1p900 && fabs(th) >= 0x1p-900 && fabs(th) <= 0x1p900) ||
+        !(fabs(vl) <= 0x1p-53 * fabs(vh)))
+        return 0;
+    double rho = __builtin_fma(-th, vh, u);
+    double n = __builtin_fma(-th, vl, rho);
+    double d = n * inv;
+    *q = dd_fast_two_sum(th, d);
+    *eq = (0x1p-50 * fabs(d) + 0x1p-170 * fabs(th)) * (1 + 0x1p-40);
+    return 1;
+}
+#endif
+
 /* kappa of log_softmax: RN_53(|u / v128|) (cond.c: ratio). */
 static int fast_ratio(double u, const ug_exact *o, double *kappa)
 {
@@ -692,9 +934,20 @@ static int fast_ratio(double u, const ug_exact *o, double *kappa)
         *kappa = 0.0;
         return 1;
     }
-    dd q = dd_div(dd_make(u, 0.0), dd_make(o->vhi, o->vlo));
-    double rel = (lazy_radius(o) / fabs(o->vhi)) * 1.01 + DD_EPS;
-    if (!rn_decided(q.h, q.l, rel * fabs(q.h) * 1.01))
+    double rv = (lazy_radius(o) / fabs(o->vhi)) * 1.01; /* |v128 - V| / |v128|, V = vhi + vlo */
+    dd q;
+    double eq;
+#ifdef DD_HAVE_FMA_VARIANT
+    if (have_fma && quot_fma(u, o->vhi, o->vlo, &q, &eq)) {
+        if (!rn_decided(q.h, q.l, eq + rv * fabs(q.h) * 1.01))
+            return 0;
+        *kappa = fabs(q.h);
+        return 1;
+    }
+#endif
+    q = dd_div(dd_make(u, 0.0), dd_make(o->vhi, o->vlo));
+    eq = DD_EPS * fabs(q.h);
+    if (!rn_decided(q.h, q.l, eq * 1.01 + rv * fabs(q.h) * 1.01))
         return 0;
     *kappa = fabs(q.h);
     return 1;
@@ -712,9 +965,9 @@ static dd head_T(const fast_row *r, double *eT)
 static dd softmax_dd(const fast_ctx *c, const fast_row *r, size_t i, double *err)
 {
     dd y;
-    if (c->x[i] < r->m) { /* e^(a_i) / S */
-        y = dd_div(c->E[i], r->S);
-        *err = (EPS_EXP + r->eps_S + DD_EPS) * (1 + 0x1p-40) * fabs(y.h);
+    if (c->x[i] < r->m) { /* e^(a_i) / S as e^(a_i) R, R = 1/S by one dd division per row */
+        y = f_mul(c->E[i], r->R);
+        *err = (EPS_EXP + r->eps_S + 2 * DD_EPS) * (1 + 0x1p-40) * fabs(y.h);
         return y;
     }
     /* 1/c1 - S'/(c1 S) */
@@ -903,7 +1156,8 @@ static int fast_output(fast_ctx *c, fast_row *r, size_t i, ug_exact *out)
             out->lazy = 0;
             return 1;
         }
-        y = dd_add(c->a[i], dd_neg(r->L));
+        /* a_i - L; a_i one double (mostly): DWPlusFP, else AccurateDWPlusDW, 2^-102 |v| */
+        y = c->a[i].l == 0 ? dd_add_d(dd_neg(r->L), c->a[i].h) : dd_add(c->a[i], dd_neg(r->L));
         err = (r->eps_L * fabs(r->L.h) + DD_EPS * fabs(y.h)) * (1 + 0x1p-30);
     }
     return fast_decide(c, y, err, out);
@@ -998,6 +1252,8 @@ static int fast_row_eval(fast_ctx *c, ug_exact *out, fast_sum *sum)
         return 0; /* a masked target: +inf (SPECIAL.md rule 5), by the MPFR path */
     if (!fast_state(c, &r))
         return 0;
+    if (c->need_E && r.has2)
+        r.R = f_div(dd_make(1.0, 0.0), r.S);
     int need_L = loss || c->op == UG_OP_LOG_SOFTMAX;
     if (need_L && (r.has2 || r.c1 > 1) && !fast_log(&r))
         return 0;
@@ -1048,12 +1304,57 @@ static int fast_row_eval(fast_ctx *c, ug_exact *out, fast_sum *sum)
 
 /* ---------------------------------------------------------------- bce_logits (§9.1) */
 
+/* One bce_logits element: its inputs and the exps that bce_value and bce_kappa_num use,
+ * made four elements at a time by bce_prep (fast_exp_lanes: bit for bit fast_exp's):
+ * E = fast_exp(-|x|), y0 = log1p(E.h), M = fast_expm1(y0) and, for -64 <= x < 0,
+ * En = fast_exp(-x); ok = 0 when the element is not taken (|x| > 600, NaN, inf, a label
+ * out of range, y0 outside fast_log1p's range). */
+typedef struct bce_el {
+    double x, lab, y0, eps_m;
+    dd E, M, En;
+    int ok;
+} bce_el;
+
+static void bce_prep(ug_dtype dt, const ug_problem *p, size_t k0, int cnt, bce_el *b)
+{
+    double arg[4] = {0, 0, 0, 0};
+    int use[4] = {0, 0, 0, 0};
+    dd e[4] = {{0, 0}, {0, 0}, {0, 0}, {0, 0}};
+    for (int i = 0; i < cnt; i++) {
+        double x = ug_load(dt, p->x, k0 + (size_t)i), lab = ug_load(dt, p->aux, k0 + (size_t)i);
+        b[i].x = x, b[i].lab = lab;
+        b[i].ok = fabs(x) <= 600 && (dt == UG_F64 ? fabs(lab) <= 0x1p100 : isfinite(lab));
+        arg[i] = -fabs(x), use[i] = b[i].ok;
+    }
+    fast_exp_lanes(arg, use, cnt, e); /* e^-|x| in [e^-600, 1], EPS_EXP */
+    for (int i = 0; i < cnt; i++) {
+        use[i] = 0;
+        if (!b[i].ok)
+            continue;
+        b[i].E = e[i];
+        b[i].y0 = log1p(e[i].h); /* fast_log1p's y0 and its range */
+        b[i].ok = b[i].y0 >= 0x1p-900 && b[i].y0 <= 64;
+        arg[i] = b[i].y0, use[i] = b[i].ok && b[i].y0 > 0x1p-10;
+    }
+    fast_exp_lanes(arg, use, cnt, e); /* fast_expm1's e^y0 */
+    for (int i = 0; i < cnt; i++) {
+        if (b[i].ok)
+            b[i].M = use[i] ? fast_expm1_of(b[i].y0, e[i], &b[i].eps_m) : fast_expm1(b[i].y0, &b[i].eps_m);
+        use[i] = b[i].ok && b[i].x < 0 && b[i].x >= -64;
+        arg[i] = -b[i].x;
+    }
+    fast_exp_lanes(arg, use, cnt, e); /* bce_kappa_num's e^-x, x < 0 */
+    for (int i = 0; i < cnt; i++)
+        if (use[i])
+            b[i].En = e[i];
+}
+
 /* f(x, lab) = A + T, A = max(x, 0) - x lab (exact), T = log1p(e^-|x|) (exact_bce.c), as
  * y with |f - y| <= *err; 0 when not taken (|x| > 600, NaN, inf). */
-static int bce_value(ug_dtype dt, double x, double lab, dd *y, double *err, double *tmag, dd *Eout)
+static int bce_value(ug_dtype dt, const bce_el *b, dd *y, double *err, double *tmag)
 {
-    double ax = fabs(x), eA = 0.0;
-    if (!(ax <= 600) || !(dt == UG_F64 ? fabs(lab) <= 0x1p100 : isfinite(lab)))
+    double x = b->x, lab = b->lab, eA = 0.0;
+    if (!b->ok)
         return 0;
     dd A;
     if (dt == UG_F64) { /* x lab by Dekker's product (exact, or 2^-1060 absolute below
@@ -1063,11 +1364,9 @@ static int bce_value(ug_dtype dt, double x, double lab, dd *y, double *err, doub
     } else {
         A = dd_two_sum(x > 0 ? x : 0.0, -(x * lab)); /* x lab exact: 24 + 24 bits; the sum by TwoSum */
     }
-    dd E = fast_exp(dd_make(-ax, 0.0));             /* e^-|x| in [e^-600, 1], EPS_EXP           */
-    *Eout = E;
-    dd T; /* T = log1p(E) as fast_log does log1p(S') (§9.3), E <= 1 */
+    dd T; /* T = log1p(E) as fast_log does log1p(S') (§9.3), E = e^-|x| <= 1 */
     double epsT;
-    if (!fast_log1p(E, EPS_EXP, &T, &epsT))
+    if (!fast_log1p_m(b->E, EPS_EXP, b->y0, b->M, b->eps_m, &T, &epsT))
         return 0;
     *y = dd_add(A, T);
     *err = (epsT * fabs(T.h) + eA + DD_EPS * fabs(y->h)) * (1 + 0x1p-30);
@@ -1076,14 +1375,14 @@ static int bce_value(ug_dtype dt, double x, double lab, dd *y, double *err, doub
 }
 
 /* cond.c's ora_cond_bce numerator |x| (|sigma(x) - lab| + |lab|), sigma(x) = 1/(1 + e^-x)
- * with e^-x rounded to 53 bits by MPFR: decided from fast_exp's enclosure (E = e^-|x| from
- * bce_value when x >= 0). */
-static int bce_kappa_num(double x, double lab, dd E, double *num)
+ * with e^-x rounded to 53 bits by MPFR: decided from fast_exp's enclosure (E = e^-|x| when
+ * x >= 0, En = e^-x when x < 0). */
+static int bce_kappa_num(const bce_el *b, double *num)
 {
+    double x = b->x, lab = b->lab;
     if (!(x >= -64 && x <= 600))
         return 0;
-    if (x < 0)
-        E = fast_exp(dd_make(-x, 0.0));
+    dd E = x < 0 ? b->En : b->E;
     if (!rn_decided(E.h, E.l, EPS_EXP * fabs(E.h) * (1 + 0x1p-40)))
         return 0;
     int bad = 0;
@@ -1096,16 +1395,21 @@ static int bce_kappa_num(double x, double lab, dd E, double *num)
 }
 
 /* Every element of a bce_logits problem, or its sum or mean; 0: the MPFR path answers
- * all of it (reduced) or the row (row_fail set: elementwise). */
+ * all of it (reduced) or the row (row_fail set: elementwise).  Four elements at a time. */
 static int fast_bce_row(ug_dtype dt, const ug_problem *p, size_t row, ug_exact *out)
 {
-    for (size_t j = 0; j < p->n; j++) {
-        size_t k = row * p->n + j;
-        double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err, tmag;
-        dd y, E;
-        if (!bce_value(dt, x, lab, &y, &err, &tmag, &E) || !decide_dt(dt, y, err, &out[j]) ||
-            !bce_kappa_num(x, lab, E, &num) || !fast_ratio(num, &out[j], &out[j].kappa))
-            return 0;
+    for (size_t j0 = 0; j0 < p->n; j0 += 4) {
+        int cnt = p->n - j0 < 4 ? (int)(p->n - j0) : 4;
+        bce_el b[4];
+        bce_prep(dt, p, row * p->n + j0, cnt, b);
+        for (int i = 0; i < cnt; i++) {
+            ug_exact *o = &out[j0 + (size_t)i];
+            double num, err, tmag;
+            dd y;
+            if (!bce_value(dt, &b[i], &y, &err, &tmag) || !decide_dt(dt, y, err, o) || !bce_kappa_num(&b[i], &num) ||
+                !fast_ratio(num, o, &o->kappa))
+                return 0;
+        }
     }
     return 1;
 }
@@ -1114,12 +1418,17 @@ static int fast_bce_sum(ug_dtype dt, const ug_problem *p, ug_exact *out)
 {
     fast_sum sum = {.terms = 0};
     size_t count = p->rows * p->n;
-    for (size_t k = 0; k < count && !sum.bad; k++) {
-        double x = ug_load(dt, p->x, k), lab = ug_load(dt, p->aux, k), num, err, tmag;
-        dd y, E;
-        if (!bce_value(dt, x, lab, &y, &err, &tmag, &E) || !bce_kappa_num(x, lab, E, &num))
-            return 0;
-        sum_add(&sum, y, err, num, tmag);
+    for (size_t k0 = 0; k0 < count && !sum.bad; k0 += 4) {
+        int cnt = count - k0 < 4 ? (int)(count - k0) : 4;
+        bce_el b[4];
+        bce_prep(dt, p, k0, cnt, b);
+        for (int i = 0; i < cnt && !sum.bad; i++) {
+            double num, err, tmag;
+            dd y;
+            if (!bce_value(dt, &b[i], &y, &err, &tmag) || !bce_kappa_num(&b[i], &num))
+                return 0;
+            sum_add(&sum, y, err, num, tmag);
+        }
     }
     return sum_finish(&sum, dt, p->reduction, count, out);
 }
