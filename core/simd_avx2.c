@@ -95,6 +95,12 @@ static inline void vd_hmax8(const vd v[8], double out[8]) { UG__HTREE8(_mm256_ma
 
 static inline vd vd_load_f32(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
 static inline void vd_store_f32(float *p, vd v) { _mm_storeu_ps(p, _mm256_cvtpd_ps(v)); }
+/* a and b rounded to binary32 as vd_store_f32, one non-temporal store of 32 bytes (p aligned;
+ * pend_4 writes two, a whole 64-byte line). */
+static inline void vd_stream2_f32(float *p, vd a, vd b)
+{
+    _mm256_stream_ps(p, _mm256_set_m128(_mm256_cvtpd_ps(b), _mm256_cvtpd_ps(a)));
+}
 
 /* bf16 -> binary32 is a shift: interleaving zero words below the 4 values (one VPUNPCKLWD). */
 static inline vd vd_load_bf16(const ug_bf16 *p)
@@ -259,6 +265,7 @@ static inline unsigned vd_ne0_bits(vd v)
 #define ET_NEGINF (-INFINITY)
 #define vd_load_et vd_load_f32
 #define vd_store_et vd_store_f32
+#define vd_stream2_et vd_stream2_f32
 #define vf_load_et vf_load_f32
 #define et_widen(v) ((double)(v))
 #include "simd_tmpl.h"
