@@ -13,7 +13,7 @@
  *   vd_store_et   VL binary64 lanes rounded once (RNE) to ET
  *   vd_store2_et  (optional) 2 VL lanes, as two vd_store_et (one conversion for both)
  *   vd_stream2_et (optional) vd_store2_et with a non-temporal store, to an address aligned
- *                 to 64 bytes (long rows' outputs, pend_set; without it, no streaming)
+ *                 to its size (long rows' outputs, pend_set; without it, no streaming)
  *   vf_load_et    VF = 2 VL elements as binary32 lanes (exact; for the max)
  *   et_widen      one ET to double (exact)
  * and the primitives of the ISA (vd, VL, vd_* of simd_vexp.h and vd_hsum,
