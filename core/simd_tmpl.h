@@ -429,7 +429,7 @@ UG__SIMD_INLINE void T_(group_max)(const ug_problem *p, size_t r0, T_(group) *gr
  * all UG__SIMD_GROUP rows at once, lane-wise (lane k = row k after vd_hsum8, the same tree
  * as vd_hsum): sp = h + (neq - 1) (full = 0; neq - 1 is exact as a double either way, so
  * the same sum) or S = h (full = 1), and ok = m finite, neq != 0 (full = 0) and sp not NaN.
- * sp of the special rows and of the lanes past g is whatever comes out (never used). */
+ * sp of the special rows and of the lanes past g is 0 (never used). */
 UG__SIMD_INLINE void T_(group_finish)(T_(group) *gr, const vd vsum[UG__SIMD_GROUP], const size_t neq[UG__SIMD_GROUP],
                                       int full)
 {
@@ -446,7 +446,8 @@ UG__SIMD_INLINE void T_(group_finish)(T_(group) *gr, const vd vsum[UG__SIMD_GROU
         vd_storeu(gr->sp + k, sp);
     }
     for (size_t k = 0; k < UG__SIMD_GROUP; k++)
-        gr->ok[k] = (int)(ok >> k & 1);
+        if (!(gr->ok[k] = (int)(ok >> k & 1)))
+            gr->sp[k] = 0; /* log1p's argument for the lanes never used: in its domain */
 }
 
 /* Tiny rows (n = nv VL, nv <= UG__SIMD_TINY whole vectors, and the kernel asks for it): each
@@ -575,9 +576,8 @@ UG__SIMD_INLINE T_(group) *T_(group_analyse)(const ug_problem *p, size_t r0, dou
 }
 
 /* L[k] = log1p(sp[k]) for the group's rows (vlog1p, core/simd_vlog.h: relative error
- * <= 2^-49.96, SIMD-ERROR-ANALYSIS.md §3); whatever comes out for its special rows and the
- * lanes past g (never used; vlog1p has no trap).  Lane-wise: a row's L does not depend on
- * its place in the group. */
+ * <= 2^-49.96, SIMD-ERROR-ANALYSIS.md §3); 0 for its special rows and the lanes past g
+ * (group_finish: sp = 0).  Lane-wise: a row's L does not depend on its place in the group. */
 UG__SIMD_INLINE void T_(group_log1p)(const T_(group) *gr, double L[UG__SIMD_GROUP])
 {
     for (size_t k = 0; k < UG__SIMD_GROUP; k += VL)
