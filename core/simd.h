@@ -39,7 +39,7 @@
  *           vectors keep their widened entries between the passes), then finished; longer rows one at a time, row r's outputs written during row r + 1's
  *           pass 2 (its stores drain while the exps are computed) while row r + 2 is
  *           prefetched; f32 calls writing UG__SIMD_STREAM_BYTES or more write those
- *           outputs with non-temporal stores (AVX-512).  Only the order of independent
+ *           outputs with non-temporal stores (AVX-512, AVX2).  Only the order of independent
  *           instructions, and the way stores reach memory, change.
  *   bf16    softmax and log_softmax rows of n > UG__SIMD_GROUP_MAX_N compute in binary32 lanes
  *           instead (core/simd_bf16_tmpl.h, SIMD-ERROR-ANALYSIS.md §8): d_j = x_j - m in

@@ -71,23 +71,37 @@ static inline double vd_hsum(vd v)
     return _mm_cvtsd_f64(_mm_add_sd(b, _mm_unpackhi_pd(b, b)));
 }
 
-static inline void vd_hsum8(const vd v[8], double out[8])
-{
-    for (int k = 0; k < 8; k++)
-        out[k] = vd_hsum(v[k]);
-}
+/* vd_hsum (OP = add) or the max of vd_hmax8 (OP = max) of v[0..8), transposed on the way:
+ * each row's (s0 OP s2) OP (s1 OP s3), the operands in vd_hsum's places, so the same bits
+ * (NaN operands included): 18 operations for 8 rows instead of 8 trees and extractions. */
+#define UG__HTREE8(OP)                                                                        \
+    do {                                                                                      \
+        vd pq[4];                                                                             \
+        for (int j = 0; j < 4; j++) /* [a0 OP a2, a1 OP a3, b0 OP b2, b1 OP b3] */            \
+            pq[j] = OP(_mm256_permute2f128_pd(v[2 * j], v[2 * j + 1], 0x20),                  \
+                       _mm256_permute2f128_pd(v[2 * j], v[2 * j + 1], 0x31));                 \
+        for (int h = 0; h < 2; h++) { /* rows 4h, 4h + 2, 4h + 1, 4h + 3, then in order */   \
+            vd r = OP(_mm256_unpacklo_pd(pq[2 * h], pq[2 * h + 1]),                           \
+                      _mm256_unpackhi_pd(pq[2 * h], pq[2 * h + 1]));                          \
+            _mm256_storeu_pd(out + 4 * h, _mm256_permute4x64_pd(r, 0xd8));                     \
+        }                                                                                     \
+    } while (0)
 
-/* The max of each of v[0..8) (pass 1 of rows of a few whole vectors: exact). */
-static inline void vd_hmax8(const vd v[8], double out[8])
-{
-    for (int k = 0; k < 8; k++) {
-        __m128d b = _mm_max_pd(_mm256_castpd256_pd128(v[k]), _mm256_extractf128_pd(v[k], 1));
-        out[k] = _mm_cvtsd_f64(_mm_max_sd(b, _mm_unpackhi_pd(b, b)));
-    }
-}
+static inline void vd_hsum8(const vd v[8], double out[8]) { UG__HTREE8(_mm256_add_pd); }
+
+/* The max of each of v[0..8) (pass 1 of rows of a few whole vectors: exact), the tree of
+ * _mm_max_pd(low half, high half) then max_sd of its two lanes. */
+static inline void vd_hmax8(const vd v[8], double out[8]) { UG__HTREE8(_mm256_max_pd); }
+#undef UG__HTREE8
 
 static inline vd vd_load_f32(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
 static inline void vd_store_f32(float *p, vd v) { _mm_storeu_ps(p, _mm256_cvtpd_ps(v)); }
+/* a and b rounded to binary32 as vd_store_f32, one non-temporal store of 32 bytes (p aligned;
+ * pend_4 writes two, a whole 64-byte line). */
+static inline void vd_stream2_f32(float *p, vd a, vd b)
+{
+    _mm256_stream_ps(p, _mm256_set_m128(_mm256_cvtpd_ps(b), _mm256_cvtpd_ps(a)));
+}
 
 /* bf16 -> binary32 is a shift: interleaving zero words below the 4 values (one VPUNPCKLWD). */
 static inline vd vd_load_bf16(const ug_bf16 *p)
@@ -167,10 +181,27 @@ static inline double vf_hmax(vf v)
     b = _mm_max_ps(b, _mm_movehl_ps(b, b));
     return _mm_cvtss_f32(_mm_max_ss(b, _mm_shuffle_ps(b, b, 1)));
 }
+/* vf_hmax of v[0..8), transposed on the way (the operands in vf_hmax's places at every
+ * level, so the same bits): 16 operations for 8 rows. */
 static inline void vf_hmax8(const vf v[8], double out[8])
 {
-    for (int k = 0; k < 8; k++)
-        out[k] = vf_hmax(v[k]);
+    vf w[2];
+    for (int h = 0; h < 2; h++) {
+        vf pq[2];
+        for (int j = 0; j < 2; j++) { /* [max(a_i, a_i+4), i < 4 | the same of b] */
+            vf a = v[4 * h + 2 * j], b = v[4 * h + 2 * j + 1];
+            pq[j] = _mm256_max_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+        }
+        /* max(A_i, A_i+2), i < 2, of each of the four rows: [a a c c | b b d d] */
+        w[h] = _mm256_max_ps(_mm256_shuffle_ps(pq[0], pq[1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm256_shuffle_ps(pq[0], pq[1], _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    /* max(A_0, A_1): [r0 r2 r4 r6 | r1 r3 r5 r7] */
+    vf r = _mm256_max_ps(_mm256_shuffle_ps(w[0], w[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm256_shuffle_ps(w[0], w[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    r = _mm256_permutevar8x32_ps(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_pd(out, _mm256_cvtps_pd(_mm256_castps256_ps128(r)));
+    _mm256_storeu_pd(out + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(r, 1)));
 }
 static inline vf vf_min(vf a, vf b) { return _mm256_min_ps(a, b); }
 /* min = -max(-v): negation is exact, and the same tree as vf_hmax. */
@@ -267,6 +298,18 @@ static inline void vf_store2_bf16(ug_bf16 *p, vf a, vf b)
     _mm256_storeu_si256((__m256i *)(void *)p, _mm256_permute4x64_epi64(h, 0xd8));
 }
 
+/* Bit k set where lane k of v is finite / not NaN / not zero (group_finish, simd_tmpl.h). */
+static inline unsigned vd_finite_bits(vd v)
+{
+    vd a = _mm256_andnot_pd(_mm256_set1_pd(-0.0), v);
+    return (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(a, _mm256_set1_pd(INFINITY), _CMP_LT_OQ));
+}
+static inline unsigned vd_ord_bits(vd v) { return (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(v, v, _CMP_ORD_Q)); }
+static inline unsigned vd_ne0_bits(vd v)
+{
+    return (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(v, _mm256_setzero_pd(), _CMP_NEQ_UQ));
+}
+
 #include "simd_vexp.h"
 #include "simd_vlog.h"
 #include "simd_vexp_ps.h"
@@ -277,6 +320,7 @@ static inline void vf_store2_bf16(ug_bf16 *p, vf a, vf b)
 #define ET_NEGINF (-INFINITY)
 #define vd_load_et vd_load_f32
 #define vd_store_et vd_store_f32
+#define vd_stream2_et vd_stream2_f32
 #define vf_load_et vf_load_f32
 #define et_widen(v) ((double)(v))
 #include "simd_tmpl.h"

@@ -90,10 +90,9 @@ static inline void vd_hsum8(const vd v[8], double out[8])
         /* lanes 0,1 + lanes 2,3 of each row's four */
         t[h] = _mm512_add_pd(_mm512_shuffle_f64x2(s[0], s[1], 0x88), _mm512_shuffle_f64x2(s[0], s[1], 0xdd));
     }
-    double r[8];
-    _mm512_storeu_pd(r, _mm512_add_pd(_mm512_unpacklo_pd(t[0], t[1]), _mm512_unpackhi_pd(t[0], t[1])));
-    for (int q = 0; q < 4; q++)
-        out[q] = r[2 * q], out[q + 4] = r[2 * q + 1];
+    /* rows 0 4 1 5 2 6 3 7, put in order by one permute */
+    vd r = _mm512_add_pd(_mm512_unpacklo_pd(t[0], t[1]), _mm512_unpackhi_pd(t[0], t[1]));
+    _mm512_storeu_pd(out, _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7), r));
 }
 
 /* The max of each of v[0..8), the vectors transposed on the way as in vd_hsum8 (pass 1 of
@@ -109,10 +108,8 @@ static inline void vd_hmax8(const vd v[8], double out[8])
         }
         t[h] = _mm512_max_pd(_mm512_shuffle_f64x2(s[0], s[1], 0x88), _mm512_shuffle_f64x2(s[0], s[1], 0xdd));
     }
-    double r[8];
-    _mm512_storeu_pd(r, _mm512_max_pd(_mm512_unpacklo_pd(t[0], t[1]), _mm512_unpackhi_pd(t[0], t[1])));
-    for (int q = 0; q < 4; q++)
-        out[q] = r[2 * q], out[q + 4] = r[2 * q + 1];
+    vd r = _mm512_max_pd(_mm512_unpacklo_pd(t[0], t[1]), _mm512_unpackhi_pd(t[0], t[1]));
+    _mm512_storeu_pd(out, _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7), r));
 }
 
 static inline vd vd_load_f32(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
@@ -181,10 +178,9 @@ static inline void vf_hmax8(const vf v[8], double out[8])
     vf w = _mm512_max_ps(_mm512_shuffle_ps(t[0], t[1], _MM_SHUFFLE(1, 0, 1, 0)),
                          _mm512_shuffle_ps(t[0], t[1], _MM_SHUFFLE(3, 2, 3, 2)));
     w = _mm512_max_ps(w, _mm512_permute_ps(w, _MM_SHUFFLE(2, 3, 0, 1)));
-    float r[16];
-    _mm512_storeu_ps(r, w);
-    for (int q = 0; q < 4; q++)
-        out[q] = r[4 * q], out[q + 4] = r[4 * q + 2];
+    /* row q in lane 4q (q < 4), row q + 4 in lane 4q + 2 */
+    __m512 r = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 2, 6, 10, 14, 0, 0, 0, 0, 0, 0, 0, 0), w);
+    _mm512_storeu_pd(out, _mm512_cvtps_pd(_mm512_castps512_ps256(r)));
 }
 static inline vf vf_min(vf a, vf b) { return _mm512_min_ps(a, b); }
 /* min = -max(-v): negation is exact, and the same tree as vf_hmax. */
@@ -261,6 +257,14 @@ static inline void vf_store_bf16(ug_bf16 *p, vf v)
     _mm256_storeu_si256((__m256i *)(void *)p, _mm512_cvtepi32_epi16(b));
 }
 static inline void vf_store2_bf16(ug_bf16 *p, vf a, vf b) { vf_store_bf16(p, a), vf_store_bf16(p + VF, b); }
+
+/* Bit k set where lane k of v is finite / not NaN / not zero (group_finish, simd_tmpl.h). */
+static inline unsigned vd_finite_bits(vd v)
+{
+    return _mm512_cmp_pd_mask(_mm512_abs_pd(v), _mm512_set1_pd(INFINITY), _CMP_LT_OQ);
+}
+static inline unsigned vd_ord_bits(vd v) { return _mm512_cmp_pd_mask(v, v, _CMP_ORD_Q); }
+static inline unsigned vd_ne0_bits(vd v) { return _mm512_cmp_pd_mask(v, _mm512_setzero_pd(), _CMP_NEQ_UQ); }
 
 #include "simd_vexp.h"
 #include "simd_vlog.h"

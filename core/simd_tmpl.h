@@ -13,7 +13,7 @@
  *   vd_store_et   VL binary64 lanes rounded once (RNE) to ET
  *   vd_store2_et  (optional) 2 VL lanes, as two vd_store_et (one conversion for both)
  *   vd_stream2_et (optional) vd_store2_et with a non-temporal store, to an address aligned
- *                 to 64 bytes (long rows' outputs, pend_set; without it, no streaming)
+ *                 to its size (long rows' outputs, pend_set; without it, no streaming)
  *   vf_load_et    VF = 2 VL elements as binary32 lanes (exact; for the max)
  *   et_widen      one ET to double (exact)
  * and the primitives of the ISA (vd, VL, vd_* of simd_vexp.h and vd_hsum,
@@ -425,6 +425,31 @@ UG__SIMD_INLINE void T_(group_max)(const ug_problem *p, size_t r0, T_(group) *gr
     vf_hmax8(vmax, gr->m);
 }
 
+/* The group's sums from the lane sums vsum and the counts neq of its rows: sum_finish for
+ * all UG__SIMD_GROUP rows at once, lane-wise (lane k = row k after vd_hsum8, the same tree
+ * as vd_hsum): sp = h + (neq - 1) (full = 0; neq - 1 is exact as a double either way, so
+ * the same sum) or S = h (full = 1), and ok = m finite, neq != 0 (full = 0) and sp not NaN.
+ * sp of the special rows and of the lanes past g is 0 (never used). */
+UG__SIMD_INLINE void T_(group_finish)(T_(group) *gr, const vd vsum[UG__SIMD_GROUP], const size_t neq[UG__SIMD_GROUP],
+                                      int full)
+{
+    double h[UG__SIMD_GROUP], cnt[UG__SIMD_GROUP];
+    vd_hsum8(vsum, h);
+    for (size_t k = 0; k < UG__SIMD_GROUP; k++)
+        cnt[k] = (double)neq[k];
+    unsigned ok = 0;
+    for (size_t k = 0; k < UG__SIMD_GROUP; k += VL) {
+        vd vh = vd_loadu(h + k), vc = vd_loadu(cnt + k);
+        vd sp = full == 1 ? vh : vd_add(vh, vd_sub(vc, vd_set1(1.0)));
+        unsigned b = vd_finite_bits(vd_loadu(gr->m + k)) & vd_ord_bits(sp);
+        ok |= (full == 1 ? b : b & vd_ne0_bits(vc)) << k;
+        vd_storeu(gr->sp + k, sp);
+    }
+    for (size_t k = 0; k < UG__SIMD_GROUP; k++)
+        if (!(gr->ok[k] = (int)(ok >> k & 1)))
+            gr->sp[k] = 0; /* log1p's argument for the lanes never used: in its domain */
+}
+
 /* Tiny rows (n = nv VL, nv <= UG__SIMD_TINY whole vectors, and the kernel asks for it): each
  * row's vectors are loaded and widened once, for both passes.  Pass 1 (tiny_max) takes the
  * max in binary64 lanes (exact, as in binary32: the entries are the same values); pass 2
@@ -472,10 +497,7 @@ UG__SIMD_INLINE void T_(tiny_sum)(double *e, size_t stride, T_(group) *gr, int f
         }
         vsum[k] = a0;
     }
-    double h[UG__SIMD_GROUP];
-    vd_hsum8(vsum, h);
-    for (size_t k = 0; k < gr->g; k++)
-        gr->ok[k] = isfinite(gr->m[k]) && T_(sum_finish)(h[k], neq[k], full, &gr->sp[k]);
+    T_(group_finish)(gr, vsum, neq, full);
 }
 
 /* Whether the rows of p are tiny (for the kernels that ask for it). */
@@ -495,22 +517,28 @@ UG__SIMD_INLINE void T_(tiny_shift_store)(const vd *xv, size_t nv, double m, dou
 /* The next group of p's rows from r0 on, analysed (full: see row_sum); e (stride doubles
  * per row) or NULL.  Groups of short rows take their horizontal max and sum for all rows
  * at once (vf_hmax8, vd_hsum8: the same tree as vf_hmax, vd_hsum, so the same bits).
- * gr points to two groups: the callers go through the rows in order from r0 = 0, and pass 1
+ * gr points to three groups: the callers go through the rows in order from r0 = 0, and pass 1
  * of the next group of short rows is done here, before pass 2 of this one, so that its
- * latency (loads, horizontal max) overlaps this group's exps instead of adding to them.
- * Returns the group of r0 (one of the two).  Only the order of independent work changes. */
-UG__SIMD_INLINE T_(group) *T_(group_analyse)(const ug_problem *p, size_t r0, double *e, size_t stride, T_(group) gr[2],
+ * latency (loads, horizontal max) overlaps this group's exps instead of adding to them;
+ * the third slot keeps the previous group, which log_softmax, logsumexp and xent finish
+ * (log1p, outputs) after this call (group_pipe), so that its log1p and stores overlap this
+ * group's exps.  Returns the group of r0 (slot r0/UG__SIMD_GROUP mod 3; a long row: slot
+ * r0 mod 3).  Only the order of independent work changes. */
+UG__SIMD_INLINE T_(group) *T_(group_analyse)(const ug_problem *p, size_t r0, double *e, size_t stride, T_(group) gr[3],
                                           int full, int tiny)
 {
     if (p->n > UG__SIMD_GROUP_MAX_N) { /* one long row */
         T_(pend) none = {0};
-        gr->r0 = r0, gr->g = 1;
+        T_(group) *one = &gr[r0 % 3];
+        one->r0 = r0, one->g = 1;
+        for (size_t k = 1; k < UG__SIMD_GROUP; k++) /* the unused lanes, read by the lane-wise finishes */
+            one->m[k] = 0, one->sp[k] = 0;
         const ET *pf = r0 + 1 < p->rows ? ROW_X(p, r0 + 1) : NULL; /* prefetched during pass 2 */
-        gr->ok[0] = T_(row_analyse)(ROW_X(p, r0), p->n, e, &gr->m[0], &gr->sp[0], full, pf, &none);
-        return gr;
+        one->ok[0] = T_(row_analyse)(ROW_X(p, r0), p->n, e, &one->m[0], &one->sp[0], full, pf, &none);
+        return one;
     }
     size_t q = r0 / UG__SIMD_GROUP; /* r0 is a multiple of UG__SIMD_GROUP: the groups before are full */
-    T_(group) *cur = &gr[q & 1], *next = &gr[(q & 1) ^ 1];
+    T_(group) *cur = &gr[q % 3], *next = &gr[(q + 1) % 3];
     if (tiny && T_(is_tiny)(p)) {
         size_t nv = p->n / VL;
 #define UG__TINY_CASE(NV)                                       \
@@ -543,28 +571,27 @@ UG__SIMD_INLINE T_(group) *T_(group_analyse)(const ug_problem *p, size_t r0, dou
                                      &none, &neq[k], 0, SIZE_MAX)
                       : vd_zero();
     }
-    double h[UG__SIMD_GROUP];
-    vd_hsum8(vsum, h);
-    for (size_t k = 0; k < cur->g; k++)
-        cur->ok[k] = isfinite(cur->m[k]) && T_(sum_finish)(h[k], neq[k], full, &cur->sp[k]);
+    T_(group_finish)(cur, vsum, neq, full);
     return cur;
 }
 
 /* L[k] = log1p(sp[k]) for the group's rows (vlog1p, core/simd_vlog.h: relative error
- * <= 2^-49.96, SIMD-ERROR-ANALYSIS.md §3); 0 for its special rows.  Lane-wise: a row's L
- * does not depend on its place in the group. */
-static inline void T_(group_log1p)(const T_(group) *gr, double L[UG__SIMD_GROUP])
+ * <= 2^-49.96, SIMD-ERROR-ANALYSIS.md §3); 0 for its special rows and the lanes past g
+ * (group_finish: sp = 0).  Lane-wise: a row's L does not depend on its place in the group. */
+UG__SIMD_INLINE void T_(group_log1p)(const T_(group) *gr, double L[UG__SIMD_GROUP])
 {
-    double sp[UG__SIMD_GROUP];
-    for (size_t k = 0; k < UG__SIMD_GROUP; k++)
-        sp[k] = k < gr->g && gr->ok[k] ? gr->sp[k] : 0.0;
-    for (size_t k = 0; k < gr->g; k += VL)
-        vd_storeu(L + k, vlog1p(vd_loadu(sp + k)));
+    for (size_t k = 0; k < UG__SIMD_GROUP; k += VL)
+        vd_storeu(L + k, vlog1p(vd_loadu(gr->sp + k)));
 }
 
 /* y[0..g) = v[0..g) rounded once (vd_store_et; v has UG__SIMD_GROUP entries). */
 UG__SIMD_INLINE void T_(store_group)(ET *y, const double v[UG__SIMD_GROUP], size_t g)
 {
+    if (g == UG__SIMD_GROUP) {
+        for (size_t k = 0; k < UG__SIMD_GROUP; k += VL)
+            vd_store_et(y + k, vd_loadu(v + k));
+        return;
+    }
     ET buf[UG__SIMD_GROUP];
     for (size_t k = 0; k < UG__SIMD_GROUP; k += VL)
         vd_store_et(buf + k, vd_loadu(v + k));
@@ -601,7 +628,7 @@ static ug_status T_(softmax_twopass)(const ug_problem *p)
         free(e);
         return st;
     }
-    T_(group) grs[2], *gp = grs;
+    T_(group) grs[3], *gp = grs;
     for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
         gp = T_(group_analyse)(p, r0, e, stride, grs, 1, 1);
         const T_(group) *gr = gp;
@@ -688,6 +715,73 @@ static ug_status T_(log_softmax_long)(const ug_problem *p)
     return st;
 }
 
+/* The outputs of an analysed group gr of log_softmax's short rows. */
+UG__SIMD_INLINE ug_status T_(log_softmax_finish)(const ug_problem *p, const T_(group) *gr)
+{
+    ug_status st = UG_OK;
+    double L[UG__SIMD_GROUP];
+    T_(group_log1p)(gr, L);
+    for (size_t k = 0; st == UG_OK && k < gr->g; k++) {
+        size_t r = gr->r0 + k;
+        if (!gr->ok[k]) {
+            st = ug__simd_fallback_row(SCALAR(log_softmax, twopass), UG_OP_LOG_SOFTMAX, DT, p, r, NULL);
+            continue;
+        }
+        if (T_(is_tiny)(p))
+            T_(tiny_shift_store)(gr->xv[k], p->n / VL, gr->m[k], L[k], ROW_Y(p, r, p->n));
+        else
+            T_(shift_store)(ROW_X(p, r), p->n, gr->m[k], L[k], ROW_Y(p, r, p->n));
+        if (L[k] == 0)
+            ug__simd_signed_zero_at_max(DT, ROW_X(p, r), ROW_Y(p, r, p->n), p->n, gr->m[k]);
+    }
+    return st;
+}
+
+/* The outputs of an analysed group gr for logsumexp (m + L) and xent ((m - x_t) + L; loss
+ * NULL: reduction none, the losses rounded to y, else their binary64 values to loss[]),
+ * lane-wise for the whole group; the special rows then take the scalar kernel, whose
+ * outputs replace theirs. */
+UG__SIMD_INLINE ug_status T_(loss_finish)(const ug_problem *p, const T_(group) *gr, ug_op op, double *loss)
+{
+    ug_status st = UG_OK;
+    size_t g0 = gr->r0;
+    double xt[UG__SIMD_GROUP] = {0}, v[UG__SIMD_GROUP];
+    if (op == UG_OP_XENT)
+        for (size_t k = 0; k < gr->g; k++)
+            xt[k] = et_widen(ROW_X(p, g0 + k)[p->target[g0 + k]]);
+    for (size_t k = 0; k < UG__SIMD_GROUP; k += VL) {
+        vd m = vd_loadu(gr->m + k), L = vlog1p(vd_loadu(gr->sp + k));
+        vd_storeu(v + k, op == UG_OP_XENT ? vd_add(vd_sub(m, vd_loadu(xt + k)), L) : vd_add(m, L));
+    }
+    if (loss == NULL)
+        T_(store_group)((ET *)p->y + g0, v, gr->g);
+    else
+        memcpy(loss + g0, v, gr->g * sizeof *v);
+    ug_kernel_fn scalar = op == UG_OP_XENT ? SCALAR(xent, fused) : SCALAR(logsumexp, twopass);
+    for (size_t k = 0; st == UG_OK && k < gr->g; k++)
+        if (!gr->ok[k]) /* loss NULL: the row's output goes straight to y */
+            st = ug__simd_fallback_row(scalar, op, DT, p, g0 + k, loss == NULL ? NULL : &loss[g0 + k]);
+    return st;
+}
+
+/* group_pipe: the short rows of log_softmax, logsumexp and xent (op), group by group, each
+ * group finished (log1p, outputs) after the next one is analysed, so that its latency
+ * chain (sum, log1p, stores) overlaps the next group's exps; loss: as loss_finish.  Only
+ * the order of independent work changes. */
+UG__SIMD_INLINE ug_status T_(group_pipe)(const ug_problem *p, ug_op op, double *loss)
+{
+    ug_status st = UG_OK;
+    T_(group) grs[3], *prev = NULL;
+    for (size_t r0 = 0; st == UG_OK && (r0 < p->rows || prev != NULL);) {
+        T_(group) *cur = r0 < p->rows ? T_(group_analyse)(p, r0, NULL, 0, grs, 0, 1) : NULL;
+        r0 += cur != NULL ? cur->g : 0;
+        if (prev != NULL)
+            st = op == UG_OP_LOG_SOFTMAX ? T_(log_softmax_finish)(p, prev) : T_(loss_finish)(p, prev, op, loss);
+        prev = cur;
+    }
+    return st;
+}
+
 /* log_softmax.twopass.TAG.ISA: contract
  *   computes  (x_i - m) - L, L = vlog1p(sp) (simd_vlog.h), in binary64 (two roundings and
  *             L's error), one rounding on store.  x_i - m <= 0 <= L: nothing
@@ -706,27 +800,7 @@ static ug_status T_(log_softmax_twopass)(const ug_problem *p)
 #endif
     if (st == UG_OK && p->n > UG__SIMD_GROUP_MAX_N)
         return T_(log_softmax_long)(p);
-    T_(group) grs[2], *gp = grs;
-    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
-        gp = T_(group_analyse)(p, r0, NULL, 0, grs, 0, 1);
-        const T_(group) *gr = gp;
-        double L[UG__SIMD_GROUP];
-        T_(group_log1p)(gr, L);
-        for (size_t k = 0; st == UG_OK && k < gr->g; k++) {
-            size_t r = r0 + k;
-            if (!gr->ok[k]) {
-                st = ug__simd_fallback_row(SCALAR(log_softmax, twopass), UG_OP_LOG_SOFTMAX, DT, p, r, NULL);
-                continue;
-            }
-            if (T_(is_tiny)(p))
-                T_(tiny_shift_store)(gr->xv[k], p->n / VL, gr->m[k], L[k], ROW_Y(p, r, p->n));
-            else
-                T_(shift_store)(ROW_X(p, r), p->n, gr->m[k], L[k], ROW_Y(p, r, p->n));
-            if (L[k] == 0)
-                ug__simd_signed_zero_at_max(DT, ROW_X(p, r), ROW_Y(p, r, p->n), p->n, gr->m[k]);
-        }
-    }
-    return st;
+    return st == UG_OK ? T_(group_pipe)(p, UG_OP_LOG_SOFTMAX, NULL) : st;
 }
 
 /* logsumexp.twopass.TAG.ISA: contract
@@ -741,20 +815,7 @@ static ug_status T_(log_softmax_twopass)(const ug_problem *p)
 static ug_status T_(logsumexp_twopass)(const ug_problem *p)
 {
     ug_status st = ug__validate(p, UG_OP_LOGSUMEXP, DT);
-    T_(group) grs[2], *gp = grs;
-    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
-        gp = T_(group_analyse)(p, r0, NULL, 0, grs, 0, 0);
-        const T_(group) *gr = gp;
-        double L[UG__SIMD_GROUP], lse[UG__SIMD_GROUP] = {0};
-        T_(group_log1p)(gr, L);
-        for (size_t k = 0; k < gr->g; k++)
-            lse[k] = gr->ok[k] ? gr->m[k] + L[k] : 0;
-        T_(store_group)((ET *)p->y + r0, lse, gr->g);
-        for (size_t k = 0; st == UG_OK && k < gr->g; k++)
-            if (!gr->ok[k])
-                st = ug__simd_fallback_row(SCALAR(logsumexp, twopass), UG_OP_LOGSUMEXP, DT, p, r0 + k, NULL);
-    }
-    return st;
+    return st == UG_OK ? T_(group_pipe)(p, UG_OP_LOGSUMEXP, NULL) : st;
 }
 
 /* xent.fused.TAG.ISA: contract
@@ -774,23 +835,8 @@ static ug_status T_(xent_fused)(const ug_problem *p)
     double *loss = st == UG_OK && !none ? ug__simd_scratch(p->rows) : NULL;
     if (loss == NULL && !none)
         return st != UG_OK ? st : UG_ERR_NOMEM;
-    T_(group) grs[2], *gp = grs;
-    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
-        gp = T_(group_analyse)(p, r0, NULL, 0, grs, 0, 1);
-        const T_(group) *gr = gp;
-        double L[UG__SIMD_GROUP], lg[UG__SIMD_GROUP] = {0};
-        T_(group_log1p)(gr, L);
-        for (size_t k = 0; k < gr->g; k++)
-            if (gr->ok[k])
-                lg[k] = (gr->m[k] - et_widen(ROW_X(p, r0 + k)[p->target[r0 + k]])) + L[k];
-        if (none)
-            T_(store_group)((ET *)p->y + r0, lg, gr->g);
-        else
-            memcpy(loss + r0, lg, gr->g * sizeof *lg);
-        for (size_t k = 0; st == UG_OK && k < gr->g; k++)
-            if (!gr->ok[k]) /* reduction none: the row's loss goes straight to y */
-                st = ug__simd_fallback_row(SCALAR(xent, fused), UG_OP_XENT, DT, p, r0 + k, none ? NULL : &loss[r0 + k]);
-    }
+    if (st == UG_OK)
+        st = T_(group_pipe)(p, UG_OP_XENT, loss);
     if (st == UG_OK && !none)
         ug__reduce_store(p, UG_OP_XENT, DT, loss, p->rows);
     free(loss);
@@ -834,7 +880,7 @@ static ug_status T_(xent_grad_fused)(const ug_problem *p)
     double *e = st == UG_OK ? ug__simd_scratch(stride * UG__SIMD_GROUP) : NULL;
     if (e == NULL)
         return st != UG_OK ? st : UG_ERR_NOMEM;
-    T_(group) grs[2], *gp = grs;
+    T_(group) grs[3], *gp = grs;
     for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
         gp = T_(group_analyse)(p, r0, e, stride, grs, 0, 0);
         const T_(group) *gr = gp;
