@@ -108,12 +108,36 @@ static inline double f64_row_max(const double *x, size_t n, double *mn)
 
 /* ------------------------------------------------------------------ pass 2 */
 
-/* x - m = dh + dl exactly (two-sum); x = -inf gives dh = -inf (dl NaN, never used). */
-UG__SIMD_INLINE void f64_shift(vd x, vd nm, vd *dh, vd *dl)
+/* How pass 2 splits x - m (every kind exact: the same dh, dl, the same bits): */
+#define UG__F64_SHIFT_TWO 0 /* two-sum, 6 operations */
+#define UG__F64_SHIFT_M 1   /* m > 0 of the row's largest exponent: fast-two-sum(-m, x), 3 */
+#define UG__F64_SHIFT_X 2   /* m <= 0, so |x| >= |m| for every x <= m: fast-two-sum(x, -m), 3 */
+
+/* The kind for a row of max m and min mn (fast-two-sum(a, b) is exact when the exponent of
+ * a is at least b's, radix 2: Handbook of Floating-Point Arithmetic, 2nd ed., Thm 4.3). */
+static inline int f64_shift_kind(double m, double mn)
 {
-    vd s = vd_add(x, nm), bb = vd_sub(s, x);
+    if (m <= 0)
+        return UG__F64_SHIFT_X;
+    if (fabs(mn) <= m || (isfinite(mn) && mn != 0 && ilogb(mn) <= ilogb(m)))
+        return UG__F64_SHIFT_M;
+    return UG__F64_SHIFT_TWO;
+}
+
+/* x - m = dh + dl exactly (kind: UG__F64_SHIFT_*); x = -inf gives dh = -inf (dl NaN, never
+ * used). */
+UG__SIMD_INLINE void f64_shift(vd x, vd nm, vd *dh, vd *dl, int kind)
+{
+    vd s = vd_add(x, nm);
     *dh = s;
-    *dl = vd_add(vd_sub(x, vd_sub(s, bb)), vd_sub(nm, bb));
+    if (kind == UG__F64_SHIFT_M) {
+        *dl = vd_sub(x, vd_sub(s, nm));
+    } else if (kind == UG__F64_SHIFT_X) {
+        *dl = vd_sub(nm, vd_sub(s, x));
+    } else {
+        vd bb = vd_sub(s, x);
+        *dl = vd_add(vd_sub(x, vd_sub(s, bb)), vd_sub(nm, bb));
+    }
 }
 
 /* (h, l) += (bh, bl), h, bh >= 0: the high parts by fast-two-sum on max(h, bh) and
@@ -166,10 +190,25 @@ typedef struct f64acc {
 /* One vector of pass 2 into accumulator a: e = exp(x - m) stored to eh, el when not NULL;
  * full = 1 adds every lane, full = 0 the lanes with d < 0 (or NaN), counting d = 0. */
 UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, double *el_out, int full, int check,
-                               int fast)
+                               int fast, int kind)
 {
     vd dh, dl, eh, el;
-    f64_shift(x, nm, &dh, &dl);
+    f64_shift(x, nm, &dh, &dl, kind);
+    if (fast && full && !check && el_out == NULL) {
+        /* vexp_f64_in and f64_vsum1 fused: el = l sc exact, so err + el is one fma (the
+         * same bits) */
+        vd h, l, sc;
+        vexp_f64_parts(dh, dl, &h, &l, &sc);
+        eh = vd_mul(h, sc);
+        if (eh_out != NULL)
+            vd_storeu(eh_out, eh);
+        a &= 1;
+        vd s = vd_add(acc->h[a], eh);
+        vd err = vd_sub(eh, vd_sub(s, acc->h[a]));
+        acc->h[a] = s;
+        acc->l[a] = vd_add(acc->l[a], vd_fma(l, sc, err));
+        return;
+    }
     if (check) /* pass 1 could not rule out a finite d < UG__F64_D_MIN */
         acc->bad = vm_or(acc->bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
     if (full) {
@@ -210,21 +249,13 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
         f64_vsum(&acc->h[a], &acc->l[a], eh, el);
 }
 
-/* Pass 1 and 2 of one row: m, and (full) S = sum_j e_j or (!full) sp = the sum without the
- * max term, as a double-double; e_j stored to eh, el (n + VL doubles each) when not NULL.
- * pf (NULL: none): the next row, of n entries, prefetched during pass 2 (its pass 1 then
- * reads from the cache instead of waiting on memory); pw (NULL: none): n outputs about to be
- * written, prefetched for writing.
- * Returns 0 for a row that goes to the scalar kernel (NaN, +inf, all -inf, or a finite
- * x - m below UG__F64_D_MIN). */
-UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *el, int full, const double *pf,
-                                const double *pw, double *m_out, f64dd *sum, int fast)
+/* Pass 2 of one row of max m (f64_row_sum): e_j (stored to eh, el when not NULL) and their
+ * sum, full: every lane (fast: the accumulators start at 1, f64_vsum1), else the lanes with
+ * d < 0 (the max term kept out), as a double-double in *sum (normalised).  check, kind: as
+ * f64_step.  Returns 0 for NaN, an infinite sum or a finite d < UG__F64_D_MIN. */
+UG__SIMD_INLINE int f64_pass2(const double *x, size_t n, double *eh, double *el, int full, const double *pf,
+                              const double *pw, double m, f64dd *sum, int check, int fast, int kind)
 {
-    double mn, m = f64_row_max(x, n, &mn);
-    *m_out = m;
-    if (!isfinite(m))
-        return 0;
-    int check = !(mn - m >= UG__F64_D_MIN); /* fl(x - m) >= fl(mn - m): no d below; NaN, -inf check */
     vd nm = vd_set1(-m);
     f64acc acc;
     for (int a = 0; a < UG__F64_ACC; a++) { /* UG__F64_ACC = 4 below; softmax's start at 1 */
@@ -240,19 +271,19 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
             _mm_prefetch((const char *)(pf + i) + b, _MM_HINT_T0);
         for (size_t b = 0; pw != NULL && b < 4 * VL * sizeof(double); b += 64)
             _mm_prefetch((const char *)(pw + i) + b, _MM_HINT_ET0);
-        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast);
-        f64_step(&acc, 1, vd_loadu(x + i + VL), nm, eh ? eh + i + VL : NULL, el ? el + i + VL : NULL, full, check, fast);
-        f64_step(&acc, 2, vd_loadu(x + i + 2 * VL), nm, eh ? eh + i + 2 * VL : NULL, el ? el + i + 2 * VL : NULL, full, check, fast);
-        f64_step(&acc, 3, vd_loadu(x + i + 3 * VL), nm, eh ? eh + i + 3 * VL : NULL, el ? el + i + 3 * VL : NULL, full, check, fast);
+        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast, kind);
+        f64_step(&acc, 1, vd_loadu(x + i + VL), nm, eh ? eh + i + VL : NULL, el ? el + i + VL : NULL, full, check, fast, kind);
+        f64_step(&acc, 2, vd_loadu(x + i + 2 * VL), nm, eh ? eh + i + 2 * VL : NULL, el ? el + i + 2 * VL : NULL, full, check, fast, kind);
+        f64_step(&acc, 3, vd_loadu(x + i + 3 * VL), nm, eh ? eh + i + 3 * VL : NULL, el ? el + i + 3 * VL : NULL, full, check, fast, kind);
     }
     if (i + VL <= n) {
-        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast);
+        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast, kind);
         i += VL;
         if (i + VL <= n) {
-            f64_step(&acc, 1, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast);
+            f64_step(&acc, 1, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast, kind);
             i += VL;
             if (i + VL <= n) {
-                f64_step(&acc, 2, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast);
+                f64_step(&acc, 2, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast, kind);
                 i += VL;
             }
         }
@@ -260,7 +291,7 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
     if (i < n) {
         double th[VL], tl[VL]; /* the padding (-inf: e = +0, not counted) must not reach eh, el */
         /* check = 1: the padding is -inf, which only the exp's range mask sends to +0 */
-        f64_step(&acc, 3, f64_load_part(x + i, n - i), nm, eh ? th : NULL, el ? tl : NULL, full, 1, fast);
+        f64_step(&acc, 3, f64_load_part(x + i, n - i), nm, eh ? th : NULL, el ? tl : NULL, full, 1, fast, kind);
         if (eh != NULL)
             memcpy(eh + i, th, (n - i) * sizeof *th);
         if (el != NULL)
@@ -289,6 +320,54 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
     ug__two_sum(s.h, s.l, &h, &l); /* normalised */
     *sum = (f64dd){h, l};
     return isfinite(h) && !vm_any(acc.bad);
+}
+
+
+/* The chains of f64_pass2's ordered sums (fast, full, every accumulator started at 1) add
+ * absolutely at most u^2 (N + 5)^2 (2C + 1 + S) to S (SIMD-ERROR-ANALYSIS.md §7.5), C =
+ * 2 VL chains of N additions each: when S counts the max's 1 (sp = S - 1), the ordered sum
+ * is kept only when that is <= 2^-72 sp. */
+static inline int f64_ordered_ok(size_t n, f64dd sp)
+{
+    double nn = (double)(((n + VL - 1) / VL + 1) / 2 + 6); /* N + 5 */
+    return nn * nn * (2 * 2 * VL + 1 + sp.h) <= 0x1p34 * sp.h * (1 - 0x1p-40);
+}
+
+/* Pass 1 and 2 of one row: m, and (full) S = sum_j e_j or (!full) sp = the sum without the
+ * max term, as a double-double; e_j stored to eh, el (n + VL doubles each) when not NULL.
+ * pf (NULL: none): the next row, of n entries, prefetched during pass 2 (its pass 1 then
+ * reads from the cache instead of waiting on memory); pw (NULL: none): n outputs about to be
+ * written, prefetched for writing.  fast, !full: sp = S - 1 from the ordered sum of every
+ * lane (the max's e = 1 exactly), unless f64_ordered_ok rejects it: then pass 2 again with
+ * the max term kept out (the accumulators at 0, f64_vsum).
+ * Returns 0 for a row that goes to the scalar kernel (NaN, +inf, all -inf, or a finite
+ * x - m below UG__F64_D_MIN). */
+UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *el, int full, const double *pf,
+                                const double *pw, double *m_out, f64dd *sum, int fast)
+{
+    double mn, m = f64_row_max(x, n, &mn);
+    *m_out = m;
+    if (!isfinite(m))
+        return 0;
+    int check = !(mn - m >= UG__F64_D_MIN); /* fl(x - m) >= fl(mn - m): no d below; NaN, -inf check */
+    int kind = f64_shift_kind(m, mn), ok;
+#define UG__F64_PASS2(FULL, PF, PW)                                                                            \
+    (kind == UG__F64_SHIFT_M   ? f64_pass2(x, n, eh, el, FULL, PF, PW, m, sum, check, fast, UG__F64_SHIFT_M)   \
+     : kind == UG__F64_SHIFT_X ? f64_pass2(x, n, eh, el, FULL, PF, PW, m, sum, check, fast, UG__F64_SHIFT_X)   \
+                               : f64_pass2(x, n, eh, el, FULL, PF, PW, m, sum, check, fast, UG__F64_SHIFT_TWO))
+    if (!fast || full)
+        return UG__F64_PASS2(full, pf, pw);
+    ok = UG__F64_PASS2(1, pf, pw);
+    if (!ok)
+        return 0;
+    double h, l;
+    f64dd s = f64dd_add(*sum, (f64dd){-1, 0}); /* the max's e = 1 out: exact */
+    ug__two_sum(s.h, s.l, &h, &l);
+    *sum = (f64dd){h, l};
+    if (f64_ordered_ok(n, *sum))
+        return 1;
+    return UG__F64_PASS2(0, NULL, NULL);
+#undef UG__F64_PASS2
 }
 
 /* ------------------------------------------------------------------ tiny rows */
@@ -356,7 +435,7 @@ UG__SIMD_INLINE void f64_tiny_cols(size_t n, const vd *c, vd nm, vd *eh, vd *el,
     vd one = vd_set1(1.0);
     for (size_t j = 0; j < n; j++) {
         vd dh, dl, e, f;
-        f64_shift(c[j], nm, &dh, &dl);
+        f64_shift(c[j], nm, &dh, &dl, UG__F64_SHIFT_TWO);
         if (check)
             *bad = vm_or(*bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
         vm want = full || eh != NULL ? vm_all() : vd_nge(dh, vd_zero()); /* else masked below */
@@ -606,7 +685,7 @@ UG__SIMD_INLINE vd f64_logsm(vd x, vd nm, vd lh, vd ll, int fast)
     if (fast)
         return vd_sub(vd_add(x, nm), lh);
     vd dh, dl;
-    f64_shift(x, nm, &dh, &dl);
+    f64_shift(x, nm, &dh, &dl, UG__F64_SHIFT_TWO);
     vd nl = vd_sub(vd_zero(), lh);
     vd s = vd_add(dh, nl), bb = vd_sub(s, dh);
     vd e = vd_add(vd_sub(dh, vd_sub(s, bb)), vd_sub(nl, bb));
