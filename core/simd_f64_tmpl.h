@@ -323,14 +323,14 @@ UG__SIMD_INLINE int f64_pass2(const double *x, size_t n, double *eh, double *el,
 }
 
 
-/* The chains of f64_pass2's ordered sums (fast, full, every accumulator started at 1) add
- * absolutely at most u^2 (N + 5)^2 (2C + 1 + S) to S (SIMD-ERROR-ANALYSIS.md §7.5), C =
- * 2 VL chains of N additions each: when S counts the max's 1 (sp = S - 1), the ordered sum
- * is kept only when that is <= 2^-72 sp. */
-static inline int f64_ordered_ok(size_t n, f64dd sp)
+/* The ordered sums (fast, full, every accumulator started at 1): C chains of at most N
+ * additions each add absolutely at most u^2 (N + 5)^2 (2C + 1 + S) to S
+ * (SIMD-ERROR-ANALYSIS.md §7.5): when S counts the max's 1 (sp = S - 1), the ordered sum is
+ * kept only when that is <= 2^-72 sp. */
+static inline int f64_ordered_ok(size_t N, size_t C, f64dd sp)
 {
-    double nn = (double)(((n + VL - 1) / VL + 1) / 2 + 6); /* N + 5 */
-    return nn * nn * (2 * 2 * VL + 1 + sp.h) <= 0x1p34 * sp.h * (1 - 0x1p-40);
+    double nn = (double)(N + 5);
+    return nn * nn * (double)(2 * C + 1) + nn * nn * sp.h <= 0x1p34 * sp.h * (1 - 0x1p-40);
 }
 
 /* Pass 1 and 2 of one row: m, and (full) S = sum_j e_j or (!full) sp = the sum without the
@@ -364,7 +364,7 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
     f64dd s = f64dd_add(*sum, (f64dd){-1, 0}); /* the max's e = 1 out: exact */
     ug__two_sum(s.h, s.l, &h, &l);
     *sum = (f64dd){h, l};
-    if (f64_ordered_ok(n, *sum))
+    if (f64_ordered_ok(((n + VL - 1) / VL + 1) / 2 + 1, 2 * VL, *sum)) /* 2 accumulators, VL lanes */
         return 1;
     return UG__F64_PASS2(0, NULL, NULL);
 #undef UG__F64_PASS2
@@ -436,6 +436,19 @@ UG__SIMD_INLINE void f64_tiny_cols(size_t n, const vd *c, vd nm, vd *eh, vd *el,
     for (size_t j = 0; j < n; j++) {
         vd dh, dl, e, f;
         f64_shift(c[j], nm, &dh, &dl, UG__F64_SHIFT_TWO);
+        if (fast && full && !check && el == NULL) { /* as f64_step's fused branch: the same bits */
+            vd hh, ll, sc;
+            vexp_f64_parts(dh, dl, &hh, &ll, &sc);
+            e = vd_mul(hh, sc);
+            if (eh != NULL)
+                eh[j] = e;
+            vd *H = &h[j % UG__F64_ACC], *L = &l[j % UG__F64_ACC];
+            vd sum = vd_add(*H, e);
+            vd err = vd_sub(e, vd_sub(sum, *H));
+            *H = sum;
+            *L = vd_add(*L, vd_fma(ll, sc, err));
+            continue;
+        }
         if (check)
             *bad = vm_or(*bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
         vm want = full || eh != NULL ? vm_all() : vd_nge(dh, vd_zero()); /* else masked below */
@@ -467,23 +480,14 @@ UG__SIMD_INLINE void f64_tiny_cols(size_t n, const vd *c, vd nm, vd *eh, vd *el,
     }
 }
 
-/* Passes 1 and 2 of the rows [r0, r0 + g), their columns in c: m[k], ok[k] (as f64_row_sum's
- * return) and sum[k] (full: S, else sp, normalised); e_j (whole, e = 1 at the max) into
- * eh[j], el[j] when eh is not NULL (el NULL: the high parts only). */
-UG__SIMD_INLINE void f64_tiny_sum(size_t n, size_t g, const vd *c, vd *eh, vd *el, int full, double *m, int *ok,
-                                  f64dd *sum, int fast)
+/* Pass 2 of a group (f64_tiny_cols, full as there) into the lane arrays hb, lb (the sum),
+ * cb (the count of d = 0) and bb (1: a finite d < UG__F64_D_MIN). */
+UG__SIMD_INLINE void f64_tiny_pass(size_t n, const vd *c, vd vmax, vd mn, vd *eh, vd *el, int full, int fast, double *hb,
+                                   double *lb, double *cb, double *bb)
 {
-    vd mx[UG__F64_ACC], mn = vd_set1(INFINITY);
-    for (int a = 0; a < UG__F64_ACC; a++)
-        mx[a] = vd_set1(-INFINITY);
-    for (size_t j = 0; j < n; j++) {
-        mx[j % UG__F64_ACC] = vd_max(mx[j % UG__F64_ACC], c[j]);
-        mn = vd_min(mn, c[j]);
-    }
-    vd vmax = vd_max(vd_max(mx[0], mx[1]), vd_max(mx[2], mx[3])); /* UG__F64_ACC = 4 */
     vd nm = vd_sub(vd_zero(), vmax), cnt = vd_zero(), one = vd_set1(1.0);
     vd h[UG__F64_ACC], l[UG__F64_ACC];
-    for (int a = 0; a < UG__F64_ACC; a++) { /* softmax's start at 1, as in f64_row_sum */
+    for (int a = 0; a < UG__F64_ACC; a++) { /* the ordered sums start at 1, as in f64_row_sum */
         h[a] = full && fast ? one : vd_zero();
         l[a] = vd_zero();
     }
@@ -497,21 +501,55 @@ UG__SIMD_INLINE void f64_tiny_sum(size_t n, size_t g, const vd *c, vd *eh, vd *e
         h[a] = vd_sub(h[a], one);
     for (int a = 1; a < UG__F64_ACC; a++)
         f64_vsum(&h[0], &l[0], h[a], l[a]);
-    double mb[VL], hb[VL], lb[VL], cb[VL], bb[VL];
-    vd_storeu(mb, vmax);
     vd_storeu(hb, h[0]);
     vd_storeu(lb, l[0]);
     vd_storeu(cb, cnt);
     vd_storeu(bb, vd_maskz(bad, one));
+}
+
+/* Passes 1 and 2 of the rows [r0, r0 + g), their columns in c: m[k], ok[k] (as f64_row_sum's
+ * return) and sum[k] (full: S, else sp, normalised); e_j (whole, e = 1 at the max) into
+ * eh[j], el[j] when eh is not NULL (el NULL: the high parts only).  fast, !full: as
+ * f64_row_sum, sp = S - 1 from the ordered sum of every lane; a lane that f64_ordered_ok
+ * rejects takes the sum of pass 2 run again with the max term kept out (lane-wise: a row's
+ * bits do not depend on the other rows of its group). */
+UG__SIMD_INLINE void f64_tiny_sum(size_t n, size_t g, const vd *c, vd *eh, vd *el, int full, double *m, int *ok,
+                                  f64dd *sum, int fast)
+{
+    vd mx[UG__F64_ACC], mn = vd_set1(INFINITY);
+    for (int a = 0; a < UG__F64_ACC; a++)
+        mx[a] = vd_set1(-INFINITY);
+    for (size_t j = 0; j < n; j++) {
+        mx[j % UG__F64_ACC] = vd_max(mx[j % UG__F64_ACC], c[j]);
+        mn = vd_min(mn, c[j]);
+    }
+    vd vmax = vd_max(vd_max(mx[0], mx[1]), vd_max(mx[2], mx[3])); /* UG__F64_ACC = 4 */
+    double mb[VL], hb[VL], lb[VL], cb[VL], bb[VL];
+    int ord = fast && !full, redo = 0;
+    f64_tiny_pass(n, c, vmax, mn, eh, el, full || fast, fast, hb, lb, cb, bb);
+    vd_storeu(mb, vmax);
     for (size_t k = 0; k < g; k++) {
         f64dd s = {hb[k], lb[k]};
         if (!full)
-            s = f64dd_add(s, (f64dd){cb[k] - 1, 0});
+            s = f64dd_add(s, (f64dd){ord ? -1 : cb[k] - 1, 0});
         double hh, ll;
         ug__two_sum(s.h, s.l, &hh, &ll); /* normalised */
         m[k] = mb[k];
         sum[k] = (f64dd){hh, ll};
         ok[k] = isfinite(mb[k]) && isfinite(hh) && bb[k] == 0;
+        redo |= ord && ok[k] && !f64_ordered_ok((n + UG__F64_ACC - 1) / UG__F64_ACC, UG__F64_ACC, sum[k]);
+    }
+    if (!redo)
+        return;
+    f64_tiny_pass(n, c, vmax, mn, NULL, NULL, 0, fast, hb, lb, cb, bb);
+    for (size_t k = 0; k < g; k++) {
+        if (!ok[k] || f64_ordered_ok((n + UG__F64_ACC - 1) / UG__F64_ACC, UG__F64_ACC, sum[k]))
+            continue;
+        double hh, ll;
+        f64dd s = f64dd_add((f64dd){hb[k], lb[k]}, (f64dd){cb[k] - 1, 0});
+        ug__two_sum(s.h, s.l, &hh, &ll);
+        sum[k] = (f64dd){hh, ll};
+        ok[k] = isfinite(hh) && bb[k] == 0;
     }
 }
 
