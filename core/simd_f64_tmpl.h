@@ -606,14 +606,21 @@ UG__SIMD_INLINE vd f64_div(vd eh, vd el, vd sh, vd sl, vd inv)
     return vd_fma(c, inv, yh);
 }
 
-/* f64_div for el = 0 (the same bits: r + 0 = r, r is never -0), one operation fewer. */
-UG__SIMD_INLINE vd f64_div0(vd eh, vd sh, vd sl, vd inv)
+/* 1/(sh + sl) as ih + il for S = sh + sl normalised (lane-wise; one row's S: vd_set1):
+ * ih = fl(1/sh), its residual rho = 1 - ih sh exact (one fma), sigma = rho - ih sl (one
+ * rounding, <= 2u^2), il = fl(sigma ih); ih + il = (1 + delta)/S, |delta| <= 8u^2 = 2^-103
+ * (SIMD-ERROR-ANALYSIS.md §7.5). */
+UG__SIMD_INLINE void f64_recip(vd sh, vd sl, vd *ih, vd *il)
 {
-    vd yh = vd_mul(eh, inv);
-    vd r = vd_fnma(yh, sh, eh);
-    vd c = vd_fnma(yh, sl, r);
-    return vd_fma(c, inv, yh);
+    vd inv = vd_div(vd_set1(1.0), sh);
+    vd rho = vd_fnma(inv, sh, vd_set1(1.0));
+    *ih = inv;
+    *il = vd_mul(vd_fnma(inv, sl, rho), inv);
 }
+
+/* e / S for e a binary64, S's reciprocal ih + il (f64_recip): e ih + fl(e il), one rounding
+ * after a relative error <= 10u^2 = 2^-102.6 (delta and e il's rounding, |il| <= 2u ih). */
+UG__SIMD_INLINE vd f64_div0(vd e, vd ih, vd il) { return vd_fma(e, ih, vd_mul(e, il)); }
 
 /* The first entries of y up to a vector boundary (at most n): the stores after them are
  * aligned (a misaligned full-width store may touch two cache lines).  Lane-wise arithmetic:
@@ -638,17 +645,18 @@ static void f64_div_store(const double *eh, const double *el, size_t n, f64dd S,
         f64_store_part(y + i, f64_div(vd_loadu(eh + i), vd_loadu(el + i), sh, sl, inv), n - i);
 }
 
-/* y_i = e_i / (Sh + Sl) in place, e_i = y_i a binary64 (f64_div with el = 0). */
+/* y_i = e_i / (Sh + Sl) in place, e_i = y_i a binary64 (f64_div0). */
 static void f64_div_inplace(double *y, size_t n, f64dd S)
 {
-    vd sh = vd_set1(S.h), sl = vd_set1(S.l), inv = vd_set1(1.0 / S.h);
+    vd ih, il;
+    f64_recip(vd_set1(S.h), vd_set1(S.l), &ih, &il);
     size_t i = f64_head(y, n);
     if (i > 0)
-        f64_store_part(y, f64_div0(f64_load_part(y, i), sh, sl, inv), i);
+        f64_store_part(y, f64_div0(f64_load_part(y, i), ih, il), i);
     for (; i + VL <= n; i += VL)
-        vd_storeu(y + i, f64_div0(vd_loadu(y + i), sh, sl, inv));
+        vd_storeu(y + i, f64_div0(vd_loadu(y + i), ih, il));
     if (i < n)
-        f64_store_part(y + i, f64_div0(f64_load_part(y + i, n - i), sh, sl, inv), n - i);
+        f64_store_part(y + i, f64_div0(f64_load_part(y + i, n - i), ih, il), n - i);
 }
 
 /* y_i = e_i / S (as f64_div_store) for the tiny rows [r0, r0 + g), their e in the columns eh,
@@ -658,9 +666,10 @@ UG__SIMD_INLINE void f64_tiny_div_store(const ug_problem *p, size_t r0, size_t g
     double sh[VL], sl[VL];
     for (size_t k = 0; k < VL; k++)
         sh[k] = k < g ? S[k].h : 1, sl[k] = k < g ? S[k].l : 0;
-    vd vsh = vd_loadu(sh), vsl = vd_loadu(sl), inv = vd_div(vd_set1(1.0), vsh);
+    vd vsh = vd_loadu(sh), vsl = vd_loadu(sl), inv = vd_div(vd_set1(1.0), vsh), ih, il;
+    f64_recip(vsh, vsl, &ih, &il);
     for (size_t j = 0; j < (p->n + VL - 1) / VL * VL; j++)
-        eh[j] = el != NULL ? f64_div(eh[j], el[j], vsh, vsl, inv) : f64_div0(eh[j], vsh, vsl, inv);
+        eh[j] = el != NULL ? f64_div(eh[j], el[j], vsh, vsl, inv) : f64_div0(eh[j], ih, il);
     f64_tiny_store(p, r0, g, eh);
 }
 
