@@ -8,16 +8,20 @@
  * The algorithm (f64 needs more than binary64 lanes: the sums are double-doubles):
  *   pass 1  m = max_j x_j, exact.  m = +-inf or NaN: the row goes to the scalar production
  *           kernel (ug__simd_fallback_row), as for f32.
- *   pass 2  d_j = x_j - m split exactly, dh + dl (two-sum); e_j = vexp_f64(dh, dl) (relative
- *           error <= 2^-56.0) or vexp_dd(dh, dl) (<= 2^-62.9); the sum in lane accumulators
- *           (UG__F64_ACC of them for the dd rows, 2 for the others), the high parts by an
- *           exact fast-two-sum (on max and min; softmax's fast accumulators start at 1, so
- *           the plain one), the errors and the low parts added plainly, then the
- *           accumulators and the lanes by the same in a fixed order.  As for f32 the max term
- *           is kept out (sp = sum_{d_j < 0} e_j + (c0 - 1)) except for softmax (S = sum e_j).
+ *   pass 2  d_j = x_j - m split exactly, dh + dl (fast-two-sum where pass 1's max and min
+ *           order the operands, else two-sum: f64_shift_kind); e_j = vexp_f64(dh, dl)
+ *           (relative error <= 2^-56.0) or vexp_dd(dh, dl) (<= 2^-62.9); the sum in lane
+ *           accumulators (UG__F64_ACC of them for the dd rows, 2 for the others), the high
+ *           parts by an exact fast-two-sum (on max and min; the fast rows' accumulators start
+ *           at 1, so the plain one), the errors and the low parts added plainly, then the
+ *           accumulators and the lanes by the same in a fixed order.  The fast rows add every
+ *           lane (sp = S - 1 where the max term is to be left out, checked per row by
+ *           f64_ordered_ok, else pass 2 again with it kept out); the dd rows keep it out
+ *           (sp = sum_{d_j < 0} e_j + (c0 - 1)) except for softmax (S = sum e_j).
  *           A row with a finite d_j < UG__F64_D_MIN = -670 goes to the scalar kernel: below,
  *           the low part of exp is subnormal; above, every value a kernel forms is normal.
- *   op      softmax (eh + el)/(Sh + Sl) (one reciprocal, one residual, one rounding);
+ *   op      softmax (eh + el)/(Sh + Sl) (one reciprocal, one residual, one rounding; the
+ *           fast row: eh times S's double-double reciprocal, f64_recip);
  *           log_softmax (dh + dl) - L (fast: fl(x - m) - Lh, two roundings); logsumexp
  *           m + L; xent (m - x_t) + L, with L = vlog1p_dd(sp) (<= 2^-56.1), each a
  *           double-double rounded once to binary64.
@@ -194,9 +198,9 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
 {
     vd dh, dl, eh, el;
     f64_shift(x, nm, &dh, &dl, kind);
-    if (fast && full && !check && el_out == NULL) {
+    if (fast && full && !check && el_out == NULL && eh_out == NULL) {
         /* vexp_f64_in and f64_vsum1 fused: el = l sc exact, so err + el is one fma (the
-         * same bits) */
+         * same bits); only where e is not stored (with the store, measured slower) */
         vd h, l, sc;
         vexp_f64_parts(dh, dl, &h, &l, &sc);
         eh = vd_mul(h, sc);
@@ -436,12 +440,10 @@ UG__SIMD_INLINE void f64_tiny_cols(size_t n, const vd *c, vd nm, vd *eh, vd *el,
     for (size_t j = 0; j < n; j++) {
         vd dh, dl, e, f;
         f64_shift(c[j], nm, &dh, &dl, UG__F64_SHIFT_TWO);
-        if (fast && full && !check && el == NULL) { /* as f64_step's fused branch: the same bits */
+        if (fast && full && !check && eh == NULL && el == NULL) { /* as f64_step's fused branch: the same bits */
             vd hh, ll, sc;
             vexp_f64_parts(dh, dl, &hh, &ll, &sc);
             e = vd_mul(hh, sc);
-            if (eh != NULL)
-                eh[j] = e;
             vd *H = &h[j % UG__F64_ACC], *L = &l[j % UG__F64_ACC];
             vd sum = vd_add(*H, e);
             vd err = vd_sub(e, vd_sub(sum, *H));
@@ -675,8 +677,8 @@ UG__SIMD_INLINE void f64_tiny_div_store(const ug_problem *p, size_t r0, size_t g
 
 /* softmax.twopass.f64.ISA: contract
  *   computes  e_i / S, e_i = vexp_f64(x_i - m) (x_i - m exact), its high part (e_i rounded
- *             once) stored in y, S = sum_j e_j a double-double, y_i divided in place as in
- *             f64_div (el = 0), one rounding to binary64.
+ *             once) stored in y, S = sum_j e_j a double-double, y_i times S's reciprocal
+ *             ih + il in place (f64_div0: 10u^2), one rounding to binary64.
  *   bound     relative error before the rounding <= 1.26 2^-53 (e_i's rounding, vexp_f64's
  *             2^-56.0 in e_i and S; SIMD-ERROR-ANALYSIS.md §7.5): 1.76 ULP, claimed 2 ULP.
  * softmax.dd.f64.ISA (fast = 0): e_i = vexp_dd, double-doubles stored to a scratch pair and
