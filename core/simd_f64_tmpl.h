@@ -8,16 +8,20 @@
  * The algorithm (f64 needs more than binary64 lanes: the sums are double-doubles):
  *   pass 1  m = max_j x_j, exact.  m = +-inf or NaN: the row goes to the scalar production
  *           kernel (ug__simd_fallback_row), as for f32.
- *   pass 2  d_j = x_j - m split exactly, dh + dl (two-sum); e_j = vexp_f64(dh, dl) (relative
- *           error <= 2^-56.0) or vexp_dd(dh, dl) (<= 2^-62.9); the sum in lane accumulators
- *           (UG__F64_ACC of them for the dd rows, 2 for the others), the high parts by an
- *           exact fast-two-sum (on max and min; softmax's fast accumulators start at 1, so
- *           the plain one), the errors and the low parts added plainly, then the
- *           accumulators and the lanes by the same in a fixed order.  As for f32 the max term
- *           is kept out (sp = sum_{d_j < 0} e_j + (c0 - 1)) except for softmax (S = sum e_j).
+ *   pass 2  d_j = x_j - m split exactly, dh + dl (fast-two-sum where pass 1's max and min
+ *           order the operands, else two-sum: f64_shift_kind); e_j = vexp_f64(dh, dl)
+ *           (relative error <= 2^-56.0) or vexp_dd(dh, dl) (<= 2^-62.9); the sum in lane
+ *           accumulators (UG__F64_ACC of them for the dd rows, 2 for the others), the high
+ *           parts by an exact fast-two-sum (on max and min; the fast rows' accumulators start
+ *           at 1, so the plain one), the errors and the low parts added plainly, then the
+ *           accumulators and the lanes by the same in a fixed order.  The fast rows add every
+ *           lane (sp = S - 1 where the max term is to be left out, checked per row by
+ *           f64_ordered_ok, else pass 2 again with it kept out); the dd rows keep it out
+ *           (sp = sum_{d_j < 0} e_j + (c0 - 1)) except for softmax (S = sum e_j).
  *           A row with a finite d_j < UG__F64_D_MIN = -670 goes to the scalar kernel: below,
  *           the low part of exp is subnormal; above, every value a kernel forms is normal.
- *   op      softmax (eh + el)/(Sh + Sl) (one reciprocal, one residual, one rounding);
+ *   op      softmax (eh + el)/(Sh + Sl) (one reciprocal, one residual, one rounding; the
+ *           fast row: eh times S's double-double reciprocal, f64_recip);
  *           log_softmax (dh + dl) - L (fast: fl(x - m) - Lh, two roundings); logsumexp
  *           m + L; xent (m - x_t) + L, with L = vlog1p_dd(sp) (<= 2^-56.1), each a
  *           double-double rounded once to binary64.
@@ -108,12 +112,36 @@ static inline double f64_row_max(const double *x, size_t n, double *mn)
 
 /* ------------------------------------------------------------------ pass 2 */
 
-/* x - m = dh + dl exactly (two-sum); x = -inf gives dh = -inf (dl NaN, never used). */
-UG__SIMD_INLINE void f64_shift(vd x, vd nm, vd *dh, vd *dl)
+/* How pass 2 splits x - m (every kind exact: the same dh, dl, the same bits): */
+#define UG__F64_SHIFT_TWO 0 /* two-sum, 6 operations */
+#define UG__F64_SHIFT_M 1   /* m > 0 of the row's largest exponent: fast-two-sum(-m, x), 3 */
+#define UG__F64_SHIFT_X 2   /* m <= 0, so |x| >= |m| for every x <= m: fast-two-sum(x, -m), 3 */
+
+/* The kind for a row of max m and min mn (fast-two-sum(a, b) is exact when the exponent of
+ * a is at least b's, radix 2: Handbook of Floating-Point Arithmetic, 2nd ed., Thm 4.3). */
+static inline int f64_shift_kind(double m, double mn)
 {
-    vd s = vd_add(x, nm), bb = vd_sub(s, x);
+    if (m <= 0)
+        return UG__F64_SHIFT_X;
+    if (fabs(mn) <= m || (isfinite(mn) && mn != 0 && ilogb(mn) <= ilogb(m)))
+        return UG__F64_SHIFT_M;
+    return UG__F64_SHIFT_TWO;
+}
+
+/* x - m = dh + dl exactly (kind: UG__F64_SHIFT_*); x = -inf gives dh = -inf (dl NaN, never
+ * used). */
+UG__SIMD_INLINE void f64_shift(vd x, vd nm, vd *dh, vd *dl, int kind)
+{
+    vd s = vd_add(x, nm);
     *dh = s;
-    *dl = vd_add(vd_sub(x, vd_sub(s, bb)), vd_sub(nm, bb));
+    if (kind == UG__F64_SHIFT_M) {
+        *dl = vd_sub(x, vd_sub(s, nm));
+    } else if (kind == UG__F64_SHIFT_X) {
+        *dl = vd_sub(nm, vd_sub(s, x));
+    } else {
+        vd bb = vd_sub(s, x);
+        *dl = vd_add(vd_sub(x, vd_sub(s, bb)), vd_sub(nm, bb));
+    }
 }
 
 /* (h, l) += (bh, bl), h, bh >= 0: the high parts by fast-two-sum on max(h, bh) and
@@ -166,10 +194,25 @@ typedef struct f64acc {
 /* One vector of pass 2 into accumulator a: e = exp(x - m) stored to eh, el when not NULL;
  * full = 1 adds every lane, full = 0 the lanes with d < 0 (or NaN), counting d = 0. */
 UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, double *el_out, int full, int check,
-                               int fast)
+                               int fast, int kind)
 {
     vd dh, dl, eh, el;
-    f64_shift(x, nm, &dh, &dl);
+    f64_shift(x, nm, &dh, &dl, kind);
+    if (fast && full && !check && el_out == NULL && eh_out == NULL) {
+        /* vexp_f64_in and f64_vsum1 fused: el = l sc exact, so err + el is one fma (the
+         * same bits); only where e is not stored (with the store, measured slower) */
+        vd h, l, sc;
+        vexp_f64_parts(dh, dl, &h, &l, &sc);
+        eh = vd_mul(h, sc);
+        if (eh_out != NULL)
+            vd_storeu(eh_out, eh);
+        a &= 1;
+        vd s = vd_add(acc->h[a], eh);
+        vd err = vd_sub(eh, vd_sub(s, acc->h[a]));
+        acc->h[a] = s;
+        acc->l[a] = vd_add(acc->l[a], vd_fma(l, sc, err));
+        return;
+    }
     if (check) /* pass 1 could not rule out a finite d < UG__F64_D_MIN */
         acc->bad = vm_or(acc->bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
     if (full) {
@@ -210,21 +253,13 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
         f64_vsum(&acc->h[a], &acc->l[a], eh, el);
 }
 
-/* Pass 1 and 2 of one row: m, and (full) S = sum_j e_j or (!full) sp = the sum without the
- * max term, as a double-double; e_j stored to eh, el (n + VL doubles each) when not NULL.
- * pf (NULL: none): the next row, of n entries, prefetched during pass 2 (its pass 1 then
- * reads from the cache instead of waiting on memory); pw (NULL: none): n outputs about to be
- * written, prefetched for writing.
- * Returns 0 for a row that goes to the scalar kernel (NaN, +inf, all -inf, or a finite
- * x - m below UG__F64_D_MIN). */
-UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *el, int full, const double *pf,
-                                const double *pw, double *m_out, f64dd *sum, int fast)
+/* Pass 2 of one row of max m (f64_row_sum): e_j (stored to eh, el when not NULL) and their
+ * sum, full: every lane (fast: the accumulators start at 1, f64_vsum1), else the lanes with
+ * d < 0 (the max term kept out), as a double-double in *sum (normalised).  check, kind: as
+ * f64_step.  Returns 0 for NaN, an infinite sum or a finite d < UG__F64_D_MIN. */
+UG__SIMD_INLINE int f64_pass2(const double *x, size_t n, double *eh, double *el, int full, const double *pf,
+                              const double *pw, double m, f64dd *sum, int check, int fast, int kind)
 {
-    double mn, m = f64_row_max(x, n, &mn);
-    *m_out = m;
-    if (!isfinite(m))
-        return 0;
-    int check = !(mn - m >= UG__F64_D_MIN); /* fl(x - m) >= fl(mn - m): no d below; NaN, -inf check */
     vd nm = vd_set1(-m);
     f64acc acc;
     for (int a = 0; a < UG__F64_ACC; a++) { /* UG__F64_ACC = 4 below; softmax's start at 1 */
@@ -240,19 +275,19 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
             _mm_prefetch((const char *)(pf + i) + b, _MM_HINT_T0);
         for (size_t b = 0; pw != NULL && b < 4 * VL * sizeof(double); b += 64)
             _mm_prefetch((const char *)(pw + i) + b, _MM_HINT_ET0);
-        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast);
-        f64_step(&acc, 1, vd_loadu(x + i + VL), nm, eh ? eh + i + VL : NULL, el ? el + i + VL : NULL, full, check, fast);
-        f64_step(&acc, 2, vd_loadu(x + i + 2 * VL), nm, eh ? eh + i + 2 * VL : NULL, el ? el + i + 2 * VL : NULL, full, check, fast);
-        f64_step(&acc, 3, vd_loadu(x + i + 3 * VL), nm, eh ? eh + i + 3 * VL : NULL, el ? el + i + 3 * VL : NULL, full, check, fast);
+        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast, kind);
+        f64_step(&acc, 1, vd_loadu(x + i + VL), nm, eh ? eh + i + VL : NULL, el ? el + i + VL : NULL, full, check, fast, kind);
+        f64_step(&acc, 2, vd_loadu(x + i + 2 * VL), nm, eh ? eh + i + 2 * VL : NULL, el ? el + i + 2 * VL : NULL, full, check, fast, kind);
+        f64_step(&acc, 3, vd_loadu(x + i + 3 * VL), nm, eh ? eh + i + 3 * VL : NULL, el ? el + i + 3 * VL : NULL, full, check, fast, kind);
     }
     if (i + VL <= n) {
-        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast);
+        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast, kind);
         i += VL;
         if (i + VL <= n) {
-            f64_step(&acc, 1, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast);
+            f64_step(&acc, 1, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast, kind);
             i += VL;
             if (i + VL <= n) {
-                f64_step(&acc, 2, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast);
+                f64_step(&acc, 2, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast, kind);
                 i += VL;
             }
         }
@@ -260,7 +295,7 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
     if (i < n) {
         double th[VL], tl[VL]; /* the padding (-inf: e = +0, not counted) must not reach eh, el */
         /* check = 1: the padding is -inf, which only the exp's range mask sends to +0 */
-        f64_step(&acc, 3, f64_load_part(x + i, n - i), nm, eh ? th : NULL, el ? tl : NULL, full, 1, fast);
+        f64_step(&acc, 3, f64_load_part(x + i, n - i), nm, eh ? th : NULL, el ? tl : NULL, full, 1, fast, kind);
         if (eh != NULL)
             memcpy(eh + i, th, (n - i) * sizeof *th);
         if (el != NULL)
@@ -289,6 +324,54 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
     ug__two_sum(s.h, s.l, &h, &l); /* normalised */
     *sum = (f64dd){h, l};
     return isfinite(h) && !vm_any(acc.bad);
+}
+
+
+/* The ordered sums (fast, full, every accumulator started at 1): C chains of at most N
+ * additions each add absolutely at most u^2 (N + 5)^2 (2C + 1 + S) to S
+ * (SIMD-ERROR-ANALYSIS.md §7.5): when S counts the max's 1 (sp = S - 1), the ordered sum is
+ * kept only when that is <= 2^-72 sp. */
+static inline int f64_ordered_ok(size_t N, size_t C, f64dd sp)
+{
+    double nn = (double)(N + 5);
+    return nn * nn * (double)(2 * C + 1) + nn * nn * sp.h <= 0x1p34 * sp.h * (1 - 0x1p-40);
+}
+
+/* Pass 1 and 2 of one row: m, and (full) S = sum_j e_j or (!full) sp = the sum without the
+ * max term, as a double-double; e_j stored to eh, el (n + VL doubles each) when not NULL.
+ * pf (NULL: none): the next row, of n entries, prefetched during pass 2 (its pass 1 then
+ * reads from the cache instead of waiting on memory); pw (NULL: none): n outputs about to be
+ * written, prefetched for writing.  fast, !full: sp = S - 1 from the ordered sum of every
+ * lane (the max's e = 1 exactly), unless f64_ordered_ok rejects it: then pass 2 again with
+ * the max term kept out (the accumulators at 0, f64_vsum).
+ * Returns 0 for a row that goes to the scalar kernel (NaN, +inf, all -inf, or a finite
+ * x - m below UG__F64_D_MIN). */
+UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *el, int full, const double *pf,
+                                const double *pw, double *m_out, f64dd *sum, int fast)
+{
+    double mn, m = f64_row_max(x, n, &mn);
+    *m_out = m;
+    if (!isfinite(m))
+        return 0;
+    int check = !(mn - m >= UG__F64_D_MIN); /* fl(x - m) >= fl(mn - m): no d below; NaN, -inf check */
+    int kind = f64_shift_kind(m, mn), ok;
+#define UG__F64_PASS2(FULL, PF, PW)                                                                            \
+    (kind == UG__F64_SHIFT_M   ? f64_pass2(x, n, eh, el, FULL, PF, PW, m, sum, check, fast, UG__F64_SHIFT_M)   \
+     : kind == UG__F64_SHIFT_X ? f64_pass2(x, n, eh, el, FULL, PF, PW, m, sum, check, fast, UG__F64_SHIFT_X)   \
+                               : f64_pass2(x, n, eh, el, FULL, PF, PW, m, sum, check, fast, UG__F64_SHIFT_TWO))
+    if (!fast || full)
+        return UG__F64_PASS2(full, pf, pw);
+    ok = UG__F64_PASS2(1, pf, pw);
+    if (!ok)
+        return 0;
+    double h, l;
+    f64dd s = f64dd_add(*sum, (f64dd){-1, 0}); /* the max's e = 1 out: exact */
+    ug__two_sum(s.h, s.l, &h, &l);
+    *sum = (f64dd){h, l};
+    if (f64_ordered_ok(((n + VL - 1) / VL + 1) / 2 + 1, 2 * VL, *sum)) /* 2 accumulators, VL lanes */
+        return 1;
+    return UG__F64_PASS2(0, NULL, NULL);
+#undef UG__F64_PASS2
 }
 
 /* ------------------------------------------------------------------ tiny rows */
@@ -356,7 +439,18 @@ UG__SIMD_INLINE void f64_tiny_cols(size_t n, const vd *c, vd nm, vd *eh, vd *el,
     vd one = vd_set1(1.0);
     for (size_t j = 0; j < n; j++) {
         vd dh, dl, e, f;
-        f64_shift(c[j], nm, &dh, &dl);
+        f64_shift(c[j], nm, &dh, &dl, UG__F64_SHIFT_TWO);
+        if (fast && full && !check && eh == NULL && el == NULL) { /* as f64_step's fused branch: the same bits */
+            vd hh, ll, sc;
+            vexp_f64_parts(dh, dl, &hh, &ll, &sc);
+            e = vd_mul(hh, sc);
+            vd *H = &h[j % UG__F64_ACC], *L = &l[j % UG__F64_ACC];
+            vd sum = vd_add(*H, e);
+            vd err = vd_sub(e, vd_sub(sum, *H));
+            *H = sum;
+            *L = vd_add(*L, vd_fma(ll, sc, err));
+            continue;
+        }
         if (check)
             *bad = vm_or(*bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
         vm want = full || eh != NULL ? vm_all() : vd_nge(dh, vd_zero()); /* else masked below */
@@ -388,23 +482,14 @@ UG__SIMD_INLINE void f64_tiny_cols(size_t n, const vd *c, vd nm, vd *eh, vd *el,
     }
 }
 
-/* Passes 1 and 2 of the rows [r0, r0 + g), their columns in c: m[k], ok[k] (as f64_row_sum's
- * return) and sum[k] (full: S, else sp, normalised); e_j (whole, e = 1 at the max) into
- * eh[j], el[j] when eh is not NULL (el NULL: the high parts only). */
-UG__SIMD_INLINE void f64_tiny_sum(size_t n, size_t g, const vd *c, vd *eh, vd *el, int full, double *m, int *ok,
-                                  f64dd *sum, int fast)
+/* Pass 2 of a group (f64_tiny_cols, full as there) into the lane arrays hb, lb (the sum),
+ * cb (the count of d = 0) and bb (1: a finite d < UG__F64_D_MIN). */
+UG__SIMD_INLINE void f64_tiny_pass(size_t n, const vd *c, vd vmax, vd mn, vd *eh, vd *el, int full, int fast, double *hb,
+                                   double *lb, double *cb, double *bb)
 {
-    vd mx[UG__F64_ACC], mn = vd_set1(INFINITY);
-    for (int a = 0; a < UG__F64_ACC; a++)
-        mx[a] = vd_set1(-INFINITY);
-    for (size_t j = 0; j < n; j++) {
-        mx[j % UG__F64_ACC] = vd_max(mx[j % UG__F64_ACC], c[j]);
-        mn = vd_min(mn, c[j]);
-    }
-    vd vmax = vd_max(vd_max(mx[0], mx[1]), vd_max(mx[2], mx[3])); /* UG__F64_ACC = 4 */
     vd nm = vd_sub(vd_zero(), vmax), cnt = vd_zero(), one = vd_set1(1.0);
     vd h[UG__F64_ACC], l[UG__F64_ACC];
-    for (int a = 0; a < UG__F64_ACC; a++) { /* softmax's start at 1, as in f64_row_sum */
+    for (int a = 0; a < UG__F64_ACC; a++) { /* the ordered sums start at 1, as in f64_row_sum */
         h[a] = full && fast ? one : vd_zero();
         l[a] = vd_zero();
     }
@@ -418,21 +503,55 @@ UG__SIMD_INLINE void f64_tiny_sum(size_t n, size_t g, const vd *c, vd *eh, vd *e
         h[a] = vd_sub(h[a], one);
     for (int a = 1; a < UG__F64_ACC; a++)
         f64_vsum(&h[0], &l[0], h[a], l[a]);
-    double mb[VL], hb[VL], lb[VL], cb[VL], bb[VL];
-    vd_storeu(mb, vmax);
     vd_storeu(hb, h[0]);
     vd_storeu(lb, l[0]);
     vd_storeu(cb, cnt);
     vd_storeu(bb, vd_maskz(bad, one));
+}
+
+/* Passes 1 and 2 of the rows [r0, r0 + g), their columns in c: m[k], ok[k] (as f64_row_sum's
+ * return) and sum[k] (full: S, else sp, normalised); e_j (whole, e = 1 at the max) into
+ * eh[j], el[j] when eh is not NULL (el NULL: the high parts only).  fast, !full: as
+ * f64_row_sum, sp = S - 1 from the ordered sum of every lane; a lane that f64_ordered_ok
+ * rejects takes the sum of pass 2 run again with the max term kept out (lane-wise: a row's
+ * bits do not depend on the other rows of its group). */
+UG__SIMD_INLINE void f64_tiny_sum(size_t n, size_t g, const vd *c, vd *eh, vd *el, int full, double *m, int *ok,
+                                  f64dd *sum, int fast)
+{
+    vd mx[UG__F64_ACC], mn = vd_set1(INFINITY);
+    for (int a = 0; a < UG__F64_ACC; a++)
+        mx[a] = vd_set1(-INFINITY);
+    for (size_t j = 0; j < n; j++) {
+        mx[j % UG__F64_ACC] = vd_max(mx[j % UG__F64_ACC], c[j]);
+        mn = vd_min(mn, c[j]);
+    }
+    vd vmax = vd_max(vd_max(mx[0], mx[1]), vd_max(mx[2], mx[3])); /* UG__F64_ACC = 4 */
+    double mb[VL], hb[VL], lb[VL], cb[VL], bb[VL];
+    int ord = fast && !full, redo = 0;
+    f64_tiny_pass(n, c, vmax, mn, eh, el, full || fast, fast, hb, lb, cb, bb);
+    vd_storeu(mb, vmax);
     for (size_t k = 0; k < g; k++) {
         f64dd s = {hb[k], lb[k]};
         if (!full)
-            s = f64dd_add(s, (f64dd){cb[k] - 1, 0});
+            s = f64dd_add(s, (f64dd){ord ? -1 : cb[k] - 1, 0});
         double hh, ll;
         ug__two_sum(s.h, s.l, &hh, &ll); /* normalised */
         m[k] = mb[k];
         sum[k] = (f64dd){hh, ll};
         ok[k] = isfinite(mb[k]) && isfinite(hh) && bb[k] == 0;
+        redo |= ord && ok[k] && !f64_ordered_ok((n + UG__F64_ACC - 1) / UG__F64_ACC, UG__F64_ACC, sum[k]);
+    }
+    if (!redo)
+        return;
+    f64_tiny_pass(n, c, vmax, mn, NULL, NULL, 0, fast, hb, lb, cb, bb);
+    for (size_t k = 0; k < g; k++) {
+        if (!ok[k] || f64_ordered_ok((n + UG__F64_ACC - 1) / UG__F64_ACC, UG__F64_ACC, sum[k]))
+            continue;
+        double hh, ll;
+        f64dd s = f64dd_add((f64dd){hb[k], lb[k]}, (f64dd){cb[k] - 1, 0});
+        ug__two_sum(s.h, s.l, &hh, &ll);
+        sum[k] = (f64dd){hh, ll};
+        ok[k] = isfinite(hh) && bb[k] == 0;
     }
 }
 
@@ -489,14 +608,21 @@ UG__SIMD_INLINE vd f64_div(vd eh, vd el, vd sh, vd sl, vd inv)
     return vd_fma(c, inv, yh);
 }
 
-/* f64_div for el = 0 (the same bits: r + 0 = r, r is never -0), one operation fewer. */
-UG__SIMD_INLINE vd f64_div0(vd eh, vd sh, vd sl, vd inv)
+/* 1/(sh + sl) as ih + il for S = sh + sl normalised (lane-wise; one row's S: vd_set1):
+ * ih = fl(1/sh), its residual rho = 1 - ih sh exact (one fma), sigma = rho - ih sl (one
+ * rounding, <= 2u^2), il = fl(sigma ih); ih + il = (1 + delta)/S, |delta| <= 8u^2 = 2^-103
+ * (SIMD-ERROR-ANALYSIS.md §7.5). */
+UG__SIMD_INLINE void f64_recip(vd sh, vd sl, vd *ih, vd *il)
 {
-    vd yh = vd_mul(eh, inv);
-    vd r = vd_fnma(yh, sh, eh);
-    vd c = vd_fnma(yh, sl, r);
-    return vd_fma(c, inv, yh);
+    vd inv = vd_div(vd_set1(1.0), sh);
+    vd rho = vd_fnma(inv, sh, vd_set1(1.0));
+    *ih = inv;
+    *il = vd_mul(vd_fnma(inv, sl, rho), inv);
 }
+
+/* e / S for e a binary64, S's reciprocal ih + il (f64_recip): e ih + fl(e il), one rounding
+ * after a relative error <= 10u^2 = 2^-102.6 (delta and e il's rounding, |il| <= 2u ih). */
+UG__SIMD_INLINE vd f64_div0(vd e, vd ih, vd il) { return vd_fma(e, ih, vd_mul(e, il)); }
 
 /* The first entries of y up to a vector boundary (at most n): the stores after them are
  * aligned (a misaligned full-width store may touch two cache lines).  Lane-wise arithmetic:
@@ -521,17 +647,18 @@ static void f64_div_store(const double *eh, const double *el, size_t n, f64dd S,
         f64_store_part(y + i, f64_div(vd_loadu(eh + i), vd_loadu(el + i), sh, sl, inv), n - i);
 }
 
-/* y_i = e_i / (Sh + Sl) in place, e_i = y_i a binary64 (f64_div with el = 0). */
+/* y_i = e_i / (Sh + Sl) in place, e_i = y_i a binary64 (f64_div0). */
 static void f64_div_inplace(double *y, size_t n, f64dd S)
 {
-    vd sh = vd_set1(S.h), sl = vd_set1(S.l), inv = vd_set1(1.0 / S.h);
+    vd ih, il;
+    f64_recip(vd_set1(S.h), vd_set1(S.l), &ih, &il);
     size_t i = f64_head(y, n);
     if (i > 0)
-        f64_store_part(y, f64_div0(f64_load_part(y, i), sh, sl, inv), i);
+        f64_store_part(y, f64_div0(f64_load_part(y, i), ih, il), i);
     for (; i + VL <= n; i += VL)
-        vd_storeu(y + i, f64_div0(vd_loadu(y + i), sh, sl, inv));
+        vd_storeu(y + i, f64_div0(vd_loadu(y + i), ih, il));
     if (i < n)
-        f64_store_part(y + i, f64_div0(f64_load_part(y + i, n - i), sh, sl, inv), n - i);
+        f64_store_part(y + i, f64_div0(f64_load_part(y + i, n - i), ih, il), n - i);
 }
 
 /* y_i = e_i / S (as f64_div_store) for the tiny rows [r0, r0 + g), their e in the columns eh,
@@ -541,16 +668,17 @@ UG__SIMD_INLINE void f64_tiny_div_store(const ug_problem *p, size_t r0, size_t g
     double sh[VL], sl[VL];
     for (size_t k = 0; k < VL; k++)
         sh[k] = k < g ? S[k].h : 1, sl[k] = k < g ? S[k].l : 0;
-    vd vsh = vd_loadu(sh), vsl = vd_loadu(sl), inv = vd_div(vd_set1(1.0), vsh);
+    vd vsh = vd_loadu(sh), vsl = vd_loadu(sl), inv = vd_div(vd_set1(1.0), vsh), ih, il;
+    f64_recip(vsh, vsl, &ih, &il);
     for (size_t j = 0; j < (p->n + VL - 1) / VL * VL; j++)
-        eh[j] = el != NULL ? f64_div(eh[j], el[j], vsh, vsl, inv) : f64_div0(eh[j], vsh, vsl, inv);
+        eh[j] = el != NULL ? f64_div(eh[j], el[j], vsh, vsl, inv) : f64_div0(eh[j], ih, il);
     f64_tiny_store(p, r0, g, eh);
 }
 
 /* softmax.twopass.f64.ISA: contract
  *   computes  e_i / S, e_i = vexp_f64(x_i - m) (x_i - m exact), its high part (e_i rounded
- *             once) stored in y, S = sum_j e_j a double-double, y_i divided in place as in
- *             f64_div (el = 0), one rounding to binary64.
+ *             once) stored in y, S = sum_j e_j a double-double, y_i times S's reciprocal
+ *             ih + il in place (f64_div0: 10u^2), one rounding to binary64.
  *   bound     relative error before the rounding <= 1.26 2^-53 (e_i's rounding, vexp_f64's
  *             2^-56.0 in e_i and S; SIMD-ERROR-ANALYSIS.md §7.5): 1.76 ULP, claimed 2 ULP.
  * softmax.dd.f64.ISA (fast = 0): e_i = vexp_dd, double-doubles stored to a scratch pair and
@@ -606,7 +734,7 @@ UG__SIMD_INLINE vd f64_logsm(vd x, vd nm, vd lh, vd ll, int fast)
     if (fast)
         return vd_sub(vd_add(x, nm), lh);
     vd dh, dl;
-    f64_shift(x, nm, &dh, &dl);
+    f64_shift(x, nm, &dh, &dl, UG__F64_SHIFT_TWO);
     vd nl = vd_sub(vd_zero(), lh);
     vd s = vd_add(dh, nl), bb = vd_sub(s, dh);
     vd e = vd_add(vd_sub(dh, vd_sub(s, bb)), vd_sub(nl, bb));

@@ -19,9 +19,9 @@
  *             rest below 2^-63); xh < X_MIN and -inf give +0 in both parts, NaN gives NaN.
  */
 
-/* vexp_f64 with the lanes outside want set to +0; in = 1: xh known to be >= -670 or NaN
- * (no -inf), the range mask left out (for those arguments it keeps every lane). */
-static inline void vexp_f64_mask(vd xh, vd xl, vm want, vd *eh, vd *el, int in)
+/* vexp_f64's parts before the scaling: exp(xh + xl) = (h + l) sc, sc = 2^(k >> 4) (every
+ * lane computed: no range mask); vexp_f64 is eh = h sc, el = l sc (exact). */
+UG__SIMD_INLINE void vexp_f64_parts(vd xh, vd xl, vd *h, vd *l, vd *sc)
 {
     vd z = vd_fma(xh, vd_set1(UG__EXPDD_INV_LN2_N), vd_set1(UG__EXPDD_SHIFT));
     vd kd = vd_sub(z, vd_set1(UG__EXPDD_SHIFT));
@@ -36,14 +36,23 @@ static inline void vexp_f64_mask(vd xh, vd xl, vm want, vd *eh, vd *el, int in)
     vd th, tl;
     vd_table_dd(z, &th, &tl);
     vd c = vd_fma(th, pp, tl);
-    vd h = vd_add(th, c);
-    vd l = vd_sub(c, vd_sub(h, th)); /* fast-two-sum, |th| > |c| */
-    vd sc = vd_pow2_k(z);
+    vd hh = vd_add(th, c);
+    *h = hh;
+    *l = vd_sub(c, vd_sub(hh, th)); /* fast-two-sum, |th| > |c| */
+    *sc = vd_pow2_k(z);
+}
+
+/* vexp_f64 with the lanes outside want set to +0; in = 1: xh known to be >= -670 or NaN
+ * (no -inf), the range mask left out (for those arguments it keeps every lane). */
+UG__SIMD_INLINE void vexp_f64_mask(vd xh, vd xl, vm want, vd *eh, vd *el, int in)
+{
+    vd h, l, sc;
+    vexp_f64_parts(xh, xl, &h, &l, &sc);
     vm keep = in ? want : vm_and(want, vd_nlt(xh, vd_set1(UG__EXP_X_MIN)));
     *eh = vd_maskz_mul(keep, h, sc);
     *el = vd_maskz_mul(keep, l, sc);
 }
 
-static inline void vexp_f64_where(vd xh, vd xl, vm want, vd *eh, vd *el) { vexp_f64_mask(xh, xl, want, eh, el, 0); }
-static inline void vexp_f64_in(vd xh, vd xl, vm want, vd *eh, vd *el) { vexp_f64_mask(xh, xl, want, eh, el, 1); }
+UG__SIMD_INLINE void vexp_f64_where(vd xh, vd xl, vm want, vd *eh, vd *el) { vexp_f64_mask(xh, xl, want, eh, el, 0); }
+UG__SIMD_INLINE void vexp_f64_in(vd xh, vd xl, vm want, vd *eh, vd *el) { vexp_f64_mask(xh, xl, want, eh, el, 1); }
 static inline void vexp_f64(vd xh, vd xl, vd *eh, vd *el) { vexp_f64_where(xh, xl, vm_all(), eh, el); }
