@@ -155,6 +155,17 @@ void ug__simd_signed_zero_at_max(ug_dtype dt, const void *x, void *y, size_t n, 
 #define UG__CAT_(a, b) a##b
 #define UG__CAT(a, b) UG__CAT_(a, b)
 
+/* The test entry ug__FN_ISA(x, y, n) of an ISA's array function FN_array (simd_*.c): -1
+ * without touching y when the CPU lacks the ISA, else FN_array's outputs and 0. */
+#define UG__SIMD_MAP_ENTRY(fn, isa, isa_id, TX, TY)             \
+    int ug__##fn##_##isa(const TX *x, TY *y, size_t n)          \
+    {                                                           \
+        if (!ug__cpu_has(isa_id))                               \
+            return -1;                                          \
+        fn##_array(x, y, n);                                    \
+        return 0;                                               \
+    }
+
 /* A registry entry point: outside the target region, it checks the CPU and only then
  * calls the ISA's code (op_alg_tag, from simd_tmpl.h). */
 #define UG__SIMD_ENTRY(op, alg, tag, isa, isa_id)                                 \

@@ -420,42 +420,8 @@ ENTRY(xent, fused, bf16)
 ENTRY(xent_grad, fused, bf16)
 ENTRY(bce_logits, stable, bf16)
 
-int ug__vexp_avx2(const double *x, double *y, size_t n)
-{
-    if (!ug__cpu_has(UG__ISA_AVX2))
-        return -1;
-    vexp_array(x, y, n);
-    return 0;
-}
-
-int ug__vlog1p_avx2(const double *x, double *y, size_t n)
-{
-    if (!ug__cpu_has(UG__ISA_AVX2))
-        return -1;
-    vlog1p_array(x, y, n);
-    return 0;
-}
-
-int ug__round_bf16_avx2(const double *x, ug_bf16 *y, size_t n)
-{
-    if (!ug__cpu_has(UG__ISA_AVX2))
-        return -1;
-    round_bf16_array(x, y, n);
-    return 0;
-}
-
-int ug__vexpf_avx2(const float *x, float *y, size_t n)
-{
-    if (!ug__cpu_has(UG__ISA_AVX2))
-        return -1;
-    vexpf_array(x, y, n);
-    return 0;
-}
-
-int ug__round_bf16_f32_avx2(const float *x, ug_bf16 *y, size_t n)
-{
-    if (!ug__cpu_has(UG__ISA_AVX2))
-        return -1;
-    round_bf16_f32_array(x, y, n);
-    return 0;
-}
+UG__SIMD_MAP_ENTRY(vexp, avx2, UG__ISA_AVX2, double, double)
+UG__SIMD_MAP_ENTRY(vlog1p, avx2, UG__ISA_AVX2, double, double)
+UG__SIMD_MAP_ENTRY(round_bf16, avx2, UG__ISA_AVX2, double, ug_bf16)
+UG__SIMD_MAP_ENTRY(vexpf, avx2, UG__ISA_AVX2, float, float)
+UG__SIMD_MAP_ENTRY(round_bf16_f32, avx2, UG__ISA_AVX2, float, ug_bf16)

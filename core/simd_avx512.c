@@ -504,21 +504,8 @@ ENTRY_BF16(xent, fused)
 ENTRY_BF16(xent_grad, fused)
 ENTRY_BF16(bce_logits, stable)
 
-int ug__vexp_avx512(const double *x, double *y, size_t n)
-{
-    if (!ug__cpu_has(UG__ISA_AVX512))
-        return -1;
-    vexp_array(x, y, n);
-    return 0;
-}
-
-int ug__vlog1p_avx512(const double *x, double *y, size_t n)
-{
-    if (!ug__cpu_has(UG__ISA_AVX512))
-        return -1;
-    vlog1p_array(x, y, n);
-    return 0;
-}
+UG__SIMD_MAP_ENTRY(vexp, avx512, UG__ISA_AVX512, double, double)
+UG__SIMD_MAP_ENTRY(vlog1p, avx512, UG__ISA_AVX512, double, double)
 
 int ug__round_bf16_avx512bf16(const double *x, ug_bf16 *y, size_t n)
 {
@@ -528,29 +515,9 @@ int ug__round_bf16_avx512bf16(const double *x, ug_bf16 *y, size_t n)
     return 0;
 }
 
-int ug__round_bf16_avx512(const double *x, ug_bf16 *y, size_t n)
-{
-    if (!ug__cpu_has(UG__ISA_AVX512))
-        return -1;
-    round_bf16_array(x, y, n);
-    return 0;
-}
-
-int ug__vexpf_avx512(const float *x, float *y, size_t n)
-{
-    if (!ug__cpu_has(UG__ISA_AVX512))
-        return -1;
-    vexpf_array(x, y, n);
-    return 0;
-}
-
-int ug__round_bf16_f32_avx512(const float *x, ug_bf16 *y, size_t n)
-{
-    if (!ug__cpu_has(UG__ISA_AVX512))
-        return -1;
-    round_bf16_f32_array(x, y, n);
-    return 0;
-}
+UG__SIMD_MAP_ENTRY(round_bf16, avx512, UG__ISA_AVX512, double, ug_bf16)
+UG__SIMD_MAP_ENTRY(vexpf, avx512, UG__ISA_AVX512, float, float)
+UG__SIMD_MAP_ENTRY(round_bf16_f32, avx512, UG__ISA_AVX512, float, ug_bf16)
 
 int ug__round_bf16_f32_avx512bf16(const float *x, ug_bf16 *y, size_t n, int pairs)
 {
