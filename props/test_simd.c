@@ -442,9 +442,6 @@ Test(simd, long_rows_mixed_with_special_rows)
         cr_skip_test("this CPU runs none of the SIMD rows");
 }
 
-/* The AVX-512 bf16 rows store through VCVTNEPS2BF16 when the CPU has AVX512_BF16, through
- * integer rounding when UG_NO_AVX512BF16 is set: the same bits, on every family (tiny
- * outputs, whose round-to-odd binary32 value is subnormal, included). */
 /* k on b through VCVTNE(2)PS2BF16, then with UG_NO_AVX512BF16 set: the same bits.  Returns the
  * outputs compared. */
 static size_t hw_against_integer(const ug_kernel *k, const ug_batch *b)
@@ -461,6 +458,9 @@ static size_t hw_against_integer(const ug_kernel *k, const ug_batch *b)
     return count;
 }
 
+/* The AVX-512 bf16 rows store through VCVTNEPS2BF16 when the CPU has AVX512_BF16, through
+ * integer rounding when UG_NO_AVX512BF16 is set: the same bits, on every family (tiny
+ * outputs, whose round-to-odd binary32 value is subnormal, included). */
 Test(simd, bf16_hw_store_same_bits)
 {
     size_t ran = 0;
