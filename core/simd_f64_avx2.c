@@ -93,6 +93,10 @@ static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
     *sc = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_sub_epi64(_mm256_set1_epi64x(1023), e), 52));
 }
 
+/* Session 6 (helper K2), the f64 short rows' lane masks: a and not b; bit k = lane k. */
+static inline vm vm_andnot(vm a, vm b) { return _mm256_andnot_pd(b, a); }
+static inline unsigned vm_bits(vm m) { return (unsigned)_mm256_movemask_pd(m); }
+
 #include "simd_vlog.h"
 #include "simd_vexp_dd.h"
 #include "simd_vexp_f64.h"

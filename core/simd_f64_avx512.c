@@ -114,6 +114,10 @@ static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
     *sc = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_sub_epi64(_mm512_set1_epi64(1023), e), 52));
 }
 
+/* Session 6 (helper K2), the f64 short rows' lane masks: a and not b; bit k = lane k. */
+static inline vm vm_andnot(vm a, vm b) { return (vm)(a & ~b); }
+static inline unsigned vm_bits(vm m) { return m; }
+
 #include "simd_vlog.h"
 #include "simd_vexp_dd.h"
 #include "simd_vexp_f64.h"

@@ -376,13 +376,18 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
 
 /* ------------------------------------------------------------------ tiny rows */
 
-/* Rows of n <= UG__F64_TINY_N entries (the rows of the binary64 exp; the dd rows keep the
- * per-row code) are analysed VL at a time, transposed: lane k of every
- * vector is row r0 + k, vector j its entry j (columns past n: -inf).  Passes 1 and 2 as in
+/* Rows of n <= UG__F64_TINY_N entries (the rows of the binary64 exp, fast = 1 only; the dd
+ * rows keep the per-row code) are analysed VL at a time, transposed: lane k of every vector
+ * is row r0 + k, vector j its entry j (columns past n: -inf).  Passes 1 and 2 as in
  * f64_row_sum, lane-wise (no horizontal tree): m = the max over the columns; e_j summed in
- * UG__F64_ACC accumulators (column j into j mod UG__F64_ACC) by f64_vsum, then the
- * accumulators in order, the count of d = 0 as a vector.  A row's bits depend on n only,
- * never on the other rows of its group. */
+ * UG__F64_ACC accumulators (column j into j mod UG__F64_ACC, the loop unrolled by
+ * UG__F64_ACC: the accumulators stay in registers) by fast-two-sum (they start at 1, as the
+ * ordered sums of f64_row_sum), then the accumulators in order, the count of d = 0 as a
+ * vector.  The sums are finished lane-wise too (f64_tiny_sum: sp, the tests of
+ * f64_row_sum's return and f64_ordered_ok as lane masks), and each op forms its outputs as
+ * vectors (session 6, SIMD-ERROR-ANALYSIS.md §7.7: every operation of a row the one it was,
+ * in the same order: the same bits).  A row's bits depend on n only, never on the other
+ * rows of its group (the lanes past the rows, g < VL, repeat row r0 and are never stored). */
 
 /* The columns of rows [r0, r0 + g) (g <= VL; the lanes past g repeat row r0), nc = n rounded
  * up to VL of them, into c. */
@@ -427,132 +432,187 @@ UG__SIMD_INLINE void f64_tiny_store(const ug_problem *p, size_t r0, size_t g, vd
     }
 }
 
-/* Passes 1 and 2 of the rows [r0, r0 + g), their columns in c: m[k], ok[k] (as f64_row_sum's
- * return) and sum[k] (full: S, else sp, normalised); e_j (whole, e = 1 at the max) into
- * eh[j], el[j] when eh is not NULL (el NULL: the high parts only). */
-/* Pass 2 over the columns j < n (the padding ones would add +0: left out, e set to +0 there),
- * into h, l, cnt, bad; check = 0: pass 1 ruled out -inf and x - m < -670 in every lane (the
- * exp's range mask and bad left out: the same bits). */
-UG__SIMD_INLINE void f64_tiny_cols(size_t n, const vd *c, vd nm, vd *eh, vd *el, int full, vd *h, vd *l, vd *cnt,
-                                   vm *bad, int check, int fast)
+/* x - m = dh + dl exactly, lane-wise, for x <= m (or x = -inf: dh = -inf, dl NaN, never
+ * used): fast-two-sum on a = min(x, -m), b = max(x, -m), 4 operations after the sum against
+ * two-sum's 5; |a| >= |b| in every lane (x <= -m: |x| >= |m|; x > -m: |x| <= m), so it is
+ * exact and gives two-sum's dl (SIMD-ERROR-ANALYSIS.md §7.7). */
+UG__SIMD_INLINE void f64_tiny_shift(vd x, vd nm, vd *dh, vd *dl)
 {
-    vd one = vd_set1(1.0);
-    for (size_t j = 0; j < n; j++) {
-        vd dh, dl, e, f;
-        f64_shift(c[j], nm, &dh, &dl, UG__F64_SHIFT_TWO);
-        if (fast && full && !check && eh == NULL && el == NULL) { /* as f64_step's fused branch: the same bits */
-            vd hh, ll, sc;
-            vexp_f64_parts(dh, dl, &hh, &ll, &sc);
-            e = vd_mul(hh, sc);
-            vd *H = &h[j % UG__F64_ACC], *L = &l[j % UG__F64_ACC];
-            vd sum = vd_add(*H, e);
-            vd err = vd_sub(e, vd_sub(sum, *H));
-            *H = sum;
-            *L = vd_add(*L, vd_fma(ll, sc, err));
-            continue;
-        }
-        if (check)
-            *bad = vm_or(*bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
-        vm want = full || eh != NULL ? vm_all() : vd_nge(dh, vd_zero()); /* else masked below */
-        if (check)
-            f64_exp(dh, dl, want, &e, &f, fast);
-        else
-            f64_exp_in(dh, dl, want, &e, &f, fast);
-        if (eh != NULL)
-            eh[j] = e;
-        if (el != NULL)
-            el[j] = f;
-        if (!full && eh != NULL) { /* e kept whole (e = 1 at the max), added where d < 0 */
-            vm lt = vd_nge(dh, vd_zero());
-            e = vd_maskz(lt, e);
-            f = vd_maskz(lt, f);
-        }
-        if (!full)
-            *cnt = vd_add(*cnt, vd_maskz(vd_eq(dh, vd_zero()), one));
-        if (full && fast)
-            f64_vsum1(&h[j % UG__F64_ACC], &l[j % UG__F64_ACC], e, f);
-        else
-            f64_vsum(&h[j % UG__F64_ACC], &l[j % UG__F64_ACC], e, f);
+    vd s = vd_add(x, nm);
+    *dh = s;
+    *dl = vd_sub(vd_max(x, nm), vd_sub(s, vd_min(x, nm)));
+}
+
+/* One column x of pass 2 (f64_tiny_pass) into the accumulator (H, L): e = exp(x - m) stored
+ * to *eh, *el when not NULL; full = 1 adds every lane (fast-two-sum: H >= 1 >= e), full = 0
+ * the lanes with d < 0 (f64_vsum), counting d = 0 in cnt; check = 0: pass 1 ruled out -inf
+ * and x - m < -670 in every lane (the exp's range mask and bad left out: the same bits). */
+UG__SIMD_INLINE void f64_tiny_col(vd x, vd nm, vd *eh, vd *el, int full, vd *H, vd *L, vd *cnt, vm *bad, int check)
+{
+    vd dh, dl, e, f;
+    f64_tiny_shift(x, nm, &dh, &dl);
+    if (full && !check && eh == NULL && el == NULL) { /* as f64_step's fused branch: the same bits */
+        vd hh, ll, sc;
+        vexp_f64_parts(dh, dl, &hh, &ll, &sc);
+        e = vd_mul(hh, sc);
+        vd sum = vd_add(*H, e);
+        vd err = vd_sub(e, vd_sub(sum, *H));
+        *H = sum;
+        *L = vd_add(*L, vd_fma(ll, sc, err));
+        return;
     }
-    for (size_t j = n; j < (n + VL - 1) / VL * VL; j++) {
+    if (check)
+        *bad = vm_or(*bad, vm_and(vd_lt(dh, vd_set1(UG__F64_D_MIN)), vd_lt(vd_set1(-INFINITY), dh)));
+    vm want = full || eh != NULL ? vm_all() : vd_nge(dh, vd_zero()); /* else masked below */
+    if (check)
+        f64_exp(dh, dl, want, &e, &f, 1);
+    else
+        f64_exp_in(dh, dl, want, &e, &f, 1);
+    if (eh != NULL)
+        *eh = e;
+    if (el != NULL)
+        *el = f;
+    if (!full && eh != NULL) { /* e kept whole (e = 1 at the max), added where d < 0 */
+        vm lt = vd_nge(dh, vd_zero());
+        e = vd_maskz(lt, e);
+        f = vd_maskz(lt, f);
+    }
+    if (!full)
+        *cnt = vd_add(*cnt, vd_maskz(vd_eq(dh, vd_zero()), vd_set1(1.0)));
+    if (full)
+        f64_vsum1(H, L, e, f);
+    else
+        f64_vsum(H, L, e, f);
+}
+
+/* Pass 2 over the columns j < n (f64_tiny_col; the padding ones would add +0: left out, e
+ * set to +0 there) into the sum (*sh, *sl) (full: the accumulators start at 1, taken off
+ * after), *cnt (the count of d = 0, full = 0) and *bad (a finite d < UG__F64_D_MIN). */
+UG__SIMD_INLINE void f64_tiny_cols(size_t n, const vd *c, vd nm, vd *eh, vd *el, int full, vd *sh, vd *sl, vd *cnt,
+                                   vm *bad, int check)
+{
+    vd one = vd_set1(1.0), h0 = full ? one : vd_zero(), h1 = h0, h2 = h0, h3 = h0; /* UG__F64_ACC = 4 */
+    vd l0 = vd_zero(), l1 = l0, l2 = l0, l3 = l0;
+#define UG__F64_TCOL(J, H, L)                                                                          \
+    f64_tiny_col(c[J], nm, eh != NULL ? &eh[J] : NULL, el != NULL ? &el[J] : NULL, full, &H, &L, cnt, bad, check)
+    size_t j = 0;
+    for (; j + UG__F64_ACC <= n; j += UG__F64_ACC) { /* column j into accumulator j mod 4 */
+        UG__F64_TCOL(j, h0, l0);
+        UG__F64_TCOL(j + 1, h1, l1);
+        UG__F64_TCOL(j + 2, h2, l2);
+        UG__F64_TCOL(j + 3, h3, l3);
+    }
+    if (j < n)
+        UG__F64_TCOL(j, h0, l0);
+    if (j + 1 < n)
+        UG__F64_TCOL(j + 1, h1, l1);
+    if (j + 2 < n)
+        UG__F64_TCOL(j + 2, h2, l2);
+#undef UG__F64_TCOL
+    for (j = n; j < (n + VL - 1) / VL * VL; j++) {
         if (eh != NULL)
             eh[j] = vd_zero();
         if (el != NULL)
             el[j] = vd_zero();
     }
+    if (full) {
+        h0 = vd_sub(h0, one), h1 = vd_sub(h1, one), h2 = vd_sub(h2, one), h3 = vd_sub(h3, one);
+    }
+    f64_vsum(&h0, &l0, h1, l1);
+    f64_vsum(&h0, &l0, h2, l2);
+    f64_vsum(&h0, &l0, h3, l3);
+    *sh = h0;
+    *sl = l0;
 }
 
-/* Pass 2 of a group (f64_tiny_cols, full as there) into the lane arrays hb, lb (the sum),
- * cb (the count of d = 0) and bb (1: a finite d < UG__F64_D_MIN). */
-UG__SIMD_INLINE void f64_tiny_pass(size_t n, const vd *c, vd vmax, vd mn, vd *eh, vd *el, int full, int fast, double *hb,
-                                   double *lb, double *cb, double *bb)
+/* Pass 2 of a group (f64_tiny_cols, full as there), the max vmax and min mn of each lane. */
+UG__SIMD_INLINE void f64_tiny_pass(size_t n, const vd *c, vd vmax, vd mn, vd *eh, vd *el, int full, vd *sh, vd *sl,
+                                   vd *cnt, vm *bad)
 {
-    vd nm = vd_sub(vd_zero(), vmax), cnt = vd_zero(), one = vd_set1(1.0);
-    vd h[UG__F64_ACC], l[UG__F64_ACC];
-    for (int a = 0; a < UG__F64_ACC; a++) { /* the ordered sums start at 1, as in f64_row_sum */
-        h[a] = full && fast ? one : vd_zero();
-        l[a] = vd_zero();
-    }
-    vm bad = vd_lt(vd_zero(), vd_zero());
+    vd nm = vd_sub(vd_zero(), vmax);
+    *cnt = vd_zero();
+    *bad = vd_lt(vd_zero(), vd_zero());
     /* as f64_row_sum: fl(x - m) >= fl(mn - m) in every lane, NaN and -inf check */
     if (vm_any(vd_nge(vd_sub(mn, vmax), vd_set1(UG__F64_D_MIN))))
-        f64_tiny_cols(n, c, nm, eh, el, full, h, l, &cnt, &bad, 1, fast);
+        f64_tiny_cols(n, c, nm, eh, el, full, sh, sl, cnt, bad, 1);
     else
-        f64_tiny_cols(n, c, nm, eh, el, full, h, l, &cnt, &bad, 0, fast);
-    for (int a = 0; full && fast && a < UG__F64_ACC; a++)
-        h[a] = vd_sub(h[a], one);
-    for (int a = 1; a < UG__F64_ACC; a++)
-        f64_vsum(&h[0], &l[0], h[a], l[a]);
-    vd_storeu(hb, h[0]);
-    vd_storeu(lb, l[0]);
-    vd_storeu(cb, cnt);
-    vd_storeu(bb, vd_maskz(bad, one));
+        f64_tiny_cols(n, c, nm, eh, el, full, sh, sl, cnt, bad, 0);
 }
 
-/* Passes 1 and 2 of the rows [r0, r0 + g), their columns in c: m[k], ok[k] (as f64_row_sum's
- * return) and sum[k] (full: S, else sp, normalised); e_j (whole, e = 1 at the max) into
- * eh[j], el[j] when eh is not NULL (el NULL: the high parts only).  fast, !full: as
- * f64_row_sum, sp = S - 1 from the ordered sum of every lane; a lane that f64_ordered_ok
- * rejects takes the sum of pass 2 run again with the max term kept out (lane-wise: a row's
- * bits do not depend on the other rows of its group). */
-UG__SIMD_INLINE void f64_tiny_sum(size_t n, size_t g, const vd *c, vd *eh, vd *el, int full, double *m, int *ok,
-                                  f64dd *sum, int fast)
+/* ug__two_sum lane-wise: a + b = *s + *e exactly (the same operations in the same order). */
+UG__SIMD_INLINE void f64_tiny_two_sum(vd a, vd b, vd *s, vd *e)
 {
-    vd mx[UG__F64_ACC], mn = vd_set1(INFINITY);
-    for (int a = 0; a < UG__F64_ACC; a++)
-        mx[a] = vd_set1(-INFINITY);
-    for (size_t j = 0; j < n; j++) {
-        mx[j % UG__F64_ACC] = vd_max(mx[j % UG__F64_ACC], c[j]);
-        mn = vd_min(mn, c[j]);
+    vd t = vd_add(a, b), bb = vd_sub(t, a);
+    *e = vd_add(vd_sub(a, vd_sub(t, bb)), vd_sub(b, bb));
+    *s = t;
+}
+
+/* f64dd_add lane-wise: (ah + al) + (bh + bl) as *sh + *sl, the same operations in the same
+ * order (bl = vd_zero() for a binary64 b). */
+UG__SIMD_INLINE void f64_tiny_dd_add(vd ah, vd al, vd bh, vd bl, vd *sh, vd *sl)
+{
+    vd e;
+    f64_tiny_two_sum(ah, bh, sh, &e);
+    *sl = vd_add(e, vd_add(al, bl));
+}
+
+/* isfinite, lane-wise. */
+UG__SIMD_INLINE vm f64_finite(vd v) { return vd_eq(vd_sub(v, v), vd_zero()); }
+
+/* Passes 1 and 2 of a group, its columns in c: per lane the max *m and the sum (*sh, *sl)
+ * (full: S, else sp, normalised); e_j (whole, e = 1 at the max) into eh[j], el[j] when eh is
+ * not NULL (el NULL: the high parts only).  Returns the lanes whose row is analysed
+ * (f64_row_sum's return); the others go to the scalar kernel.  !full: as f64_row_sum,
+ * sp = S - 1 from the ordered sum of every lane; a lane that f64_ordered_ok rejects takes
+ * the sum of pass 2 run again with the max term kept out (lane-wise). */
+UG__SIMD_INLINE vm f64_tiny_sum(size_t n, const vd *c, vd *eh, vd *el, int full, vd *m, vd *sh, vd *sl)
+{
+    vd m0 = vd_set1(-INFINITY), m1 = m0, m2 = m0, m3 = m0, mn = vd_set1(INFINITY);
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) { /* column j into m_(j mod 4), as f64_row_max's lanes */
+        m0 = vd_max(m0, c[j]), m1 = vd_max(m1, c[j + 1]), m2 = vd_max(m2, c[j + 2]), m3 = vd_max(m3, c[j + 3]);
+        mn = vd_min(vd_min(mn, c[j]), vd_min(vd_min(c[j + 1], c[j + 2]), c[j + 3]));
     }
-    vd vmax = vd_max(vd_max(mx[0], mx[1]), vd_max(mx[2], mx[3])); /* UG__F64_ACC = 4 */
-    double mb[VL], hb[VL], lb[VL], cb[VL], bb[VL];
-    int ord = fast && !full, redo = 0;
-    f64_tiny_pass(n, c, vmax, mn, eh, el, full || fast, fast, hb, lb, cb, bb);
-    vd_storeu(mb, vmax);
-    for (size_t k = 0; k < g; k++) {
-        f64dd s = {hb[k], lb[k]};
-        if (!full)
-            s = f64dd_add(s, (f64dd){ord ? -1 : cb[k] - 1, 0});
-        double hh, ll;
-        ug__two_sum(s.h, s.l, &hh, &ll); /* normalised */
-        m[k] = mb[k];
-        sum[k] = (f64dd){hh, ll};
-        ok[k] = isfinite(mb[k]) && isfinite(hh) && bb[k] == 0;
-        redo |= ord && ok[k] && !f64_ordered_ok((n + UG__F64_ACC - 1) / UG__F64_ACC, UG__F64_ACC, sum[k]);
-    }
-    if (!redo)
-        return;
-    f64_tiny_pass(n, c, vmax, mn, NULL, NULL, 0, fast, hb, lb, cb, bb);
-    for (size_t k = 0; k < g; k++) {
-        if (!ok[k] || f64_ordered_ok((n + UG__F64_ACC - 1) / UG__F64_ACC, UG__F64_ACC, sum[k]))
-            continue;
-        double hh, ll;
-        f64dd s = f64dd_add((f64dd){hb[k], lb[k]}, (f64dd){cb[k] - 1, 0});
-        ug__two_sum(s.h, s.l, &hh, &ll);
-        sum[k] = (f64dd){hh, ll};
-        ok[k] = isfinite(hh) && bb[k] == 0;
-    }
+    for (; j < n; j++)
+        m0 = vd_max(m0, c[j]), mn = vd_min(mn, c[j]);
+    vd vmax = vd_max(vd_max(m0, m1), vd_max(m2, m3)), cnt;
+    vm bad;
+    *m = vmax;
+    f64_tiny_pass(n, c, vmax, mn, eh, el, 1, sh, sl, &cnt, &bad);
+    vd one = vd_set1(1.0), h = *sh, l = *sl;
+    if (!full) /* the max's e = 1 out: exact */
+        f64_tiny_dd_add(h, l, vd_set1(-1.0), vd_zero(), &h, &l);
+    f64_tiny_two_sum(h, l, sh, sl); /* normalised */
+    vm ok = vm_andnot(vm_and(f64_finite(vmax), f64_finite(*sh)), bad);
+    if (full)
+        return ok;
+    /* f64_ordered_ok lane-wise (N = the columns per accumulator, C = UG__F64_ACC): the same
+     * operations in the same order */
+    double nn = (double)((n + UG__F64_ACC - 1) / UG__F64_ACC + 5);
+    vd lhs = vd_add(vd_set1(nn * nn * (double)(2 * UG__F64_ACC + 1)), vd_mul(vd_set1(nn * nn), *sh));
+    vd rhs = vd_mul(vd_mul(vd_set1(0x1p34), *sh), vd_set1(1 - 0x1p-40));
+    vm redo = vm_and(ok, vd_nge(rhs, lhs));
+    if (!vm_any(redo))
+        return ok;
+    vd h2, l2, s2h, s2l;
+    f64_tiny_pass(n, c, vmax, mn, NULL, NULL, 0, &h2, &l2, &cnt, &bad);
+    f64_tiny_dd_add(h2, l2, vd_sub(cnt, one), vd_zero(), &h2, &l2);
+    f64_tiny_two_sum(h2, l2, &s2h, &s2l);
+    *sh = vd_blend(redo, s2h, *sh);
+    *sl = vd_blend(redo, s2l, *sl);
+    vm ok2 = vm_andnot(f64_finite(s2h), bad);
+    return vm_or(vm_andnot(ok, redo), vm_and(redo, ok2));
+}
+
+/* The rows [r0, r0 + g) of p whose lanes are not in ok, by the scalar kernel fn of op. */
+static inline ug_status f64_tiny_fallback(ug_kernel_fn fn, ug_op op, const ug_problem *p, size_t r0, size_t g, vm ok)
+{
+    unsigned bits = vm_bits(ok);
+    ug_status st = UG_OK;
+    for (size_t k = 0; st == UG_OK && k < g; k++)
+        if (!(bits >> k & 1))
+            st = ug__simd_fallback_row(fn, op, UG_F64, p, r0 + k, NULL);
+    return st;
 }
 
 /* ------------------------------------------------------------------ the logs of a group */
@@ -574,7 +634,7 @@ static inline void f64_group_log1p(const f64dd *sp, const int *ok, size_t g, f64
 }
 
 /* The rows [r0, r0 + g) of p analysed (full = 0) and their L: g = VL rows at a time when
- * n <= UG__F64_GROUP_MAX_N (transposed when n <= UG__F64_TINY_N and fast), else 1.
+ * n <= UG__F64_GROUP_MAX_N, else 1 (the tiny rows of the fast kernels: f64_tiny_sum).
  * rows_out: the op writes n outputs per row (prefetched for writing when g = 1).  Returns g. */
 UG__SIMD_INLINE size_t f64_group(const ug_problem *p, size_t r0, int rows_out, double *m, int *ok, f64dd *sp, f64dd *L,
                                  int fast)
@@ -582,16 +642,9 @@ UG__SIMD_INLINE size_t f64_group(const ug_problem *p, size_t r0, int rows_out, d
     size_t g = p->n <= UG__F64_GROUP_MAX_N ? VL : 1;
     if (g > p->rows - r0)
         g = p->rows - r0;
-    if (fast && p->n <= UG__F64_TINY_N) {
-        vd c[UG__F64_TINY_N];
-        f64_tiny_load(p, r0, g, c);
-        f64_tiny_sum(p->n, g, c, NULL, NULL, 0, m, ok, sp, fast);
-    } else {
-        for (size_t k = 0; k < g; k++)
-            ok[k] = f64_row_sum(ROW_X(p, r0 + k), p->n, NULL, NULL, 0,
-                                r0 + k + 1 < p->rows ? ROW_X(p, r0 + k + 1) : NULL,
-                                rows_out && g == 1 ? ROW_Y(p, r0 + k) : NULL, &m[k], &sp[k], fast);
-    }
+    for (size_t k = 0; k < g; k++)
+        ok[k] = f64_row_sum(ROW_X(p, r0 + k), p->n, NULL, NULL, 0, r0 + k + 1 < p->rows ? ROW_X(p, r0 + k + 1) : NULL,
+                            rows_out && g == 1 ? ROW_Y(p, r0 + k) : NULL, &m[k], &sp[k], fast);
     f64_group_log1p(sp, ok, g, L);
     return g;
 }
@@ -661,18 +714,41 @@ static void f64_div_inplace(double *y, size_t n, f64dd S)
         f64_store_part(y + i, f64_div0(f64_load_part(y + i, n - i), ih, il), n - i);
 }
 
-/* y_i = e_i / S (as f64_div_store) for the tiny rows [r0, r0 + g), their e in the columns eh,
- * el (el NULL: the high parts alone, as f64_div_inplace), S[k] per lane; eh is overwritten. */
-UG__SIMD_INLINE void f64_tiny_div_store(const ug_problem *p, size_t r0, size_t g, vd *eh, const vd *el, const f64dd *S)
+/* Lane k of v. */
+static inline double f64_lane(const vd *v, size_t k)
 {
-    double sh[VL], sl[VL];
-    for (size_t k = 0; k < VL; k++)
-        sh[k] = k < g ? S[k].h : 1, sl[k] = k < g ? S[k].l : 0;
-    vd vsh = vd_loadu(sh), vsl = vd_loadu(sl), inv = vd_div(vd_set1(1.0), vsh), ih, il;
-    f64_recip(vsh, vsl, &ih, &il);
-    for (size_t j = 0; j < (p->n + VL - 1) / VL * VL; j++)
-        eh[j] = el != NULL ? f64_div(eh[j], el[j], vsh, vsl, inv) : f64_div0(eh[j], ih, il);
-    f64_tiny_store(p, r0, g, eh);
+    double d;
+    memcpy(&d, (const char *)v + k * sizeof d, sizeof d);
+    return d;
+}
+
+/* The stores of a vector of per-row results to y[r0 .. r0 + g). */
+UG__SIMD_INLINE void f64_tiny_put(double *y, vd v, size_t g)
+{
+    if (g == VL)
+        vd_storeu(y, v);
+    else
+        f64_store_part(y, v, g);
+}
+
+/* softmax's tiny rows, a group at a time: e_i rounded once into the columns, times S's
+ * reciprocal ih + il lane-wise (f64_recip, f64_div0, as f64_div_inplace), transposed back. */
+UG__SIMD_INLINE ug_status f64_tiny_softmax(const ug_problem *p)
+{
+    ug_status st = UG_OK;
+    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += VL) {
+        size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
+        vd c[UG__F64_TINY_N], eh[UG__F64_TINY_N], m, sh, sl, ih, il;
+        f64_tiny_load(p, r0, g, c);
+        vm ok = f64_tiny_sum(p->n, c, eh, NULL, 1, &m, &sh, &sl);
+        f64_recip(sh, sl, &ih, &il);
+        for (size_t j = 0; j < (p->n + VL - 1) / VL * VL; j++)
+            eh[j] = f64_div0(eh[j], ih, il);
+        f64_tiny_store(p, r0, g, eh);
+        if (vm_count(ok) != VL)
+            st = f64_tiny_fallback(SCALAR64(softmax, twopass), UG_OP_SOFTMAX, p, r0, g, ok);
+    }
+    return st;
 }
 
 /* softmax.twopass.f64.ISA: contract
@@ -688,22 +764,8 @@ UG__SIMD_INLINE void f64_tiny_div_store(const ug_problem *p, size_t r0, size_t g
 UG__SIMD_INLINE ug_status softmax_f64_run(const ug_problem *p, int fast)
 {
     ug_status st = ug__validate(p, UG_OP_SOFTMAX, UG_F64);
-    if (st == UG_OK && fast && p->n <= UG__F64_TINY_N) {
-        for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += VL) {
-            size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
-            vd c[UG__F64_TINY_N], eh[UG__F64_TINY_N], el[UG__F64_TINY_N];
-            double m[VL];
-            int ok[VL];
-            f64dd S[VL];
-            f64_tiny_load(p, r0, g, c);
-            f64_tiny_sum(p->n, g, c, eh, fast ? NULL : el, 1, m, ok, S, fast);
-            f64_tiny_div_store(p, r0, g, eh, fast ? NULL : el, S);
-            for (size_t k = 0; st == UG_OK && k < g; k++)
-                if (!ok[k])
-                    st = ug__simd_fallback_row(SCALAR64(softmax, twopass), UG_OP_SOFTMAX, UG_F64, p, r0 + k, NULL);
-        }
-        return st;
-    }
+    if (st == UG_OK && fast && p->n <= UG__F64_TINY_N)
+        return f64_tiny_softmax(p);
     size_t stride = st == UG_OK && !fast ? p->n + VL : 0;
     double *eh = st == UG_OK && !fast ? ug__simd_scratch(2 * stride) : NULL;
     if (eh == NULL && (st != UG_OK || !fast))
@@ -754,6 +816,33 @@ UG__SIMD_INLINE void f64_logsm_store(const double *x, size_t n, double m, f64dd 
         f64_store_part(y + i, f64_logsm(f64_load_part(x + i, n - i), nm, lh, ll, fast), n - i);
 }
 
+/* log_softmax's tiny rows, a group at a time: L = vlog1p_dd(sp) lane-wise, the outputs
+ * fl(x - m) - Lh as columns (f64_logsm's operations), transposed back; then the rows that
+ * fall back and those of L = 0 (ug__simd_signed_zero_at_max), one by one. */
+UG__SIMD_INLINE ug_status f64_tiny_log_softmax(const ug_problem *p)
+{
+    ug_status st = UG_OK;
+    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += VL) {
+        size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
+        vd c[UG__F64_TINY_N], m, sh, sl, lh, ll;
+        f64_tiny_load(p, r0, g, c);
+        vm ok = f64_tiny_sum(p->n, c, NULL, NULL, 0, &m, &sh, &sl);
+        vlog1p_dd(vd_maskz(ok, sh), vd_maskz(ok, sl), &lh, &ll); /* rows not ok: log1p(0) */
+        vd nm = vd_mul(m, vd_set1(-1.0));                      /* -m, exactly */
+        for (size_t j = 0; j < (p->n + VL - 1) / VL * VL; j++)
+            c[j] = vd_sub(vd_add(c[j], nm), lh);
+        f64_tiny_store(p, r0, g, c);
+        unsigned okb = vm_bits(ok), fix = (~okb | vm_bits(vd_eq(lh, vd_zero()))) & ((1u << g) - 1);
+        for (size_t k = 0; st == UG_OK && fix != 0 && k < g; k++) {
+            if (!(okb >> k & 1))
+                st = ug__simd_fallback_row(SCALAR64(log_softmax, twopass), UG_OP_LOG_SOFTMAX, UG_F64, p, r0 + k, NULL);
+            else if (fix >> k & 1)
+                ug__simd_signed_zero_at_max(UG_F64, ROW_X(p, r0 + k), ROW_Y(p, r0 + k), p->n, f64_lane(&m, k));
+        }
+    }
+    return st;
+}
+
 /* log_softmax.twopass.f64.ISA: contract
  *   computes  fl(x_i - m) - Lh, rounded, L = Lh + Ll = vlog1p_dd(sp) (<= 2^-56.1), sp from
  *             vexp_f64 (<= 2^-56.0; the sums of pass 2 take x_i - m exact, by two-sum):
@@ -769,6 +858,8 @@ UG__SIMD_INLINE void f64_logsm_store(const double *x, size_t n, double m, f64dd 
 UG__SIMD_INLINE ug_status log_softmax_f64_run(const ug_problem *p, int fast)
 {
     ug_status st = ug__validate(p, UG_OP_LOG_SOFTMAX, UG_F64);
+    if (st == UG_OK && fast && p->n <= UG__F64_TINY_N)
+        return f64_tiny_log_softmax(p);
     for (size_t r0 = 0, g; st == UG_OK && r0 < p->rows; r0 += g) {
         double m[VL];
         int ok[VL];
@@ -790,6 +881,25 @@ UG__SIMD_INLINE ug_status log_softmax_f64_run(const ug_problem *p, int fast)
 
 /* ------------------------------------------------------------------ logsumexp */
 
+/* logsumexp's tiny rows, a group at a time: m + L (f64dd_add, f64dd_round) lane-wise,
+ * stored as a vector; then the rows that fall back. */
+UG__SIMD_INLINE ug_status f64_tiny_logsumexp(const ug_problem *p)
+{
+    ug_status st = UG_OK;
+    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += VL) {
+        size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
+        vd c[UG__F64_TINY_N], m, sh, sl, lh, ll, yh, yl;
+        f64_tiny_load(p, r0, g, c);
+        vm ok = f64_tiny_sum(p->n, c, NULL, NULL, 0, &m, &sh, &sl);
+        vlog1p_dd(vd_maskz(ok, sh), vd_maskz(ok, sl), &lh, &ll);
+        f64_tiny_dd_add(m, vd_zero(), lh, ll, &yh, &yl);
+        f64_tiny_put((double *)p->y + r0, vd_blend(f64_finite(yh), vd_add(yh, yl), yh), g); /* m, L finite: +inf */
+        if (vm_count(ok) != VL)
+            st = f64_tiny_fallback(SCALAR64(logsumexp, twopass), UG_OP_LOGSUMEXP, p, r0, g, ok);
+    }
+    return st;
+}
+
 /* logsumexp.twopass.f64.ISA: contract
  *   computes  m + L, L = vlog1p_dd(sp), sp from vexp_f64, by two-sum, one rounding.
  *   bound     absolute error <= 2^-55.04 L + 2^-104 |m| before the rounding, L <= (1 + kappa)
@@ -801,6 +911,8 @@ UG__SIMD_INLINE ug_status log_softmax_f64_run(const ug_problem *p, int fast)
 UG__SIMD_INLINE ug_status logsumexp_f64_run(const ug_problem *p, int fast)
 {
     ug_status st = ug__validate(p, UG_OP_LOGSUMEXP, UG_F64);
+    if (st == UG_OK && fast && p->n <= UG__F64_TINY_N)
+        return f64_tiny_logsumexp(p);
     for (size_t r0 = 0, g; st == UG_OK && r0 < p->rows; r0 += g) {
         double m[VL];
         int ok[VL];
@@ -817,6 +929,47 @@ UG__SIMD_INLINE ug_status logsumexp_f64_run(const ug_problem *p, int fast)
 }
 
 /* ------------------------------------------------------------------ xent */
+
+/* xent's tiny rows, a group at a time: (m - x_t) + L lane-wise (ug__two_sum, f64dd_add);
+ * reduction none: rounded once (f64dd_round), stored as a vector, then the rows that fall
+ * back; else each loss widened as in xent_f64_run, and *whole = 1 when a row falls back. */
+UG__SIMD_INLINE ug_status f64_tiny_xent(const ug_problem *p, ug__wide *loss, int *whole)
+{
+    int none = p->reduction == UG_RED_NONE;
+    ug_status st = UG_OK;
+    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += VL) {
+        size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
+        vd c[UG__F64_TINY_N], m, sh, sl, lh, ll, a, ae, vh, vl;
+        double nxt[VL];
+        f64_tiny_load(p, r0, g, c);
+        vm ok = f64_tiny_sum(p->n, c, NULL, NULL, 0, &m, &sh, &sl);
+        for (size_t k = 0; k < VL; k++) { /* -x_t (the lanes past g: row r0's) */
+            size_t r = r0 + (k < g ? k : 0);
+            nxt[k] = -ROW_X(p, r)[p->target[r]];
+        }
+        vlog1p_dd(vd_maskz(ok, sh), vd_maskz(ok, sl), &lh, &ll);
+        f64_tiny_two_sum(m, vd_loadu(nxt), &a, &ae);
+        f64_tiny_dd_add(a, ae, lh, ll, &vh, &vl);
+        if (none) {
+            f64_tiny_put((double *)p->y + r0, vd_blend(f64_finite(vh), vd_add(vh, vl), vh), g);
+            if (vm_count(ok) != VL)
+                st = f64_tiny_fallback(SCALAR64(xent, fused), UG_OP_XENT, p, r0, g, ok);
+            continue;
+        }
+        if ((vm_bits(ok) & ((1u << g) - 1)) != (1u << g) - 1) {
+            *whole = 1;
+            break;
+        }
+        for (size_t k = 0; k < g; k++) {
+            size_t r = r0 + k;
+            if (isinf(f64_lane(&a, k))) /* m - x_t overflows binary64, not ug__wide */
+                loss[r] = ((ug__wide)f64_lane(&m, k) - ROW_X(p, r)[p->target[r]]) + f64_lane(&lh, k) + f64_lane(&ll, k);
+            else
+                loss[r] = (ug__wide)f64_lane(&vh, k) + f64_lane(&vl, k);
+        }
+    }
+    return st;
+}
 
 /* xent.fused.f64.ISA: contract
  *   computes  per row (m - x_t) + L, m - x_t exact (two-sum), L = vlog1p_dd(sp) (sp from
@@ -840,8 +993,10 @@ UG__SIMD_INLINE ug_status xent_f64_run(const ug_problem *p, int fast)
     ug__wide *loss = none ? NULL : malloc(p->rows * sizeof *loss);
     if (!none && loss == NULL)
         return ug__fail(UG_ERR_NOMEM, "cannot allocate %zu losses", p->rows);
-    int whole = 0; /* a row fell back under a reduction: the scalar kernel does it all */
-    for (size_t r0 = 0, g; st == UG_OK && !whole && r0 < p->rows; r0 += g) {
+    int whole = 0, tiny = fast && p->n <= UG__F64_TINY_N; /* whole: a row fell back under a reduction */
+    if (tiny)
+        st = f64_tiny_xent(p, loss, &whole);
+    for (size_t r0 = 0, g; st == UG_OK && !whole && !tiny && r0 < p->rows; r0 += g) {
         double m[VL];
         int ok[VL];
         f64dd sp[VL], L[VL];
@@ -916,6 +1071,40 @@ static inline double f64_grad_t(const double *x, size_t n, size_t t, double m, f
     return gt;
 }
 
+/* xent_grad's tiny rows, a group at a time: S = 1 + sp lane-wise, e_t from its column,
+ * e_i / S as softmax's tiny rows, then the gradient at each row's target (f64_grad_t). */
+UG__SIMD_INLINE ug_status f64_tiny_xent_grad(const ug_problem *p)
+{
+    ug_status st = UG_OK;
+    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += VL) {
+        size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
+        vd c[UG__F64_TINY_N], eh[UG__F64_TINY_N], el[UG__F64_TINY_N], m, sh, sl, Sh, Sl, ih, il;
+        f64dd et[VL];
+        f64_tiny_load(p, r0, g, c);
+        vm ok = f64_tiny_sum(p->n, c, eh, el, 0, &m, &sh, &sl);
+        f64_tiny_dd_add(vd_set1(1.0), vd_zero(), sh, sl, &Sh, &Sl);
+        for (size_t k = 0; k < g; k++) { /* e_t: lane k of column t */
+            size_t t = (size_t)p->target[r0 + k];
+            et[k] = ROW_X(p, r0 + k)[t] != f64_lane(&m, k) ? (f64dd){f64_lane(&eh[t], k), f64_lane(&el[t], k)}
+                                                             : (f64dd){0, 0};
+        }
+        f64_recip(Sh, Sl, &ih, &il);
+        for (size_t j = 0; j < (p->n + VL - 1) / VL * VL; j++)
+            eh[j] = f64_div0(eh[j], ih, il);
+        f64_tiny_store(p, r0, g, eh);
+        unsigned okb = vm_bits(ok);
+        for (size_t k = 0; st == UG_OK && k < g; k++) {
+            size_t r = r0 + k, t = (size_t)p->target[r];
+            if (okb >> k & 1)
+                ROW_Y(p, r)[t] = f64_grad_t(ROW_X(p, r), p->n, t, f64_lane(&m, k), (f64dd){f64_lane(&sh, k), f64_lane(&sl, k)},
+                                            (f64dd){f64_lane(&Sh, k), f64_lane(&Sl, k)}, et[k]);
+            else
+                st = ug__simd_fallback_row(SCALAR64(xent_grad, fused), UG_OP_XENT_GRAD, UG_F64, p, r, NULL);
+        }
+    }
+    return st;
+}
+
 /* xent_grad.fused.f64.ISA: contract
  *   computes  sparse labels: softmax_i = e_i / S for i != t, S = 1 + sp, as softmax.twopass:
  *             e_i = vexp_f64(x_i - m) rounded once and stored in y, divided in place; at t the
@@ -937,33 +1126,8 @@ UG__SIMD_INLINE ug_status xent_grad_f64_run(const ug_problem *p, int fast)
     if (p != NULL && p->target == NULL && p->aux != NULL)
         return SCALAR64(xent_grad, fused)(p);
     ug_status st = ug__validate(p, UG_OP_XENT_GRAD, UG_F64);
-    if (st == UG_OK && fast && p->n <= UG__F64_TINY_N) {
-        for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += VL) {
-            size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
-            vd c[UG__F64_TINY_N], eh[UG__F64_TINY_N], el[UG__F64_TINY_N];
-            double m[VL], hb[VL], lb[VL];
-            int ok[VL];
-            f64dd sp[VL], S[VL], et[VL];
-            f64_tiny_load(p, r0, g, c);
-            f64_tiny_sum(p->n, g, c, eh, el, 0, m, ok, sp, fast);
-            for (size_t k = 0; k < g; k++) { /* e_t: lane k of column t */
-                size_t t = (size_t)p->target[r0 + k];
-                vd_storeu(hb, eh[t]);
-                vd_storeu(lb, el[t]);
-                et[k] = ROW_X(p, r0 + k)[t] != m[k] ? (f64dd){hb[k], lb[k]} : (f64dd){0, 0};
-                S[k] = f64dd_add((f64dd){1, 0}, sp[k]);
-            }
-            f64_tiny_div_store(p, r0, g, eh, fast ? NULL : el, S);
-            for (size_t k = 0; st == UG_OK && k < g; k++) {
-                size_t r = r0 + k, t = (size_t)p->target[r];
-                if (ok[k])
-                    ROW_Y(p, r)[t] = f64_grad_t(ROW_X(p, r), p->n, t, m[k], sp[k], S[k], et[k]);
-                else
-                    st = ug__simd_fallback_row(SCALAR64(xent_grad, fused), UG_OP_XENT_GRAD, UG_F64, p, r, NULL);
-            }
-        }
-        return st;
-    }
+    if (st == UG_OK && fast && p->n <= UG__F64_TINY_N)
+        return f64_tiny_xent_grad(p);
     size_t stride = st == UG_OK && !fast ? p->n + VL : 0;
     double *eh = st == UG_OK && !fast ? ug__simd_scratch(2 * stride) : NULL;
     if (eh == NULL && (st != UG_OK || !fast))
