@@ -604,6 +604,23 @@ UG__SIMD_INLINE vm f64_tiny_sum(size_t n, const vd *c, vd *eh, vd *el, int full,
     return vm_or(vm_andnot(ok, redo), vm_and(redo, ok2));
 }
 
+/* Lane k of v. */
+static inline double f64_lane(const vd *v, size_t k)
+{
+    double d;
+    memcpy(&d, (const char *)v + k * sizeof d, sizeof d);
+    return d;
+}
+
+/* The stores of a vector of per-row results to y[r0 .. r0 + g). */
+UG__SIMD_INLINE void f64_tiny_put(double *y, vd v, size_t g)
+{
+    if (g == VL)
+        vd_storeu(y, v);
+    else
+        f64_store_part(y, v, g);
+}
+
 /* The rows [r0, r0 + g) of p whose lanes are not in ok, by the scalar kernel fn of op. */
 static inline ug_status f64_tiny_fallback(ug_kernel_fn fn, ug_op op, const ug_problem *p, size_t r0, size_t g, vm ok)
 {
@@ -647,6 +664,120 @@ UG__SIMD_INLINE size_t f64_group(const ug_problem *p, size_t r0, int rows_out, d
                             rows_out && g == 1 ? ROW_Y(p, r0 + k) : NULL, &m[k], &sp[k], fast);
     f64_group_log1p(sp, ok, g, L);
     return g;
+}
+
+/* ------------------------------------------------------------------ tiny rows: the logs */
+
+/* A group of tiny rows analysed (f64_tiny_sum), then its L = vlog1p_dd(sp) (lh, ll; rows
+ * not ok: log1p(0)), its outputs pending. */
+typedef struct f64tg {
+    size_t r0, g;
+    vd m, sh, sl, lh, ll;
+    vm ok;
+    vd c[UG__F64_TINY_N];
+} f64tg;
+
+/* log_softmax's outputs of a group: fl(x - m) - Lh as columns (f64_logsm's operations),
+ * transposed back; then the rows that fall back and those of L = 0
+ * (ug__simd_signed_zero_at_max), one by one. */
+UG__SIMD_INLINE ug_status f64_tiny_fin_logsm(const ug_problem *p, f64tg *t)
+{
+    vd lh = t->lh, nm = vd_mul(t->m, vd_set1(-1.0)); /* -m, exactly */
+    for (size_t j = 0; j < (p->n + VL - 1) / VL * VL; j++)
+        t->c[j] = vd_sub(vd_add(t->c[j], nm), lh);
+    f64_tiny_store(p, t->r0, t->g, t->c);
+    unsigned okb = vm_bits(t->ok), fix = (~okb | vm_bits(vd_eq(lh, vd_zero()))) & ((1u << t->g) - 1);
+    ug_status st = UG_OK;
+    for (size_t k = 0; st == UG_OK && fix != 0 && k < t->g; k++) {
+        size_t r = t->r0 + k;
+        if (!(okb >> k & 1))
+            st = ug__simd_fallback_row(SCALAR64(log_softmax, twopass), UG_OP_LOG_SOFTMAX, UG_F64, p, r, NULL);
+        else if (fix >> k & 1)
+            ug__simd_signed_zero_at_max(UG_F64, ROW_X(p, r), ROW_Y(p, r), p->n, f64_lane(&t->m, k));
+    }
+    return st;
+}
+
+/* logsumexp's outputs of a group: m + L (f64dd_add, f64dd_round) lane-wise, stored as a
+ * vector; then the rows that fall back. */
+UG__SIMD_INLINE ug_status f64_tiny_fin_lse(const ug_problem *p, const f64tg *t)
+{
+    vd yh, yl;
+    f64_tiny_dd_add(t->m, vd_zero(), t->lh, t->ll, &yh, &yl);
+    f64_tiny_put((double *)p->y + t->r0, vd_blend(f64_finite(yh), vd_add(yh, yl), yh), t->g); /* m, L finite: +inf */
+    if (vm_count(t->ok) == VL)
+        return UG_OK;
+    return f64_tiny_fallback(SCALAR64(logsumexp, twopass), UG_OP_LOGSUMEXP, p, t->r0, t->g, t->ok);
+}
+
+/* xent's outputs of a group: (m - x_t) + L lane-wise (ug__two_sum, f64dd_add); reduction
+ * none: rounded once (f64dd_round), stored as a vector, then the rows that fall back; else
+ * each loss widened as in xent_f64_run, and *whole = 1 when a row falls back. */
+UG__SIMD_INLINE ug_status f64_tiny_fin_xent(const ug_problem *p, const f64tg *t, ug__wide *loss, int *whole)
+{
+    vd lh = t->lh, ll = t->ll, a, ae, vh, vl;
+    double nxt[VL];
+    for (size_t k = 0; k < VL; k++) { /* -x_t (the lanes past g: row r0's) */
+        size_t r = t->r0 + (k < t->g ? k : 0);
+        nxt[k] = -ROW_X(p, r)[p->target[r]];
+    }
+    f64_tiny_two_sum(t->m, vd_loadu(nxt), &a, &ae);
+    f64_tiny_dd_add(a, ae, lh, ll, &vh, &vl);
+    if (p->reduction == UG_RED_NONE) {
+        f64_tiny_put((double *)p->y + t->r0, vd_blend(f64_finite(vh), vd_add(vh, vl), vh), t->g);
+        if (vm_count(t->ok) == VL)
+            return UG_OK;
+        return f64_tiny_fallback(SCALAR64(xent, fused), UG_OP_XENT, p, t->r0, t->g, t->ok);
+    }
+    if ((vm_bits(t->ok) & ((1u << t->g) - 1)) != (1u << t->g) - 1) {
+        *whole = 1;
+        return UG_OK;
+    }
+    for (size_t k = 0; k < t->g; k++) {
+        size_t r = t->r0 + k;
+        if (isinf(f64_lane(&a, k))) /* m - x_t overflows binary64, not ug__wide */
+            loss[r] = ((ug__wide)f64_lane(&t->m, k) - ROW_X(p, r)[p->target[r]]) + f64_lane(&lh, k) + f64_lane(&ll, k);
+        else
+            loss[r] = (ug__wide)f64_lane(&vh, k) + f64_lane(&vl, k);
+    }
+    return UG_OK;
+}
+
+/* The tiny rows of log_softmax, logsumexp and xent (op, a constant at each call) in three
+ * stages a group apart: group i analysed, group i - 1's log1p, group i - 2's outputs; the
+ * latency of a log1p (a chain of some 180 cycles) overlaps the work of the next group
+ * instead of holding up its own outputs (as the f32 rows' group_pipe, one stage more).
+ * xent: loss and *whole as in f64_tiny_fin_xent. */
+UG__SIMD_INLINE ug_status f64_tiny_pipe(const ug_problem *p, ug_op op, ug__wide *loss, int *whole)
+{
+    f64tg gr[3];
+    ug_status st = UG_OK;
+    size_t ng = (p->rows + VL - 1) / VL;
+    for (size_t i = 0; i < ng + 2; i++) {
+        if (i < ng) {
+            f64tg *t = &gr[i % 3];
+            t->r0 = i * VL;
+            t->g = p->rows - t->r0 < VL ? p->rows - t->r0 : VL;
+            f64_tiny_load(p, t->r0, t->g, t->c);
+            t->ok = f64_tiny_sum(p->n, t->c, NULL, NULL, 0, &t->m, &t->sh, &t->sl);
+        }
+        if (i >= 1 && i - 1 < ng) {
+            f64tg *t = &gr[(i - 1) % 3];
+            vlog1p_dd(vd_maskz(t->ok, t->sh), vd_maskz(t->ok, t->sl), &t->lh, &t->ll);
+        }
+        if (i >= 2) {
+            f64tg *t = &gr[(i - 2) % 3];
+            if (op == UG_OP_LOG_SOFTMAX)
+                st = f64_tiny_fin_logsm(p, t);
+            else if (op == UG_OP_LOGSUMEXP)
+                st = f64_tiny_fin_lse(p, t);
+            else
+                st = f64_tiny_fin_xent(p, t, loss, whole);
+            if (st != UG_OK || *whole)
+                return st;
+        }
+    }
+    return st;
 }
 
 /* ------------------------------------------------------------------ softmax */
@@ -714,39 +845,34 @@ static void f64_div_inplace(double *y, size_t n, f64dd S)
         f64_store_part(y + i, f64_div0(f64_load_part(y + i, n - i), ih, il), n - i);
 }
 
-/* Lane k of v. */
-static inline double f64_lane(const vd *v, size_t k)
-{
-    double d;
-    memcpy(&d, (const char *)v + k * sizeof d, sizeof d);
-    return d;
-}
-
-/* The stores of a vector of per-row results to y[r0 .. r0 + g). */
-UG__SIMD_INLINE void f64_tiny_put(double *y, vd v, size_t g)
-{
-    if (g == VL)
-        vd_storeu(y, v);
-    else
-        f64_store_part(y, v, g);
-}
-
-/* softmax's tiny rows, a group at a time: e_i rounded once into the columns, times S's
- * reciprocal ih + il lane-wise (f64_recip, f64_div0, as f64_div_inplace), transposed back. */
+/* softmax's tiny rows in two stages a group apart: group i analysed (e_i rounded once into
+ * its columns), group i - 1 times S's reciprocal ih + il lane-wise (f64_recip, f64_div0, as
+ * f64_div_inplace) and transposed back: the latency of the sums' last steps and of the
+ * division overlaps the next group's work. */
 UG__SIMD_INLINE ug_status f64_tiny_softmax(const ug_problem *p)
 {
+    f64tg gr[2];
     ug_status st = UG_OK;
-    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += VL) {
-        size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
-        vd c[UG__F64_TINY_N], eh[UG__F64_TINY_N], m, sh, sl, ih, il;
-        f64_tiny_load(p, r0, g, c);
-        vm ok = f64_tiny_sum(p->n, c, eh, NULL, 1, &m, &sh, &sl);
-        f64_recip(sh, sl, &ih, &il);
-        for (size_t j = 0; j < (p->n + VL - 1) / VL * VL; j++)
-            eh[j] = f64_div0(eh[j], ih, il);
-        f64_tiny_store(p, r0, g, eh);
-        if (vm_count(ok) != VL)
-            st = f64_tiny_fallback(SCALAR64(softmax, twopass), UG_OP_SOFTMAX, p, r0, g, ok);
+    size_t ng = (p->rows + VL - 1) / VL;
+    for (size_t i = 0; st == UG_OK && i < ng + 1; i++) {
+        if (i < ng) {
+            f64tg *t = &gr[i % 2];
+            vd c[UG__F64_TINY_N];
+            t->r0 = i * VL;
+            t->g = p->rows - t->r0 < VL ? p->rows - t->r0 : VL;
+            f64_tiny_load(p, t->r0, t->g, c);
+            t->ok = f64_tiny_sum(p->n, c, t->c, NULL, 1, &t->m, &t->sh, &t->sl);
+        }
+        if (i >= 1) {
+            f64tg *t = &gr[(i - 1) % 2];
+            vd ih, il;
+            f64_recip(t->sh, t->sl, &ih, &il);
+            for (size_t j = 0; j < (p->n + VL - 1) / VL * VL; j++)
+                t->c[j] = f64_div0(t->c[j], ih, il);
+            f64_tiny_store(p, t->r0, t->g, t->c);
+            if (vm_count(t->ok) != VL)
+                st = f64_tiny_fallback(SCALAR64(softmax, twopass), UG_OP_SOFTMAX, p, t->r0, t->g, t->ok);
+        }
     }
     return st;
 }
@@ -816,33 +942,6 @@ UG__SIMD_INLINE void f64_logsm_store(const double *x, size_t n, double m, f64dd 
         f64_store_part(y + i, f64_logsm(f64_load_part(x + i, n - i), nm, lh, ll, fast), n - i);
 }
 
-/* log_softmax's tiny rows, a group at a time: L = vlog1p_dd(sp) lane-wise, the outputs
- * fl(x - m) - Lh as columns (f64_logsm's operations), transposed back; then the rows that
- * fall back and those of L = 0 (ug__simd_signed_zero_at_max), one by one. */
-UG__SIMD_INLINE ug_status f64_tiny_log_softmax(const ug_problem *p)
-{
-    ug_status st = UG_OK;
-    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += VL) {
-        size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
-        vd c[UG__F64_TINY_N], m, sh, sl, lh, ll;
-        f64_tiny_load(p, r0, g, c);
-        vm ok = f64_tiny_sum(p->n, c, NULL, NULL, 0, &m, &sh, &sl);
-        vlog1p_dd(vd_maskz(ok, sh), vd_maskz(ok, sl), &lh, &ll); /* rows not ok: log1p(0) */
-        vd nm = vd_mul(m, vd_set1(-1.0));                      /* -m, exactly */
-        for (size_t j = 0; j < (p->n + VL - 1) / VL * VL; j++)
-            c[j] = vd_sub(vd_add(c[j], nm), lh);
-        f64_tiny_store(p, r0, g, c);
-        unsigned okb = vm_bits(ok), fix = (~okb | vm_bits(vd_eq(lh, vd_zero()))) & ((1u << g) - 1);
-        for (size_t k = 0; st == UG_OK && fix != 0 && k < g; k++) {
-            if (!(okb >> k & 1))
-                st = ug__simd_fallback_row(SCALAR64(log_softmax, twopass), UG_OP_LOG_SOFTMAX, UG_F64, p, r0 + k, NULL);
-            else if (fix >> k & 1)
-                ug__simd_signed_zero_at_max(UG_F64, ROW_X(p, r0 + k), ROW_Y(p, r0 + k), p->n, f64_lane(&m, k));
-        }
-    }
-    return st;
-}
-
 /* log_softmax.twopass.f64.ISA: contract
  *   computes  fl(x_i - m) - Lh, rounded, L = Lh + Ll = vlog1p_dd(sp) (<= 2^-56.1), sp from
  *             vexp_f64 (<= 2^-56.0; the sums of pass 2 take x_i - m exact, by two-sum):
@@ -859,7 +958,7 @@ UG__SIMD_INLINE ug_status log_softmax_f64_run(const ug_problem *p, int fast)
 {
     ug_status st = ug__validate(p, UG_OP_LOG_SOFTMAX, UG_F64);
     if (st == UG_OK && fast && p->n <= UG__F64_TINY_N)
-        return f64_tiny_log_softmax(p);
+        return f64_tiny_pipe(p, UG_OP_LOG_SOFTMAX, NULL, &(int){0});
     for (size_t r0 = 0, g; st == UG_OK && r0 < p->rows; r0 += g) {
         double m[VL];
         int ok[VL];
@@ -881,25 +980,6 @@ UG__SIMD_INLINE ug_status log_softmax_f64_run(const ug_problem *p, int fast)
 
 /* ------------------------------------------------------------------ logsumexp */
 
-/* logsumexp's tiny rows, a group at a time: m + L (f64dd_add, f64dd_round) lane-wise,
- * stored as a vector; then the rows that fall back. */
-UG__SIMD_INLINE ug_status f64_tiny_logsumexp(const ug_problem *p)
-{
-    ug_status st = UG_OK;
-    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += VL) {
-        size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
-        vd c[UG__F64_TINY_N], m, sh, sl, lh, ll, yh, yl;
-        f64_tiny_load(p, r0, g, c);
-        vm ok = f64_tiny_sum(p->n, c, NULL, NULL, 0, &m, &sh, &sl);
-        vlog1p_dd(vd_maskz(ok, sh), vd_maskz(ok, sl), &lh, &ll);
-        f64_tiny_dd_add(m, vd_zero(), lh, ll, &yh, &yl);
-        f64_tiny_put((double *)p->y + r0, vd_blend(f64_finite(yh), vd_add(yh, yl), yh), g); /* m, L finite: +inf */
-        if (vm_count(ok) != VL)
-            st = f64_tiny_fallback(SCALAR64(logsumexp, twopass), UG_OP_LOGSUMEXP, p, r0, g, ok);
-    }
-    return st;
-}
-
 /* logsumexp.twopass.f64.ISA: contract
  *   computes  m + L, L = vlog1p_dd(sp), sp from vexp_f64, by two-sum, one rounding.
  *   bound     absolute error <= 2^-55.04 L + 2^-104 |m| before the rounding, L <= (1 + kappa)
@@ -912,7 +992,7 @@ UG__SIMD_INLINE ug_status logsumexp_f64_run(const ug_problem *p, int fast)
 {
     ug_status st = ug__validate(p, UG_OP_LOGSUMEXP, UG_F64);
     if (st == UG_OK && fast && p->n <= UG__F64_TINY_N)
-        return f64_tiny_logsumexp(p);
+        return f64_tiny_pipe(p, UG_OP_LOGSUMEXP, NULL, &(int){0});
     for (size_t r0 = 0, g; st == UG_OK && r0 < p->rows; r0 += g) {
         double m[VL];
         int ok[VL];
@@ -929,47 +1009,6 @@ UG__SIMD_INLINE ug_status logsumexp_f64_run(const ug_problem *p, int fast)
 }
 
 /* ------------------------------------------------------------------ xent */
-
-/* xent's tiny rows, a group at a time: (m - x_t) + L lane-wise (ug__two_sum, f64dd_add);
- * reduction none: rounded once (f64dd_round), stored as a vector, then the rows that fall
- * back; else each loss widened as in xent_f64_run, and *whole = 1 when a row falls back. */
-UG__SIMD_INLINE ug_status f64_tiny_xent(const ug_problem *p, ug__wide *loss, int *whole)
-{
-    int none = p->reduction == UG_RED_NONE;
-    ug_status st = UG_OK;
-    for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += VL) {
-        size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
-        vd c[UG__F64_TINY_N], m, sh, sl, lh, ll, a, ae, vh, vl;
-        double nxt[VL];
-        f64_tiny_load(p, r0, g, c);
-        vm ok = f64_tiny_sum(p->n, c, NULL, NULL, 0, &m, &sh, &sl);
-        for (size_t k = 0; k < VL; k++) { /* -x_t (the lanes past g: row r0's) */
-            size_t r = r0 + (k < g ? k : 0);
-            nxt[k] = -ROW_X(p, r)[p->target[r]];
-        }
-        vlog1p_dd(vd_maskz(ok, sh), vd_maskz(ok, sl), &lh, &ll);
-        f64_tiny_two_sum(m, vd_loadu(nxt), &a, &ae);
-        f64_tiny_dd_add(a, ae, lh, ll, &vh, &vl);
-        if (none) {
-            f64_tiny_put((double *)p->y + r0, vd_blend(f64_finite(vh), vd_add(vh, vl), vh), g);
-            if (vm_count(ok) != VL)
-                st = f64_tiny_fallback(SCALAR64(xent, fused), UG_OP_XENT, p, r0, g, ok);
-            continue;
-        }
-        if ((vm_bits(ok) & ((1u << g) - 1)) != (1u << g) - 1) {
-            *whole = 1;
-            break;
-        }
-        for (size_t k = 0; k < g; k++) {
-            size_t r = r0 + k;
-            if (isinf(f64_lane(&a, k))) /* m - x_t overflows binary64, not ug__wide */
-                loss[r] = ((ug__wide)f64_lane(&m, k) - ROW_X(p, r)[p->target[r]]) + f64_lane(&lh, k) + f64_lane(&ll, k);
-            else
-                loss[r] = (ug__wide)f64_lane(&vh, k) + f64_lane(&vl, k);
-        }
-    }
-    return st;
-}
 
 /* xent.fused.f64.ISA: contract
  *   computes  per row (m - x_t) + L, m - x_t exact (two-sum), L = vlog1p_dd(sp) (sp from
@@ -995,7 +1034,7 @@ UG__SIMD_INLINE ug_status xent_f64_run(const ug_problem *p, int fast)
         return ug__fail(UG_ERR_NOMEM, "cannot allocate %zu losses", p->rows);
     int whole = 0, tiny = fast && p->n <= UG__F64_TINY_N; /* whole: a row fell back under a reduction */
     if (tiny)
-        st = f64_tiny_xent(p, loss, &whole);
+        st = f64_tiny_pipe(p, UG_OP_XENT, loss, &whole);
     for (size_t r0 = 0, g; st == UG_OK && !whole && !tiny && r0 < p->rows; r0 += g) {
         double m[VL];
         int ok[VL];
