@@ -93,9 +93,17 @@ static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
     *sc = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_sub_epi64(_mm256_set1_epi64x(1023), e), 52));
 }
 
-/* Session 6 (helper K2), the f64 short rows' lane masks: a and not b; bit k = lane k. */
+/* Session 6 (helper K2), for the f64 short rows: lane masks (a and not b; bit k = lane k)
+ * and a column of VL rows. */
 static inline vm vm_andnot(vm a, vm b) { return _mm256_andnot_pd(b, a); }
 static inline unsigned vm_bits(vm m) { return (unsigned)_mm256_movemask_pd(m); }
+/* Lane k: x[k n + t[k]], the entry t[k] < n of row k of the VL rows of n entries at x. */
+static inline vd vd_gather_col(const double *x, const int64_t *t, size_t n)
+{
+    long long m = (long long)n;
+    __m256i base = _mm256_set_epi64x(3 * m, 2 * m, m, 0);
+    return _mm256_i64gather_pd(x, _mm256_add_epi64(base, _mm256_loadu_si256((const __m256i *)t)), 8);
+}
 
 #include "simd_vlog.h"
 #include "simd_vexp_dd.h"

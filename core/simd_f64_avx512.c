@@ -114,9 +114,16 @@ static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
     *sc = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_sub_epi64(_mm512_set1_epi64(1023), e), 52));
 }
 
-/* Session 6 (helper K2), the f64 short rows' lane masks: a and not b; bit k = lane k. */
+/* Session 6 (helper K2), for the f64 short rows: lane masks (a and not b; bit k = lane k)
+ * and a column of VL rows. */
 static inline vm vm_andnot(vm a, vm b) { return (vm)(a & ~b); }
 static inline unsigned vm_bits(vm m) { return m; }
+/* Lane k: x[k n + t[k]], the entry t[k] < n of row k of the VL rows of n entries at x. */
+static inline vd vd_gather_col(const double *x, const int64_t *t, size_t n)
+{
+    __m512i base = _mm512_mullo_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64((long long)n));
+    return _mm512_i64gather_pd(_mm512_add_epi64(base, _mm512_loadu_si512(t)), x, 8);
+}
 
 #include "simd_vlog.h"
 #include "simd_vexp_dd.h"

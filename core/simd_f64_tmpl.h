@@ -394,9 +394,11 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
 UG__SIMD_INLINE void f64_tiny_load(const ug_problem *p, size_t r0, size_t g, vd *c)
 {
     size_t n = p->n;
-    if (r0 + 2 * VL <= p->rows) /* the next group, VL n doubles on from row r0 + VL */
-        for (size_t b = 0; b < VL * n * sizeof(double); b += 64)
-            _mm_prefetch((const char *)ROW_X(p, r0 + VL) + b, _MM_HINT_T0);
+    if (r0 + 3 * VL <= p->rows) /* the group after next, VL n doubles on from row r0 + 2 VL */
+        for (size_t b = 0; b < VL * n * sizeof(double); b += 128) {
+            _mm_prefetch((const char *)ROW_X(p, r0 + 2 * VL) + b, _MM_HINT_T0);
+            _mm_prefetch((const char *)ROW_X(p, r0 + 2 * VL) + b + 64, _MM_HINT_T0);
+        }
     for (size_t b = 0; b < n; b += VL) {
         size_t w = n - b < VL ? n - b : VL;
         vd r[VL];
@@ -415,8 +417,10 @@ UG__SIMD_INLINE void f64_tiny_store(const ug_problem *p, size_t r0, size_t g, vd
 {
     size_t n = p->n;
     if (r0 + 2 * VL <= p->rows) /* the next group's outputs, for writing */
-        for (size_t b = 0; b < VL * n * sizeof(double); b += 64)
+        for (size_t b = 0; b < VL * n * sizeof(double); b += 128) {
             _mm_prefetch((const char *)ROW_Y(p, r0 + VL) + b, _MM_HINT_ET0);
+            _mm_prefetch((const char *)ROW_Y(p, r0 + VL) + b + 64, _MM_HINT_ET0);
+        }
     for (size_t b = 0; b < n; b += VL) {
         size_t w = n - b < VL ? n - b : VL;
         vd r[VL];
@@ -451,10 +455,12 @@ UG__SIMD_INLINE void f64_tiny_col(vd x, vd nm, vd *eh, vd *el, int full, vd *H, 
 {
     vd dh, dl, e, f;
     f64_tiny_shift(x, nm, &dh, &dl);
-    if (full && !check && eh == NULL && el == NULL) { /* as f64_step's fused branch: the same bits */
+    if (full && !check && el == NULL) { /* as f64_step's fused branch: the same bits */
         vd hh, ll, sc;
         vexp_f64_parts(dh, dl, &hh, &ll, &sc);
         e = vd_mul(hh, sc);
+        if (eh != NULL)
+            *eh = e;
         vd sum = vd_add(*H, e);
         vd err = vd_sub(e, vd_sub(sum, *H));
         *H = sum;
@@ -716,12 +722,18 @@ UG__SIMD_INLINE ug_status f64_tiny_fin_lse(const ug_problem *p, const f64tg *t)
 UG__SIMD_INLINE ug_status f64_tiny_fin_xent(const ug_problem *p, const f64tg *t, ug__wide *loss, int *whole)
 {
     vd lh = t->lh, ll = t->ll, a, ae, vh, vl;
-    double nxt[VL];
-    for (size_t k = 0; k < VL; k++) { /* -x_t (the lanes past g: row r0's) */
-        size_t r = t->r0 + (k < t->g ? k : 0);
-        nxt[k] = -ROW_X(p, r)[p->target[r]];
+    vd xt;
+    if (t->g == VL) {
+        xt = vd_gather_col(ROW_X(p, t->r0), p->target + t->r0, p->n);
+    } else {
+        double b[VL];
+        for (size_t k = 0; k < VL; k++) { /* x_t (the lanes past g: row r0's) */
+            size_t r = t->r0 + (k < t->g ? k : 0);
+            b[k] = ROW_X(p, r)[p->target[r]];
+        }
+        xt = vd_loadu(b);
     }
-    f64_tiny_two_sum(t->m, vd_loadu(nxt), &a, &ae);
+    f64_tiny_two_sum(t->m, vd_mul(xt, vd_set1(-1.0)), &a, &ae); /* -x_t, exactly */
     f64_tiny_dd_add(a, ae, lh, ll, &vh, &vl);
     if (p->reduction == UG_RED_NONE) {
         f64_tiny_put((double *)p->y + t->r0, vd_blend(f64_finite(vh), vd_add(vh, vl), vh), t->g);
