@@ -44,6 +44,11 @@
  * where they differ.  Rows of their own algorithm (*.dd.f64.*) take the scalar production row.
  *   f64_threshold            f64 rows on rows around x - max = -670 (the scalar fallback),
  *                            with masks, against the twin and the oracle, batch-independent
+ *   f64_short_rows_mixed     f64 rows of n = 1 .. 33 (the short rows go VL at a time,
+ *                            transposed): groups mixing ordinary rows with peaked ones (the
+ *                            ordered sum rejected), rows that fall back (NaN, +inf, all
+ *                            -inf, x - max < -670), L = 0, ties, m <= 0 and m = 1e6: against
+ *                            the twin and the oracle, every reduction, batch-independent
  * Each test prints what it measured (outputs compared, differing bits, largest errors).
  */
 #include <math.h>
@@ -1079,6 +1084,64 @@ Test(simd, f64_threshold)
                 k->name, t.outputs, t.differ, t.max_ulp);
         ug_batch_free(b);
         ran++;
+    }
+    if (ran == 0)
+        cr_skip_test("this CPU runs none of the f64 SIMD rows");
+}
+
+/* ---------------------------------------------------------------- f64: short rows, mixed */
+
+/* Row r of the mixed short-row batch: its kind r % 11 (0, 1 ordinary, then the special ones). */
+static double short_row_entry(size_t r, size_t j, size_t n, double z)
+{
+    switch (r % 11) {
+    case 2: return j == n / 2 ? 60 + z : z;                     /* peaked: sp ~ e^-58, pass 2 again */
+    case 3: return z - 40;                                      /* m <= 0 */
+    case 4: return j == n - 1 ? NAN : z;                        /* falls back */
+    case 5: return j == 0 ? INFINITY : z;                       /* falls back */
+    case 6: return -INFINITY;                                   /* all -inf: falls back */
+    case 7: return j == n / 3 ? z - 700 : z;                    /* x - max < -670 (n > 1): falls back */
+    case 8: return j == n / 2 ? z : -INFINITY;                  /* one finite entry: L = 0 */
+    case 9: return 2.5;                                         /* ties */
+    case 10: return j % 3 == 1 ? -INFINITY : 1e6 + 1e-3 * z;    /* masks, a large max */
+    default: return z;
+    }
+}
+
+/* The short rows of the f64 SIMD row k (n <= 32 run VL rows at a time, transposed, each group
+ * finished lane-wise): groups that mix every kind of row above must give each row the bits
+ * it has alone (a row's bits never depend on its group), within the twin's claim + 1 and
+ * within the claims where the bits differ, for every reduction. */
+static void short_rows_mixed_on(const ug_kernel *k)
+{
+    enum { ROWS = 27 };
+    tally t = {0};
+    for (size_t n = 1; n <= 33; n++) {
+        ug_batch *b = normal_batch(k, ROWS, n, 1.0, 41 + n);
+        for (size_t r = 0; r < ROWS; r++) {
+            for (size_t j = 0; j < n; j++)
+                ug_batch_put(k->dtype, b->x, r * n + j, short_row_entry(r, j, n, ug_batch_get(k->dtype, b->x, r * n + j)));
+            if (b->target != NULL && r % 11 == 8)
+                b->target[r] = (int64_t)(r % 2 ? n / 2 : 0); /* the finite entry, or a masked one */
+        }
+        for (int red = 0; red < reductions(k); red++)
+            compare_twin(k, ug_kernel_scalar_twin(k), b, (ug_reduction)red, "mixed short rows", &t);
+        batching_on(k, b);
+        ug_batch_free(b);
+    }
+    fprintf(stderr, "test_simd: %-34s mixed short rows, n = 1 .. 33: %zu outputs, %zu differ in bits (largest error there %.4g ULP)\n",
+            k->name, t.outputs, t.differ, t.max_ulp);
+}
+
+Test(simd, f64_short_rows_mixed)
+{
+    size_t ran = 0;
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *k = ug_kernel_at(i);
+        if (is_simd(k) && k->dtype == UG_F64 && k->op != UG_OP_BCE_LOGITS && runnable(k)) {
+            short_rows_mixed_on(k);
+            ran++;
+        }
     }
     if (ran == 0)
         cr_skip_test("this CPU runs none of the f64 SIMD rows");
