@@ -27,6 +27,11 @@
 
 UG__SIMD_TARGET_BEGIN("avx2,fma,popcnt")
 
+/* Tiny rows (simd_tmpl.h): the exp without its flush for groups in range, and log_softmax
+ * keeping d: here the flush is a compare and an AND per vector. */
+#define UG__TINY_RANGE 1
+#define UG__TINY_KEEP_D 1
+
 typedef __m256d vd;
 enum { VL = 4 };
 

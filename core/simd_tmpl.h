@@ -27,6 +27,17 @@
 #ifndef SCALAR_TAG
 #define SCALAR_TAG TAG /* the dtype's name in the scalar kernels' names */
 #endif
+/* ISA-level switches of the tiny rows (session 6; the ISA file may define them to 1, the
+ * same bits either way): UG__TINY_RANGE, the exp without its flush for groups in range
+ * (tiny_max); UG__TINY_KEEP_D, log_softmax keeping d = x - m for its outputs.  They pay
+ * where the flush costs a compare and an AND (AVX2), not where it is a masked FMA
+ * (AVX-512: measured slower with them). */
+#ifndef UG__TINY_RANGE
+#define UG__TINY_RANGE 0
+#endif
+#ifndef UG__TINY_KEEP_D
+#define UG__TINY_KEEP_D 0
+#endif
 #ifndef vd_store2_et
 #define vd_store2_et(y, a, b) (vd_store_et((y), (a)), vd_store_et((y) + VL, (b)))
 #endif
@@ -481,6 +492,9 @@ UG__SIMD_INLINE void T_(tiny_max)(const ug_problem *p, size_t r0, T_(group) *gr,
         vmax[k] = mx;
     }
     vd_hmax8(vmax, gr->m);
+    gr->in_range = 0;
+    if (!UG__TINY_RANGE)
+        return; /* lo and hi are dead code then */
     double l[VL], h[VL], lmin = INFINITY, hmax = -INFINITY;
     vd_storeu(l, lo), vd_storeu(h, hi);
     for (size_t j = 0; j < VL; j++) {
@@ -544,8 +558,19 @@ UG__SIMD_INLINE void T_(tiny_sum)(double *e, size_t stride, T_(group) *gr, int f
 /* Whether the rows of p are tiny (for the kernels that ask for it). */
 static inline int T_(is_tiny)(const ug_problem *p) { return p->n % VL == 0 && p->n <= UG__SIMD_TINY * VL; }
 
-/* shift_store of a tiny row from its d = x - m kept by tiny_sum (keep): d - L, the same
- * values (d is the same fl(x - m)), so the same bits, one subtraction per vector fewer. */
+/* shift_store of a tiny row from its widened entries xv (the same values: the same bits). */
+UG__SIMD_INLINE void T_(tiny_shift_store)(const vd *xv, size_t nv, double m, double L, ET *y)
+{
+    vd vm = vd_set1(m), vl = vd_set1(L);
+    size_t j = 0;
+    for (; j + 2 <= nv; j += 2)
+        vd_store2_et(y + j * VL, vd_sub(vd_sub(xv[j], vm), vl), vd_sub(vd_sub(xv[j + 1], vm), vl));
+    if (j < nv)
+        vd_store_et(y + j * VL, vd_sub(vd_sub(xv[j], vm), vl));
+}
+
+/* The same from d = x - m kept by tiny_sum (UG__TINY_KEEP_D): d - L, the same values (d is
+ * the same fl(x - m)), so the same bits, one subtraction per vector fewer. */
 UG__SIMD_INLINE void T_(tiny_dshift_store)(const vd *d, size_t nv, double L, ET *y)
 {
     vd vl = vd_set1(L);
@@ -772,7 +797,10 @@ UG__SIMD_INLINE ug_status T_(log_softmax_finish)(const ug_problem *p, const T_(g
             continue;
         }
         if (T_(is_tiny)(p))
-            T_(tiny_dshift_store)(gr->xv[k], p->n / VL, L[k], ROW_Y(p, r, p->n));
+            if (UG__TINY_KEEP_D)
+                T_(tiny_dshift_store)(gr->xv[k], p->n / VL, L[k], ROW_Y(p, r, p->n));
+            else
+                T_(tiny_shift_store)(gr->xv[k], p->n / VL, gr->m[k], L[k], ROW_Y(p, r, p->n));
         else
             T_(shift_store)(ROW_X(p, r), p->n, gr->m[k], L[k], ROW_Y(p, r, p->n));
         if (L[k] == 0)
@@ -816,7 +844,7 @@ UG__SIMD_INLINE ug_status T_(group_pipe)(const ug_problem *p, ug_op op, double *
 {
     ug_status st = UG_OK;
     T_(group) grs[3], *prev = NULL;
-    int tiny = op == UG_OP_LOG_SOFTMAX ? UG__SUM_KEEP_D : 1; /* log_softmax: tiny rows keep d */
+    int tiny = op == UG_OP_LOG_SOFTMAX && UG__TINY_KEEP_D ? UG__SUM_KEEP_D : 1; /* log_softmax: tiny rows keep d */
     for (size_t r0 = 0; st == UG_OK && (r0 < p->rows || prev != NULL);) {
         T_(group) *cur = r0 < p->rows ? T_(group_analyse)(p, r0, NULL, 0, grs, 0, tiny) : NULL;
         r0 += cur != NULL ? cur->g : 0;
