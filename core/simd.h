@@ -152,6 +152,10 @@ void ug__simd_signed_zero_at_max(ug_dtype dt, const void *x, void *y, size_t n, 
  * call per row costs more than the row when rows are short). */
 #define UG__SIMD_INLINE static inline __attribute__((always_inline))
 
+/* Unroll the next loop completely (its trip count a constant after inlining): the tiny rows'
+ * loops over their vectors, so that their terms stay in registers. */
+#define UG__UNROLL4 UG__PRAGMA(GCC unroll 4)
+
 #define UG__CAT_(a, b) a##b
 #define UG__CAT(a, b) UG__CAT_(a, b)
 

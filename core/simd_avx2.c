@@ -27,6 +27,11 @@
 
 UG__SIMD_TARGET_BEGIN("avx2,fma,popcnt")
 
+/* Tiny rows (simd_tmpl.h): the exp without its flush for groups in range, and log_softmax
+ * keeping d: here the flush is a compare and an AND per vector. */
+#define UG__TINY_RANGE 1
+#define UG__TINY_KEEP_D 1
+
 typedef __m256d vd;
 enum { VL = 4 };
 
@@ -35,10 +40,14 @@ static inline vd vd_zero(void) { return _mm256_setzero_pd(); }
 static inline vd vd_add(vd a, vd b) { return _mm256_add_pd(a, b); }
 static inline vd vd_sub(vd a, vd b) { return _mm256_sub_pd(a, b); }
 static inline vd vd_max(vd a, vd b) { return _mm256_max_pd(a, b); }
+static inline vd vd_min(vd a, vd b) { return _mm256_min_pd(a, b); }
 static inline vd vd_mul(vd a, vd b) { return _mm256_mul_pd(a, b); }
 static inline vd vd_fma(vd a, vd b, vd c) { return _mm256_fmadd_pd(a, b, c); }
 static inline vd vd_loadu(const double *p) { return _mm256_loadu_pd(p); }
 static inline void vd_storeu(double *p, vd v) { _mm256_storeu_pd(p, v); }
+/* VL doubles just stored one by one (group_finish's counts, loss_finish's x_t): scalar loads
+ * and inserts, since a vector load of separately stored scalars stalls (store forwarding). */
+static inline vd vd_load_scalars(const double *p) { return _mm256_setr_pd(p[0], p[1], p[2], p[3]); }
 
 /* 2^(k >> 4) T[k & 15], the table entry gathered. */
 static inline vd vd_exp2k(vd z)
@@ -65,6 +74,16 @@ static inline vd vd_acc_lt0(vd acc, vd d, vd e, size_t *neq)
     return _mm256_add_pd(acc, _mm256_and_pd(lt, e));
 }
 
+/* e in the lanes where d < 0 or NaN, +0 elsewhere (vd_acc_lt0 without the add: its term);
+ * the lanes where d = 0 counted in *neq. */
+static inline vd vd_term_lt0(vd d, vd e, size_t *neq)
+{
+    vd lt = _mm256_cmp_pd(d, _mm256_setzero_pd(), _CMP_NGE_UQ);
+    int k = _mm256_movemask_pd(lt);
+    *neq += VL - (size_t)__builtin_popcount((unsigned)k);
+    return _mm256_and_pd(lt, e);
+}
+
 static inline double vd_hsum(vd v)
 {
     __m128d b = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
@@ -87,11 +106,11 @@ static inline double vd_hsum(vd v)
         }                                                                                     \
     } while (0)
 
-static inline void vd_hsum8(const vd v[8], double out[8]) { UG__HTREE8(_mm256_add_pd); }
+UG__SIMD_INLINE void vd_hsum8(const vd v[8], double out[8]) { UG__HTREE8(_mm256_add_pd); }
 
 /* The max of each of v[0..8) (pass 1 of rows of a few whole vectors: exact), the tree of
  * _mm_max_pd(low half, high half) then max_sd of its two lanes. */
-static inline void vd_hmax8(const vd v[8], double out[8]) { UG__HTREE8(_mm256_max_pd); }
+UG__SIMD_INLINE void vd_hmax8(const vd v[8], double out[8]) { UG__HTREE8(_mm256_max_pd); }
 #undef UG__HTREE8
 
 static inline vd vd_load_f32(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
@@ -183,7 +202,7 @@ static inline double vf_hmax(vf v)
 }
 /* vf_hmax of v[0..8), transposed on the way (the operands in vf_hmax's places at every
  * level, so the same bits): 16 operations for 8 rows. */
-static inline void vf_hmax8(const vf v[8], double out[8])
+UG__SIMD_INLINE void vf_hmax8(const vf v[8], double out[8])
 {
     vf w[2];
     for (int h = 0; h < 2; h++) {

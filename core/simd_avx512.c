@@ -37,10 +37,14 @@ static inline vd vd_zero(void) { return _mm512_setzero_pd(); }
 static inline vd vd_add(vd a, vd b) { return _mm512_add_pd(a, b); }
 static inline vd vd_sub(vd a, vd b) { return _mm512_sub_pd(a, b); }
 static inline vd vd_max(vd a, vd b) { return _mm512_max_pd(a, b); }
+static inline vd vd_min(vd a, vd b) { return _mm512_min_pd(a, b); }
 static inline vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
 static inline vd vd_fma(vd a, vd b, vd c) { return _mm512_fmadd_pd(a, b, c); }
 static inline vd vd_loadu(const double *p) { return _mm512_loadu_pd(p); }
 static inline void vd_storeu(double *p, vd v) { _mm512_storeu_pd(p, v); }
+/* VL doubles just stored one by one (group_finish's counts, loss_finish's x_t): scalar loads
+ * and inserts, since a vector load of separately stored scalars stalls (store forwarding). */
+static inline vd vd_load_scalars(const double *p) { return _mm512_setr_pd(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]); }
 
 /* 2^(k >> 4) T[k & 15]: VPERMT2Q reads the low 4 bits of z as the index. */
 static inline vd vd_exp2k(vd z)
@@ -67,6 +71,15 @@ static inline vd vd_acc_lt0(vd acc, vd d, vd e, size_t *neq)
     return _mm512_mask_add_pd(acc, k, acc, e);
 }
 
+/* e in the lanes where d < 0 or NaN, +0 elsewhere (vd_acc_lt0 without the add: its term);
+ * the lanes where d = 0 counted in *neq. */
+static inline vd vd_term_lt0(vd d, vd e, size_t *neq)
+{
+    __mmask8 k = _mm512_cmp_pd_mask(d, _mm512_setzero_pd(), _CMP_NGE_UQ);
+    *neq += VL - (size_t)__builtin_popcount(k);
+    return _mm512_maskz_mov_pd(k, e);
+}
+
 /* A fixed reduction tree: halves, then quarters, then the last pair. */
 static inline double vd_hsum(vd v)
 {
@@ -77,7 +90,7 @@ static inline double vd_hsum(vd v)
 
 /* vd_hsum of v[0..8), the same tree for every vector (so the same bits as vd_hsum), with
  * the vectors transposed on the way: 21 operations for 8 rows instead of 48. */
-static inline void vd_hsum8(const vd v[8], double out[8])
+UG__SIMD_INLINE void vd_hsum8(const vd v[8], double out[8])
 {
     vd t[2];
     for (int h = 0; h < 2; h++) {
@@ -97,7 +110,7 @@ static inline void vd_hsum8(const vd v[8], double out[8])
 
 /* The max of each of v[0..8), the vectors transposed on the way as in vd_hsum8 (pass 1 of
  * rows of a few whole vectors: exact, whatever the order). */
-static inline void vd_hmax8(const vd v[8], double out[8])
+UG__SIMD_INLINE void vd_hmax8(const vd v[8], double out[8])
 {
     vd t[2];
     for (int h = 0; h < 2; h++) {
@@ -164,7 +177,7 @@ static inline double vf_hmax(vf v)
     return _mm_cvtss_f32(_mm_max_ss(b, _mm_shuffle_ps(b, b, 1)));
 }
 /* vf_hmax of v[0..8) (the max of each vector), transposed on the way. */
-static inline void vf_hmax8(const vf v[8], double out[8])
+UG__SIMD_INLINE void vf_hmax8(const vf v[8], double out[8])
 {
     vf t[2];
     for (int h = 0; h < 2; h++) {

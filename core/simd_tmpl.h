@@ -27,6 +27,17 @@
 #ifndef SCALAR_TAG
 #define SCALAR_TAG TAG /* the dtype's name in the scalar kernels' names */
 #endif
+/* ISA-level switches of the tiny rows (session 6; the ISA file may define them to 1, the
+ * same bits either way): UG__TINY_RANGE, the exp without its flush for groups in range
+ * (tiny_max); UG__TINY_KEEP_D, log_softmax keeping d = x - m for its outputs.  They pay
+ * where the flush costs a compare and an AND (AVX2), not where it is a masked FMA
+ * (AVX-512: measured slower with them). */
+#ifndef UG__TINY_RANGE
+#define UG__TINY_RANGE 0
+#endif
+#ifndef UG__TINY_KEEP_D
+#define UG__TINY_KEEP_D 0
+#endif
 #ifndef vd_store2_et
 #define vd_store2_et(y, a, b) (vd_store_et((y), (a)), vd_store_et((y) + VL, (b)))
 #endif
@@ -411,6 +422,7 @@ typedef struct T_(group) {
     double sp[UG__SIMD_GROUP]; /* their sum without the max term (full: S)   */
     int ok[UG__SIMD_GROUP];    /* 0: special, through the scalar kernel      */
     vd xv[UG__SIMD_GROUP][UG__SIMD_TINY]; /* tiny rows: their entries, widened       */
+    int in_range;              /* tiny rows: every x_j - m_k >= X_MIN (tiny_max) */
 } T_(group);
 
 /* Pass 1 of the group of short rows from r0 on: gr->r0, g and m (vf_hmax8: the same tree as
@@ -439,7 +451,7 @@ UG__SIMD_INLINE void T_(group_finish)(T_(group) *gr, const vd vsum[UG__SIMD_GROU
         cnt[k] = (double)neq[k];
     unsigned ok = 0;
     for (size_t k = 0; k < UG__SIMD_GROUP; k += VL) {
-        vd vh = vd_loadu(h + k), vc = vd_loadu(cnt + k);
+        vd vh = vd_loadu(h + k), vc = vd_load_scalars(cnt + k);
         vd sp = full == 1 ? vh : vd_add(vh, vd_sub(vc, vd_set1(1.0)));
         unsigned b = vd_finite_bits(vd_loadu(gr->m + k)) & vd_ord_bits(sp);
         ok |= (full == 1 ? b : b & vd_ne0_bits(vc)) << k;
@@ -454,50 +466,93 @@ UG__SIMD_INLINE void T_(group_finish)(T_(group) *gr, const vd vsum[UG__SIMD_GROU
  * row's vectors are loaded and widened once, for both passes.  Pass 1 (tiny_max) takes the
  * max in binary64 lanes (exact, as in binary32: the entries are the same values); pass 2
  * (tiny_sum) runs the same steps in the same order as row_vsum, so the same bits: one
- * accumulator for nv < 4, four for nv = 4 (block_sum's unrolled loop). */
+ * accumulator for nv < 4, four for nv = 4 (block_sum's unrolled loop).
+ * Session 6: tiny_max also takes the group's smallest entry lo and largest max hi; the group
+ * is in range when fl(lo - hi) >= X_MIN, for then every d = fl(x_j - m_k) of its rows is
+ * >= X_MIN (x_j - m_k >= lo - hi, and fl is monotone): tiny_sum takes the exp without its
+ * flush (vexp_in: the same bits there).  And tiny_sum adds the masked terms without the
+ * accumulators' starting zeros: 0 + t = t exactly for every term t (t = +0, an exp > 0 or
+ * NaN), so the same sums, one addition per vector fewer. */
 UG__SIMD_INLINE void T_(tiny_max)(const ug_problem *p, size_t r0, T_(group) *gr, size_t nv)
 {
     gr->r0 = r0;
     gr->g = p->rows - r0 < UG__SIMD_GROUP ? p->rows - r0 : UG__SIMD_GROUP;
-    vd vmax[UG__SIMD_GROUP];
+    vd vmax[UG__SIMD_GROUP], lo = vd_set1(INFINITY), hi = vd_set1(-INFINITY);
     for (size_t k = 0; k < UG__SIMD_GROUP; k++) {
         vd mx = vd_set1(-INFINITY);
-        if (k < gr->g)
+        if (k < gr->g) {
+            UG__UNROLL4
             for (size_t j = 0; j < nv; j++) {
                 gr->xv[k][j] = vd_load_et(ROW_X(p, r0 + k) + j * VL);
                 mx = vd_max(mx, gr->xv[k][j]);
+                lo = vd_min(lo, gr->xv[k][j]);
             }
+            hi = vd_max(hi, mx);
+        }
         vmax[k] = mx;
     }
     vd_hmax8(vmax, gr->m);
+    gr->in_range = 0;
+    if (!UG__TINY_RANGE)
+        return; /* lo and hi are dead code then */
+    double l[VL], h[VL], lmin = INFINITY, hmax = -INFINITY;
+    vd_storeu(l, lo), vd_storeu(h, hi);
+    for (size_t j = 0; j < VL; j++) {
+        lmin = l[j] < lmin ? l[j] : lmin;
+        hmax = h[j] > hmax ? h[j] : hmax;
+    }
+    gr->in_range = lmin - hmax >= UG__EXP_X_MIN; /* false for NaN and infinities */
 }
 
-UG__SIMD_INLINE void T_(tiny_sum)(double *e, size_t stride, T_(group) *gr, int full, size_t nv)
+/* One vector's term of a tiny row's sum: e = exp(x - m) (stored to e_out unless NULL), masked
+ * as step masks it (full = 0: +0 in the lanes x = m, counted in *neq; full = 1: every lane);
+ * in: the group is in range, the exp without its flush; keep: *xv = x becomes d = x - m (for
+ * log_softmax's outputs d - L: tiny_dshift_store).  step(x, vm, acc, ...) is acc + this term. */
+UG__SIMD_INLINE vd T_(tiny_term)(vd *xv, vd vm, size_t *neq, double *e_out, int full, int in, int keep)
+{
+    vd d = vd_sub(*xv, vm);
+    vd e = in ? vexp_in(d) : vexp(d);
+    if (e_out != NULL)
+        vd_storeu(e_out, e);
+    if (keep)
+        *xv = d;
+    return full == 1 ? e : vd_term_lt0(d, e, neq);
+}
+
+UG__SIMD_INLINE void T_(tiny_vsum)(double *e, size_t stride, T_(group) *gr, int full, size_t nv, int in, int keep)
 {
     vd vsum[UG__SIMD_GROUP];
     size_t neq[UG__SIMD_GROUP] = {0};
     for (size_t k = 0; k < UG__SIMD_GROUP; k++) {
         vd a0 = vd_zero();
         if (k < gr->g && isfinite(gr->m[k])) {
-            vd vm = vd_set1(gr->m[k]);
+            vd vm = vd_set1(gr->m[k]), t[UG__SIMD_TINY];
             double *ek = e != NULL ? e + k * stride : NULL;
             size_t c = 0;
-            if (nv == 4) {
-                vd a1 = a0, a2 = a0, a3 = a0;
-                a0 = T_(step)(gr->xv[k][0], vm, a0, &c, ek, full, 0);
-                a1 = T_(step)(gr->xv[k][1], vm, a1, &c, ek != NULL ? ek + VL : NULL, full, 0);
-                a2 = T_(step)(gr->xv[k][2], vm, a2, &c, ek != NULL ? ek + 2 * VL : NULL, full, 0);
-                a3 = T_(step)(gr->xv[k][3], vm, a3, &c, ek != NULL ? ek + 3 * VL : NULL, full, 0);
-                a0 = vd_add(vd_zero(), vd_add(vd_add(a0, a1), vd_add(a2, a3)));
-            } else {
-                for (size_t j = 0; j < nv; j++)
-                    a0 = T_(step)(gr->xv[k][j], vm, a0, &c, ek != NULL ? ek + j * VL : NULL, full, 0);
+            UG__UNROLL4
+            for (size_t j = 0; j < nv; j++)
+                t[j] = T_(tiny_term)(&gr->xv[k][j], vm, &c, ek != NULL ? ek + j * VL : NULL, full, in, keep);
+            if (nv == 4) { /* ((0 + t0) + (0 + t1)) + ((0 + t2) + (0 + t3)), then 0 + that */
+                a0 = vd_add(vd_add(t[0], t[1]), vd_add(t[2], t[3]));
+            } else { /* ((0 + t0) + t1) + ... */
+                a0 = t[0];
+                UG__UNROLL4
+                for (size_t j = 1; j < nv; j++)
+                    a0 = vd_add(a0, t[j]);
             }
             neq[k] = c;
         }
         vsum[k] = a0;
     }
     T_(group_finish)(gr, vsum, neq, full);
+}
+
+UG__SIMD_INLINE void T_(tiny_sum)(double *e, size_t stride, T_(group) *gr, int full, size_t nv, int keep)
+{
+    if (gr->in_range)
+        T_(tiny_vsum)(e, stride, gr, full, nv, 1, keep);
+    else
+        T_(tiny_vsum)(e, stride, gr, full, nv, 0, keep);
 }
 
 /* Whether the rows of p are tiny (for the kernels that ask for it). */
@@ -514,6 +569,18 @@ UG__SIMD_INLINE void T_(tiny_shift_store)(const vd *xv, size_t nv, double m, dou
         vd_store_et(y + j * VL, vd_sub(vd_sub(xv[j], vm), vl));
 }
 
+/* The same from d = x - m kept by tiny_sum (UG__TINY_KEEP_D): d - L, the same values (d is
+ * the same fl(x - m)), so the same bits, one subtraction per vector fewer. */
+UG__SIMD_INLINE void T_(tiny_dshift_store)(const vd *d, size_t nv, double L, ET *y)
+{
+    vd vl = vd_set1(L);
+    size_t j = 0;
+    for (; j + 2 <= nv; j += 2)
+        vd_store2_et(y + j * VL, vd_sub(d[j], vl), vd_sub(d[j + 1], vl));
+    if (j < nv)
+        vd_store_et(y + j * VL, vd_sub(d[j], vl));
+}
+
 /* The next group of p's rows from r0 on, analysed (full: see row_sum); e (stride doubles
  * per row) or NULL.  Groups of short rows take their horizontal max and sum for all rows
  * at once (vf_hmax8, vd_hsum8: the same tree as vf_hmax, vd_hsum, so the same bits).
@@ -523,7 +590,8 @@ UG__SIMD_INLINE void T_(tiny_shift_store)(const vd *xv, size_t nv, double m, dou
  * the third slot keeps the previous group, which log_softmax, logsumexp and xent finish
  * (log1p, outputs) after this call (group_pipe), so that its log1p and stores overlap this
  * group's exps.  Returns the group of r0 (slot r0/UG__SIMD_GROUP mod 3; a long row: slot
- * r0 mod 3).  Only the order of independent work changes. */
+ * r0 mod 3).  Only the order of independent work changes.  tiny: 0, or 1 to take tiny rows
+ * in registers (tiny_max), UG__SUM_KEEP_D to keep also their d = x - m in gr->xv (full = 0). */
 UG__SIMD_INLINE T_(group) *T_(group_analyse)(const ug_problem *p, size_t r0, double *e, size_t stride, T_(group) gr[3],
                                           int full, int tiny)
 {
@@ -541,13 +609,14 @@ UG__SIMD_INLINE T_(group) *T_(group_analyse)(const ug_problem *p, size_t r0, dou
     T_(group) *cur = &gr[q % 3], *next = &gr[(q + 1) % 3];
     if (tiny && T_(is_tiny)(p)) {
         size_t nv = p->n / VL;
+        int keep = tiny == UG__SUM_KEEP_D;
 #define UG__TINY_CASE(NV)                                       \
     case NV:                                                    \
         if (r0 == 0)                                            \
             T_(tiny_max)(p, 0, cur, NV);                        \
         if (r0 + cur->g < p->rows)                              \
             T_(tiny_max)(p, r0 + cur->g, next, NV);             \
-        T_(tiny_sum)(e, stride, cur, full, NV);                 \
+        T_(tiny_sum)(e, stride, cur, full, NV, keep);           \
         return cur;
         switch (nv) { /* a constant nv per copy: the loops unrolled */
             UG__TINY_CASE(1)
@@ -728,7 +797,10 @@ UG__SIMD_INLINE ug_status T_(log_softmax_finish)(const ug_problem *p, const T_(g
             continue;
         }
         if (T_(is_tiny)(p))
-            T_(tiny_shift_store)(gr->xv[k], p->n / VL, gr->m[k], L[k], ROW_Y(p, r, p->n));
+            if (UG__TINY_KEEP_D)
+                T_(tiny_dshift_store)(gr->xv[k], p->n / VL, L[k], ROW_Y(p, r, p->n));
+            else
+                T_(tiny_shift_store)(gr->xv[k], p->n / VL, gr->m[k], L[k], ROW_Y(p, r, p->n));
         else
             T_(shift_store)(ROW_X(p, r), p->n, gr->m[k], L[k], ROW_Y(p, r, p->n));
         if (L[k] == 0)
@@ -751,7 +823,7 @@ UG__SIMD_INLINE ug_status T_(loss_finish)(const ug_problem *p, const T_(group) *
             xt[k] = et_widen(ROW_X(p, g0 + k)[p->target[g0 + k]]);
     for (size_t k = 0; k < UG__SIMD_GROUP; k += VL) {
         vd m = vd_loadu(gr->m + k), L = vlog1p(vd_loadu(gr->sp + k));
-        vd_storeu(v + k, op == UG_OP_XENT ? vd_add(vd_sub(m, vd_loadu(xt + k)), L) : vd_add(m, L));
+        vd_storeu(v + k, op == UG_OP_XENT ? vd_add(vd_sub(m, vd_load_scalars(xt + k)), L) : vd_add(m, L));
     }
     if (loss == NULL)
         T_(store_group)((ET *)p->y + g0, v, gr->g);
@@ -772,8 +844,9 @@ UG__SIMD_INLINE ug_status T_(group_pipe)(const ug_problem *p, ug_op op, double *
 {
     ug_status st = UG_OK;
     T_(group) grs[3], *prev = NULL;
+    int tiny = op == UG_OP_LOG_SOFTMAX && UG__TINY_KEEP_D ? UG__SUM_KEEP_D : 1; /* log_softmax: tiny rows keep d */
     for (size_t r0 = 0; st == UG_OK && (r0 < p->rows || prev != NULL);) {
-        T_(group) *cur = r0 < p->rows ? T_(group_analyse)(p, r0, NULL, 0, grs, 0, 1) : NULL;
+        T_(group) *cur = r0 < p->rows ? T_(group_analyse)(p, r0, NULL, 0, grs, 0, tiny) : NULL;
         r0 += cur != NULL ? cur->g : 0;
         if (prev != NULL)
             st = op == UG_OP_LOG_SOFTMAX ? T_(log_softmax_finish)(p, prev) : T_(loss_finish)(p, prev, op, loss);

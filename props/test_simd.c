@@ -447,6 +447,51 @@ Test(simd, long_rows_mixed_with_special_rows)
         cr_skip_test("this CPU runs none of the SIMD rows");
 }
 
+/* Tiny rows (n = nv VL, nv <= 4: 4 to 16 entries on AVX2, 8 to 32 on AVX-512) are taken 8 at
+ * a time; on AVX2 a group whose smallest entry minus largest max is >= X_MIN takes the exp
+ * without its flush, and log_softmax keeps x - m for its outputs (session 6).  Groups in
+ * range, groups out of range (one entry 800 below its row's max, -inf masks, a row with L =
+ * 0), special rows (NaN, +inf) and ties of the max, each in a different group, must give the
+ * twin's bits (f32, bf16), row by row as in a batch. */
+Test(simd, tiny_rows_in_and_out_of_range)
+{
+    static const size_t ns[] = {4, 8, 12, 16, 24, 32};
+    enum { ROWS = 44 }; /* 5 groups of 8 and a partial one */
+    size_t ran = 0;
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *k = ug_kernel_at(i);
+        if (!is_simd(k) || !runnable(k) || k->op == UG_OP_BCE_LOGITS || k->dtype == UG_F64)
+            continue;
+        tally t = {0};
+        for (size_t q = 0; q < sizeof ns / sizeof ns[0]; q++) {
+            size_t n = ns[q];
+            ug_batch *b = normal_batch(k, ROWS, n, 2.0, 31 + q);
+            for (size_t j = 0; j < n; j++) {
+                if (j == 1) /* group 1: out of range by one entry */
+                    ug_batch_put(k->dtype, b->x, 9 * n + j, -800.0);
+                ug_batch_put(k->dtype, b->x, 17 * n + j, j == 0 ? 800.0 : j == 1 ? 0.0 : -INFINITY); /* L = 0 */
+                if (j % 3 == 0) /* group 3: -inf masks */
+                    ug_batch_put(k->dtype, b->x, 26 * n + j, -INFINITY);
+                ug_batch_put(k->dtype, b->x, 34 * n + j, j % 2 == 0 ? 1.5 : -0.25); /* ties of the max */
+            }
+            ug_batch_put(k->dtype, b->x, 36 * n + n / 2, NAN);     /* group 4: special rows */
+            ug_batch_put(k->dtype, b->x, 38 * n + n - 1, INFINITY);
+            if (b->target != NULL)
+                b->target[17] = 0;
+            char where[64];
+            snprintf(where, sizeof where, "%d x %zu, groups in and out of range", (int)ROWS, n);
+            compare_twin(k, ug_kernel_scalar_twin(k), b, UG_RED_NONE, where, &t);
+            batching_on(k, b);
+            ug_batch_free(b);
+        }
+        cr_expect_eq(t.differ, 0, "%s: %zu outputs of tiny rows differ from the twin's", k->name, t.differ);
+        ran++;
+    }
+    fprintf(stderr, "test_simd: tiny rows in and out of range: %zu SIMD rows agree with their twins\n", ran);
+    if (ran == 0)
+        cr_skip_test("this CPU runs none of the SIMD rows");
+}
+
 /* k on b through VCVTNE(2)PS2BF16, then with UG_NO_AVX512BF16 set: the same bits.  Returns the
  * outputs compared. */
 static size_t hw_against_integer(const ug_kernel *k, const ug_batch *b)
