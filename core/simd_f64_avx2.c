@@ -93,6 +93,10 @@ static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
     *sc = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_sub_epi64(_mm256_set1_epi64x(1023), e), 52));
 }
 
+/* v to p (aligned to 32 bytes) with a non-temporal store (long rows' outputs: the caller
+ * writes the two halves of a cache line one after the other). */
+static inline void vd_stream(double *p, vd v) { _mm256_stream_pd(p, v); }
+
 #include "simd_vlog.h"
 #include "simd_vexp_dd.h"
 #include "simd_vexp_f64.h"

@@ -114,6 +114,10 @@ static inline void vd_split_exp(vd s, vd *f, vd *k, vd *sc)
     *sc = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_sub_epi64(_mm512_set1_epi64(1023), e), 52));
 }
 
+/* v to p (aligned to 64 bytes: one whole cache line) with a non-temporal store: written
+ * around the caches, the line not read for ownership first (long rows' outputs). */
+static inline void vd_stream(double *p, vd v) { _mm512_stream_pd(p, v); }
+
 #include "simd_vlog.h"
 #include "simd_vexp_dd.h"
 #include "simd_vexp_f64.h"
