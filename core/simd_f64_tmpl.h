@@ -32,7 +32,8 @@
  * The including file defines: vd, VL, vm (a lane mask), the primitives of simd_vexp_dd.h and
  * vd_zero, vd_loadu, vd_storeu, vd_max, vd_min, vd_eq, vd_nge (!(a >= b)), vd_fnma(a, b, c)
  * (c - a b, one rounding), vm_or, vm_and, vm_count (lanes set), vm_any, vd_swap(v, lvl)
- * (lanes 2^lvl apart exchanged), vd_transpose(r) (VL vectors, r[k][j] -> r[j][k]).
+ * (lanes 2^lvl apart exchanged), vd_transpose(r) (VL vectors, r[k][j] -> r[j][k]),
+ * vd_stream(p, v) (a non-temporal store, p aligned to the vector).
  */
 
 #define UG__F64_D_MIN (-670.0) /* e^-670 = 2^-966.6: every part of every value stays normal */
@@ -460,7 +461,8 @@ static inline int f64_ordered_ok(size_t N, size_t C, f64dd sp)
  * reads from the cache instead of waiting on memory); pw (NULL: none): n outputs about to be
  * written, prefetched for writing.  fast, !full: sp = S - 1 from the ordered sum of every
  * lane (the max's e = 1 exactly), unless f64_ordered_ok rejects it: then pass 2 again with
- * the max term kept out (the accumulators at 0, f64_vsum).
+ * the max term kept out (the accumulators at 0, f64_vsum).  pd (NULL: none): the previous
+ * row's pending outputs, written during the first pass 2 (f64_pass2).
  * Returns 0 for a row that goes to the scalar kernel (NaN, +inf, all -inf, or a finite
  * x - m below UG__F64_D_MIN). */
 UG__SIMD_INLINE int f64_row_sum_pend(const double *x, size_t n, double *eh, double *el, int full, const double *pf,
@@ -855,7 +857,7 @@ UG__SIMD_INLINE ug_status softmax_f64_run(const ug_problem *p, int fast)
         double m;
         f64dd S;
         const double *pf = r + 1 < p->rows ? ROW_X(p, r + 1) : NULL;
-        double *er = eh + (r & 1) * stride;
+        double *er = stream ? eh + (r & 1) * stride : NULL;
         if (fast && stream && f64_row_sum_pend(ROW_X(p, r), p->n, er, NULL, 1, pf, NULL, &pd, &m, &S, 1))
             f64_pend_div(&pd, er, p->n, S, ROW_Y(p, r)); /* e_i rounded once, kept in er */
         else if (fast && !stream && f64_row_sum(ROW_X(p, r), p->n, ROW_Y(p, r), NULL, 1, pf, ROW_Y(p, r), &m, &S, 1))
