@@ -446,9 +446,9 @@ Test(simd, long_rows_mixed_with_special_rows)
 
 /* f64 calls writing UG__SIMD_STREAM_BYTES (8 MiB) or more store long rows' outputs around
  * the caches and write row r's during row r + 1's pass 2 (softmax, xent_grad: from a scratch
- * row of e_i instead of y).  Such a call (9 rows of just over 1 MiB of outputs, a NaN row and an L = 0 row
- * between, rows at every alignment) gives the bits of its rows alone and of its halves, which
- * write less and do not stream. */
+ * row of e_i instead of y).  Such a call (9 rows of 0.89 MiB of outputs, 8.0 MiB in all, a
+ * NaN row and an L = 0 row between, rows at every alignment) gives the bits of its rows alone
+ * and of its halves, which write less and do not stream. */
 Test(simd, streamed_outputs_same_bits)
 {
     enum { ROWS = 9 };
