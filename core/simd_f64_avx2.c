@@ -105,6 +105,10 @@ static inline vd vd_gather_col(const double *x, const int64_t *t, size_t n)
     return _mm256_i64gather_pd(x, _mm256_add_epi64(base, _mm256_loadu_si256((const __m256i *)t)), 8);
 }
 
+/* v to p (aligned to 32 bytes) with a non-temporal store (long rows' outputs: the caller
+ * writes the two halves of a cache line one after the other). */
+static inline void vd_stream(double *p, vd v) { _mm256_stream_pd(p, v); }
+
 #include "simd_vlog.h"
 #include "simd_vexp_dd.h"
 #include "simd_vexp_f64.h"

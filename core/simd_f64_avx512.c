@@ -125,6 +125,10 @@ static inline vd vd_gather_col(const double *x, const int64_t *t, size_t n)
     return _mm512_i64gather_pd(_mm512_add_epi64(base, _mm512_loadu_si512(t)), x, 8);
 }
 
+/* v to p (aligned to 64 bytes: one whole cache line) with a non-temporal store: written
+ * around the caches, the line not read for ownership first (long rows' outputs). */
+static inline void vd_stream(double *p, vd v) { _mm512_stream_pd(p, v); }
+
 #include "simd_vlog.h"
 #include "simd_vexp_dd.h"
 #include "simd_vexp_f64.h"

@@ -32,7 +32,8 @@
  * The including file defines: vd, VL, vm (a lane mask), the primitives of simd_vexp_dd.h and
  * vd_zero, vd_loadu, vd_storeu, vd_max, vd_min, vd_eq, vd_nge (!(a >= b)), vd_fnma(a, b, c)
  * (c - a b, one rounding), vm_or, vm_and, vm_count (lanes set), vm_any, vd_swap(v, lvl)
- * (lanes 2^lvl apart exchanged), vd_transpose(r) (VL vectors, r[k][j] -> r[j][k]).
+ * (lanes 2^lvl apart exchanged), vd_transpose(r) (VL vectors, r[k][j] -> r[j][k]),
+ * vd_stream(p, v) (a non-temporal store, p aligned to the vector).
  */
 
 #define UG__F64_D_MIN (-670.0) /* e^-670 = 2^-966.6: every part of every value stays normal */
@@ -108,6 +109,120 @@ static inline double f64_row_max(const double *x, size_t n, double *mn)
     vd_storeu(c, w);
     *mn = c[0];
     return b[0];
+}
+
+/* ------------------------------------------------------------------ streamed outputs */
+
+/* Calls writing at least UG__SIMD_STREAM_BYTES of outputs (as the f32 rows, simd_tmpl.h's
+ * stream_outputs) store them around the caches (vd_stream): no cache near the core holds
+ * them anyway, and a line written whole is not read for ownership first.  softmax and
+ * xent_grad then keep e_i in a scratch row (L1 or L2: n <= 2^16 is 512 KiB) instead of in y,
+ * so y is written once instead of twice.  Same values, same bits: only the way the stores
+ * reach memory changes (an sfence at the end of the call orders them before the caller's). */
+static inline int f64_stream_outputs(const ug_problem *p)
+{
+    return p->rows * p->n * sizeof(double) >= UG__SIMD_STREAM_BYTES;
+}
+
+#define UG__F64_LINE ((size_t)(64 / sizeof(double))) /* a cache line: VL (AVX-512), 2 VL (AVX2) */
+
+/* The first outputs of y up to a cache-line boundary (at most n), stored plainly: the
+ * streamed stores after them write whole lines.  n (nothing streamed) for a y that is not
+ * aligned to its element. */
+static inline size_t f64_line_head(const double *y, size_t n)
+{
+    uintptr_t a = (uintptr_t)y;
+    size_t h = a % sizeof(double) != 0 ? n : (size_t)((64 - a % 64) % 64) / sizeof(double);
+    return h < n ? h : n;
+}
+
+/* One output vector of f64_stream_store from the inputs v: op 0, e / S by f64_div0 (a, b =
+ * S's reciprocal ih, il); op 1, log_softmax's fl(x - m) - Lh (a = -m, b = Lh: f64_logsm's fast
+ * branch). */
+UG__SIMD_INLINE vd f64_div0(vd e, vd ih, vd il);
+UG__SIMD_INLINE vd f64_stream_out(int op, vd v, vd a, vd b)
+{
+    return op == 0 ? f64_div0(v, a, b) : vd_sub(vd_add(v, a), b);
+}
+
+/* y_i = f64_stream_out(op, in_i) for i < n (op a constant at every call), nt: streamed (the
+ * first outputs up to a cache line and the last ones by partial stores, the whole lines
+ * between by vd_stream), else plain stores.  Lane-wise: the same bits either way. */
+UG__SIMD_INLINE void f64_stream_store(const double *in, size_t n, int op, vd a, vd b, double *y, int nt)
+{
+    size_t h = nt ? f64_line_head(y, n) : 0, i = 0;
+    for (; i < h; i += VL) {
+        size_t k = h - i < VL ? h - i : VL;
+        f64_store_part(y + i, f64_stream_out(op, f64_load_part(in + i, k), a, b), k);
+    }
+    for (i = h; nt && i + UG__F64_LINE <= n; i += UG__F64_LINE)
+        for (size_t j = 0; j < UG__F64_LINE; j += VL)
+            vd_stream(y + i + j, f64_stream_out(op, vd_loadu(in + i + j), a, b));
+    for (; i + VL <= n; i += VL)
+        vd_storeu(y + i, f64_stream_out(op, vd_loadu(in + i), a, b));
+    if (i < n)
+        f64_store_part(y + i, f64_stream_out(op, f64_load_part(in + i, n - i), a, b), n - i);
+}
+
+/* A long row's outputs pending (as the f32 rows' pend, simd_tmpl.h): row r's are written
+ * during row r + 1's pass 2, 4 VL at a time after each block of 4 vectors (f64_pend_4), so
+ * that the stores drain while the exps are computed; the rest by f64_pend_flush.  y_i =
+ * f64_stream_out(op, in_i, a, b); fix: then y[fix_t] = fix_v (xent_grad's target). */
+typedef struct f64pend {
+    int op, nt, fix;  /* op: f64_stream_out's; nt: streamed; fix: y[fix_t] = fix_v at the end */
+    const double *in; /* e_i (op 0) or x_i (op 1) */
+    double a, b, fix_v;
+    double *y;
+    size_t next, n, fix_t; /* outputs [0, next) written, of n */
+} f64pend;
+
+/* The next 4 VL pending outputs, if there are as many left (pd->next aligned for vd_stream
+ * when nt: 4 VL doubles are whole cache lines). */
+UG__SIMD_INLINE void f64_pend_4(f64pend *pd)
+{
+    size_t i = pd->next;
+    if (pd->y == NULL || i + 4 * VL > pd->n)
+        return;
+    pd->next = i + 4 * VL;
+    vd a = vd_set1(pd->a), b = vd_set1(pd->b);
+    for (size_t j = 0; j < 4 * VL; j += VL) {
+        vd v = pd->op == 0 ? f64_stream_out(0, vd_loadu(pd->in + i + j), a, b)
+                           : f64_stream_out(1, vd_loadu(pd->in + i + j), a, b);
+        if (pd->nt)
+            vd_stream(pd->y + i + j, v);
+        else
+            vd_storeu(pd->y + i + j, v);
+    }
+}
+
+/* The rest of the pending outputs, [next, n), and the fix; then nothing is pending. */
+static inline void f64_pend_flush(f64pend *pd)
+{
+    if (pd->y == NULL)
+        return;
+    size_t i = pd->next;
+    if (pd->op == 0)
+        f64_stream_store(pd->in + i, pd->n - i, 0, vd_set1(pd->a), vd_set1(pd->b), pd->y + i, pd->nt);
+    else
+        f64_stream_store(pd->in + i, pd->n - i, 1, vd_set1(pd->a), vd_set1(pd->b), pd->y + i, pd->nt);
+    if (pd->fix)
+        pd->y[pd->fix_t] = pd->fix_v;
+    pd->y = NULL;
+}
+
+/* Make *pd (op, in, a, b, y, fix set by the caller) the pending outputs of a row of n, nt:
+ * streamed, after writing at once the outputs up to the first cache line of y. */
+static inline void f64_pend_set(f64pend *pd, size_t n, int nt)
+{
+    pd->n = n;
+    pd->nt = nt;
+    pd->next = nt ? f64_line_head(pd->y, n) : 0;
+    if (pd->op == 0)
+        f64_stream_store(pd->in, pd->next, 0, vd_set1(pd->a), vd_set1(pd->b), pd->y, 0);
+    else
+        f64_stream_store(pd->in, pd->next, 1, vd_set1(pd->a), vd_set1(pd->b), pd->y, 0);
+    if (pd->nt && pd->next == n) /* y not aligned to its element: nothing streamed */
+        pd->nt = 0;
 }
 
 /* ------------------------------------------------------------------ pass 2 */
@@ -256,9 +371,10 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
 /* Pass 2 of one row of max m (f64_row_sum): e_j (stored to eh, el when not NULL) and their
  * sum, full: every lane (fast: the accumulators start at 1, f64_vsum1), else the lanes with
  * d < 0 (the max term kept out), as a double-double in *sum (normalised).  check, kind: as
- * f64_step.  Returns 0 for NaN, an infinite sum or a finite d < UG__F64_D_MIN. */
+ * f64_step; pd (NULL: none): the previous row's pending outputs, 4 VL after each block of 4
+ * vectors (f64_pend_4).  Returns 0 for NaN, an infinite sum or a finite d < UG__F64_D_MIN. */
 UG__SIMD_INLINE int f64_pass2(const double *x, size_t n, double *eh, double *el, int full, const double *pf,
-                              const double *pw, double m, f64dd *sum, int check, int fast, int kind)
+                              const double *pw, f64pend *pd, double m, f64dd *sum, int check, int fast, int kind)
 {
     vd nm = vd_set1(-m);
     f64acc acc;
@@ -279,6 +395,8 @@ UG__SIMD_INLINE int f64_pass2(const double *x, size_t n, double *eh, double *el,
         f64_step(&acc, 1, vd_loadu(x + i + VL), nm, eh ? eh + i + VL : NULL, el ? el + i + VL : NULL, full, check, fast, kind);
         f64_step(&acc, 2, vd_loadu(x + i + 2 * VL), nm, eh ? eh + i + 2 * VL : NULL, el ? el + i + 2 * VL : NULL, full, check, fast, kind);
         f64_step(&acc, 3, vd_loadu(x + i + 3 * VL), nm, eh ? eh + i + 3 * VL : NULL, el ? el + i + 3 * VL : NULL, full, check, fast, kind);
+        if (pd != NULL)
+            f64_pend_4(pd);
     }
     if (i + VL <= n) {
         f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast, kind);
@@ -343,11 +461,12 @@ static inline int f64_ordered_ok(size_t N, size_t C, f64dd sp)
  * reads from the cache instead of waiting on memory); pw (NULL: none): n outputs about to be
  * written, prefetched for writing.  fast, !full: sp = S - 1 from the ordered sum of every
  * lane (the max's e = 1 exactly), unless f64_ordered_ok rejects it: then pass 2 again with
- * the max term kept out (the accumulators at 0, f64_vsum).
+ * the max term kept out (the accumulators at 0, f64_vsum).  pd (NULL: none): the previous
+ * row's pending outputs, written during the first pass 2 (f64_pass2).
  * Returns 0 for a row that goes to the scalar kernel (NaN, +inf, all -inf, or a finite
  * x - m below UG__F64_D_MIN). */
-UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *el, int full, const double *pf,
-                                const double *pw, double *m_out, f64dd *sum, int fast)
+UG__SIMD_INLINE int f64_row_sum_pend(const double *x, size_t n, double *eh, double *el, int full, const double *pf,
+                                     const double *pw, f64pend *pd, double *m_out, f64dd *sum, int fast)
 {
     double mn, m = f64_row_max(x, n, &mn);
     *m_out = m;
@@ -355,13 +474,13 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
         return 0;
     int check = !(mn - m >= UG__F64_D_MIN); /* fl(x - m) >= fl(mn - m): no d below; NaN, -inf check */
     int kind = f64_shift_kind(m, mn), ok;
-#define UG__F64_PASS2(FULL, PF, PW)                                                                            \
-    (kind == UG__F64_SHIFT_M   ? f64_pass2(x, n, eh, el, FULL, PF, PW, m, sum, check, fast, UG__F64_SHIFT_M)   \
-     : kind == UG__F64_SHIFT_X ? f64_pass2(x, n, eh, el, FULL, PF, PW, m, sum, check, fast, UG__F64_SHIFT_X)   \
-                               : f64_pass2(x, n, eh, el, FULL, PF, PW, m, sum, check, fast, UG__F64_SHIFT_TWO))
+#define UG__F64_PASS2(FULL, PF, PW, PD)                                                                          \
+    (kind == UG__F64_SHIFT_M   ? f64_pass2(x, n, eh, el, FULL, PF, PW, PD, m, sum, check, fast, UG__F64_SHIFT_M)   \
+     : kind == UG__F64_SHIFT_X ? f64_pass2(x, n, eh, el, FULL, PF, PW, PD, m, sum, check, fast, UG__F64_SHIFT_X)   \
+                               : f64_pass2(x, n, eh, el, FULL, PF, PW, PD, m, sum, check, fast, UG__F64_SHIFT_TWO))
     if (!fast || full)
-        return UG__F64_PASS2(full, pf, pw);
-    ok = UG__F64_PASS2(1, pf, pw);
+        return UG__F64_PASS2(full, pf, pw, pd);
+    ok = UG__F64_PASS2(1, pf, pw, pd);
     if (!ok)
         return 0;
     double h, l;
@@ -370,8 +489,15 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
     *sum = (f64dd){h, l};
     if (f64_ordered_ok(((n + VL - 1) / VL + 1) / 2 + 1, 2 * VL, *sum)) /* 2 accumulators, VL lanes */
         return 1;
-    return UG__F64_PASS2(0, NULL, NULL);
+    return UG__F64_PASS2(0, NULL, NULL, NULL);
 #undef UG__F64_PASS2
+}
+
+/* f64_row_sum_pend with nothing pending. */
+UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *el, int full, const double *pf,
+                                const double *pw, double *m_out, f64dd *sum, int fast)
+{
+    return f64_row_sum_pend(x, n, eh, el, full, pf, pw, NULL, m_out, sum, fast);
 }
 
 /* ------------------------------------------------------------------ tiny rows */
@@ -857,6 +983,20 @@ static void f64_div_inplace(double *y, size_t n, f64dd S)
         f64_store_part(y + i, f64_div0(f64_load_part(y + i, n - i), ih, il), n - i);
 }
 
+/* The previous row's pending outputs flushed, then y_i = e_i / (Sh + Sl) (f64_div0, as
+ * f64_div_inplace: the same bits) made pending, streamed, e_i a binary64 in the scratch row
+ * e (kept until the next row's pass 2 has ended). */
+static void f64_pend_div(f64pend *pd, const double *e, size_t n, f64dd S, double *y)
+{
+    vd ih, il;
+    double a[VL], b[VL];
+    f64_recip(vd_set1(S.h), vd_set1(S.l), &ih, &il);
+    vd_storeu(a, ih);
+    vd_storeu(b, il);
+    f64_pend_flush(pd);
+    *pd = (f64pend){.op = 0, .in = e, .a = a[0], .b = b[0], .y = y};
+    f64_pend_set(pd, n, 1);
+}
 /* softmax's tiny rows in two stages a group apart: group i analysed (e_i rounded once into
  * its columns), group i - 1 times S's reciprocal ih + il lane-wise (f64_recip, f64_div0, as
  * f64_div_inplace) and transposed back: the latency of the sums' last steps and of the
@@ -904,22 +1044,33 @@ UG__SIMD_INLINE ug_status softmax_f64_run(const ug_problem *p, int fast)
     ug_status st = ug__validate(p, UG_OP_SOFTMAX, UG_F64);
     if (st == UG_OK && fast && p->n <= UG__F64_TINY_N)
         return f64_tiny_softmax(p);
-    size_t stride = st == UG_OK && !fast ? p->n + VL : 0;
-    double *eh = st == UG_OK && !fast ? ug__simd_scratch(2 * stride) : NULL;
-    if (eh == NULL && (st != UG_OK || !fast))
+    /* stream: e_i in two scratch rows, row r's outputs streamed during row r + 1's pass 2 */
+    int stream = st == UG_OK && fast && f64_stream_outputs(p);
+    size_t stride = st == UG_OK && (!fast || stream) ? p->n + VL : 0;
+    double *eh = stride > 0 ? ug__simd_scratch(2 * stride) : NULL;
+    if (st != UG_OK || (stride > 0 && eh == NULL))
         return st != UG_OK ? st : UG_ERR_NOMEM;
     double *el = fast ? NULL : eh + stride;
+    f64pend pd = {0};
     for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
         double m;
         f64dd S;
         const double *pf = r + 1 < p->rows ? ROW_X(p, r + 1) : NULL;
-        if (fast && f64_row_sum(ROW_X(p, r), p->n, ROW_Y(p, r), NULL, 1, pf, ROW_Y(p, r), &m, &S, 1))
+        double *er = stream ? eh + (r & 1) * stride : NULL;
+        if (fast && stream && f64_row_sum_pend(ROW_X(p, r), p->n, er, NULL, 1, pf, NULL, &pd, &m, &S, 1))
+            f64_pend_div(&pd, er, p->n, S, ROW_Y(p, r)); /* e_i rounded once, kept in er */
+        else if (fast && !stream && f64_row_sum(ROW_X(p, r), p->n, ROW_Y(p, r), NULL, 1, pf, ROW_Y(p, r), &m, &S, 1))
             f64_div_inplace(ROW_Y(p, r), p->n, S); /* e_i rounded once, stored in y */
         else if (!fast && f64_row_sum(ROW_X(p, r), p->n, eh, el, 1, pf, ROW_Y(p, r), &m, &S, 0))
             f64_div_store(eh, el, p->n, S, ROW_Y(p, r));
-        else
+        else {
+            f64_pend_flush(&pd); /* the scratch row of row r - 1 is row r + 1's */
             st = ug__simd_fallback_row(SCALAR64(softmax, twopass), UG_OP_SOFTMAX, UG_F64, p, r, NULL);
+        }
     }
+    f64_pend_flush(&pd);
+    if (stream)
+        _mm_sfence(); /* the streamed stores ordered before the caller's */
     free(eh);
     return st;
 }
@@ -966,11 +1117,50 @@ UG__SIMD_INLINE void f64_logsm_store(const double *x, size_t n, double m, f64dd 
  *   special   rows with NaN, +inf, only -inf or a finite x_i - m < -670:
  *             log_softmax.twopass.f64; -inf entries give -inf; L = 0 (no other finite
  *             entry): the max's output is +0 (ug__simd_signed_zero_at_max). */
+/* log_softmax.twopass.f64 for calls of rows longer than UG__F64_GROUP_MAX_N that stream
+ * their outputs (f64_stream_outputs): row r's outputs pending during row r + 1's pass 2
+ * (f64_pend_4), streamed; the same values as log_softmax_f64_run's g = 1 rows (f64_group:
+ * f64_row_sum, f64_group_log1p of one row, f64_logsm's fast branch); the sign of a zero at
+ * the max (L = 0) set once the row's outputs are written. */
+static ug_status log_softmax_f64_long(const ug_problem *p)
+{
+    ug_status st = UG_OK;
+    f64pend pd = {0};
+    size_t fix = p->rows; /* a row whose zero at the max needs its sign, or rows */
+    double fix_m = 0;
+    for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
+        double m;
+        f64dd sp, L;
+        const double *pf = r + 1 < p->rows ? ROW_X(p, r + 1) : NULL;
+        int ok = f64_row_sum_pend(ROW_X(p, r), p->n, NULL, NULL, 0, pf, NULL, &pd, &m, &sp, 1);
+        f64_pend_flush(&pd);
+        if (fix < p->rows)
+            ug__simd_signed_zero_at_max(UG_F64, ROW_X(p, fix), ROW_Y(p, fix), p->n, fix_m);
+        fix = p->rows;
+        if (!ok) {
+            st = ug__simd_fallback_row(SCALAR64(log_softmax, twopass), UG_OP_LOG_SOFTMAX, UG_F64, p, r, NULL);
+            continue;
+        }
+        f64_group_log1p(&sp, &ok, 1, &L);
+        pd = (f64pend){.op = 1, .in = ROW_X(p, r), .a = -m, .b = L.h, .y = ROW_Y(p, r)};
+        f64_pend_set(&pd, p->n, 1);
+        if (L.h == 0)
+            fix = r, fix_m = m;
+    }
+    f64_pend_flush(&pd);
+    if (fix < p->rows)
+        ug__simd_signed_zero_at_max(UG_F64, ROW_X(p, fix), ROW_Y(p, fix), p->n, fix_m);
+    _mm_sfence(); /* the streamed stores ordered before the caller's */
+    return st;
+}
+
 UG__SIMD_INLINE ug_status log_softmax_f64_run(const ug_problem *p, int fast)
 {
     ug_status st = ug__validate(p, UG_OP_LOG_SOFTMAX, UG_F64);
     if (st == UG_OK && fast && p->n <= UG__F64_TINY_N)
         return f64_tiny_pipe(p, UG_OP_LOG_SOFTMAX, NULL, &(int){0});
+    if (st == UG_OK && fast && p->n > UG__F64_GROUP_MAX_N && f64_stream_outputs(p))
+        return log_softmax_f64_long(p);
     for (size_t r0 = 0, g; st == UG_OK && r0 < p->rows; r0 += g) {
         double m[VL];
         int ok[VL];
@@ -1179,30 +1369,43 @@ UG__SIMD_INLINE ug_status xent_grad_f64_run(const ug_problem *p, int fast)
     ug_status st = ug__validate(p, UG_OP_XENT_GRAD, UG_F64);
     if (st == UG_OK && fast && p->n <= UG__F64_TINY_N)
         return f64_tiny_xent_grad(p);
-    size_t stride = st == UG_OK && !fast ? p->n + VL : 0;
-    double *eh = st == UG_OK && !fast ? ug__simd_scratch(2 * stride) : NULL;
-    if (eh == NULL && (st != UG_OK || !fast))
+    /* stream: as softmax_f64_run, the target's output set when its row's are written */
+    int stream = st == UG_OK && fast && f64_stream_outputs(p);
+    size_t stride = st == UG_OK && (!fast || stream) ? p->n + VL : 0;
+    double *eh = stride > 0 ? ug__simd_scratch(2 * stride) : NULL;
+    if (st != UG_OK || (stride > 0 && eh == NULL))
         return st != UG_OK ? st : UG_ERR_NOMEM;
     double *el = fast ? NULL : eh + stride;
+    f64pend pd = {0};
     for (size_t r = 0; st == UG_OK && r < p->rows; r++) {
         double m;
         f64dd sp;
         const double *x = ROW_X(p, r);
-        double *y = ROW_Y(p, r);
+        double *y = ROW_Y(p, r), *er = stream ? eh + (r & 1) * stride : fast ? y : eh;
         size_t t = (size_t)p->target[r];
-        if (!f64_row_sum(x, p->n, fast ? y : eh, el, 0, r + 1 < p->rows ? ROW_X(p, r + 1) : NULL, y, &m, &sp, fast)) {
+        if (!f64_row_sum_pend(x, p->n, er, el, 0, r + 1 < p->rows ? ROW_X(p, r + 1) : NULL, stream ? NULL : y,
+                              stream ? &pd : NULL, &m, &sp, fast)) {
+            f64_pend_flush(&pd); /* the scratch row of row r - 1 is row r + 1's */
             st = ug__simd_fallback_row(SCALAR64(xent_grad, fused), UG_OP_XENT_GRAD, UG_F64, p, r, NULL);
             continue;
         }
         f64dd S = f64dd_add((f64dd){1, 0}, sp), et = {0, 0};
         if (x[t] != m)
             et = fast ? f64_exp1(x[t], m, 1) : (f64dd){eh[t], el[t]};
+        if (stream) { /* e_i rounded once, kept in er */
+            f64_pend_div(&pd, er, p->n, S, y);
+            pd.fix = 1, pd.fix_t = t, pd.fix_v = f64_grad_t(x, p->n, t, m, sp, S, et);
+            continue;
+        }
         if (fast)
             f64_div_inplace(y, p->n, S); /* e_i rounded once, stored in y by pass 2 */
         else
             f64_div_store(eh, el, p->n, S, y);
         y[t] = f64_grad_t(x, p->n, t, m, sp, S, et);
     }
+    f64_pend_flush(&pd);
+    if (stream)
+        _mm_sfence(); /* the streamed stores ordered before the caller's */
     free(eh);
     return st;
 }

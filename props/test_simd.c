@@ -18,6 +18,8 @@
  *                            claim against the oracle
  *   deterministic            the same call twice gives the same bits
  *   batch_independent        a batch, its rows one by one and its halves give the same bits
+ *   streamed_outputs_same_bits  the same for an f64 call of >= 8 MiB of outputs, whose long
+ *                            rows' outputs are streamed (non-temporal stores, a row late)
  *   dispatch                 ug_set_isa / UG_ISA cap ug_kernel_production; unknown names
  *                            and ISAs the CPU lacks are refused
  *   vexp_*                   the vector exp against MPFR on random binary64 arguments (the
@@ -488,6 +490,37 @@ Test(simd, tiny_rows_in_and_out_of_range)
         ran++;
     }
     fprintf(stderr, "test_simd: tiny rows in and out of range: %zu SIMD rows agree with their twins\n", ran);
+    if (ran == 0)
+        cr_skip_test("this CPU runs none of the SIMD rows");
+}
+
+/* f64 calls writing UG__SIMD_STREAM_BYTES (8 MiB) or more store long rows' outputs around
+ * the caches and write row r's during row r + 1's pass 2 (softmax, xent_grad: from a scratch
+ * row of e_i instead of y).  Such a call (9 rows of 0.89 MiB of outputs, 8.0 MiB in all, a
+ * NaN row and an L = 0 row between, rows at every alignment) gives the bits of its rows alone
+ * and of its halves, which write less and do not stream. */
+Test(simd, streamed_outputs_same_bits)
+{
+    enum { ROWS = 9 };
+    size_t ran = 0;
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *k = ug_kernel_at(i);
+        if (!is_simd(k) || !runnable(k) || k->dtype != UG_F64 ||
+            (k->op != UG_OP_SOFTMAX && k->op != UG_OP_LOG_SOFTMAX && k->op != UG_OP_XENT_GRAD))
+            continue;
+        size_t n = ((size_t)8 << 20) / ROWS / ug_dtype_size(k->dtype) + 37;
+        ug_batch *b = normal_batch(k, ROWS, n, 2.0, 41);
+        for (size_t j = 0; j < n; j++) {
+            if (j == n / 3)
+                ug_batch_put(k->dtype, b->x, 3 * n + j, NAN);
+            ug_batch_put(k->dtype, b->x, 5 * n + j, j == 3 ? 800 : j == 7 ? 0 : -INFINITY);
+        }
+        if (b->target != NULL)
+            b->target[5] = 3;
+        batching_on(k, b);
+        ug_batch_free(b);
+        ran++;
+    }
     if (ran == 0)
         cr_skip_test("this CPU runs none of the SIMD rows");
 }
