@@ -470,7 +470,12 @@ UG__SIMD_INLINE void T_(group_finish)(T_(group) *gr, const vd vsum[UG__SIMD_GROU
  * Session 6: tiny_max also takes the group's smallest entry lo and largest max hi; the group
  * is in range when fl(lo - hi) >= X_MIN, for then every d = fl(x_j - m_k) of its rows is
  * >= X_MIN (x_j - m_k >= lo - hi, and fl is monotone): tiny_sum takes the exp without its
- * flush (vexp_in: the same bits there).  And tiny_sum adds the masked terms without the
+ * flush (vexp_in: the same bits there).  lo and hi leave NaN entries out (MINPD / MAXPD
+ * return their second operand when either is NaN, so x and mx come first): a NaN must not
+ * reach them, for the next MINPD would then return its second operand and forget every
+ * earlier entry of that lane (a fuzz finding: a row's -1.6e35 forgotten after the next row's
+ * NaN, the group taken as in range).  Rows with a NaN fall back (ok = 0) and their outputs
+ * are not these; every other row's entries and max are in lo and hi.  And tiny_sum adds the masked terms without the
  * accumulators' starting zeros: 0 + t = t exactly for every term t (t = +0, an exp > 0 or
  * NaN), so the same sums, one addition per vector fewer. */
 UG__SIMD_INLINE void T_(tiny_max)(const ug_problem *p, size_t r0, T_(group) *gr, size_t nv)
@@ -485,9 +490,9 @@ UG__SIMD_INLINE void T_(tiny_max)(const ug_problem *p, size_t r0, T_(group) *gr,
             for (size_t j = 0; j < nv; j++) {
                 gr->xv[k][j] = vd_load_et(ROW_X(p, r0 + k) + j * VL);
                 mx = vd_max(mx, gr->xv[k][j]);
-                lo = vd_min(lo, gr->xv[k][j]);
+                lo = vd_min(gr->xv[k][j], lo); /* NaN x: lo (the second operand) kept */
             }
-            hi = vd_max(hi, mx);
+            hi = vd_max(mx, hi); /* a NaN lane of mx: hi kept */
         }
         vmax[k] = mx;
     }
