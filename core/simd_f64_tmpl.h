@@ -1031,8 +1031,9 @@ UG__SIMD_INLINE ug_status f64_tiny_softmax(const ug_problem *p)
 
 /* softmax.twopass.f64.ISA: contract
  *   computes  e_i / S, e_i = vexp_f64(x_i - m) (x_i - m exact), its high part (e_i rounded
- *             once) stored in y, S = sum_j e_j a double-double, y_i times S's reciprocal
- *             ih + il in place (f64_div0: 10u^2), one rounding to binary64.
+ *             once) stored in y (calls writing >= 8 MiB: in a scratch row, the outputs then
+ *             streamed; tiny rows: in their columns), S = sum_j e_j a double-double, e_i times
+ *             S's reciprocal ih + il (f64_div0: 10u^2), one rounding to binary64.
  *   bound     relative error before the rounding <= 1.26 2^-53 (e_i's rounding, vexp_f64's
  *             2^-56.0 in e_i and S; SIMD-ERROR-ANALYSIS.md §7.5): 1.76 ULP, claimed 2 ULP.
  * softmax.dd.f64.ISA (fast = 0): e_i = vexp_dd, double-doubles stored to a scratch pair and
