@@ -1106,18 +1106,6 @@ UG__SIMD_INLINE void f64_logsm_store(const double *x, size_t n, double m, f64dd 
         f64_store_part(y + i, f64_logsm(f64_load_part(x + i, n - i), nm, lh, ll, fast), n - i);
 }
 
-/* log_softmax.twopass.f64.ISA: contract
- *   computes  fl(x_i - m) - Lh, rounded, L = Lh + Ll = vlog1p_dd(sp) (<= 2^-56.1), sp from
- *             vexp_f64 (<= 2^-56.0; the sums of pass 2 take x_i - m exact, by two-sum):
- *             x_i - m <= 0 <= L, nothing cancels.
- *   bound     before the last rounding, relative to y: u |x_i - m| (the rounded shift) +
- *             (u + 2^-55.04) L (Ll dropped, L's error) <= (u + 2^-55.04) |y|
- *             (SIMD-ERROR-ANALYSIS.md §7.5): 0.5 + 1.243 ULP, claimed 2 ULP.
- * log_softmax.dd.f64.ISA (vexp_dd): (dh + dl) - (Lh + Ll) by two-sum, one rounding: <= 2^-56.0
- *             (§7.3), 0.5 + 2^-3.0 ULP, claimed 1 ULP.
- *   special   rows with NaN, +inf, only -inf or a finite x_i - m < -670:
- *             log_softmax.twopass.f64; -inf entries give -inf; L = 0 (no other finite
- *             entry): the max's output is +0 (ug__simd_signed_zero_at_max). */
 /* log_softmax.twopass.f64 for calls of rows longer than UG__F64_GROUP_MAX_N that stream
  * their outputs (f64_stream_outputs): row r's outputs pending during row r + 1's pass 2
  * (f64_pend_4), streamed; the same values as log_softmax_f64_run's g = 1 rows (f64_group:
@@ -1155,6 +1143,18 @@ static ug_status log_softmax_f64_long(const ug_problem *p)
     return st;
 }
 
+/* log_softmax.twopass.f64.ISA: contract
+ *   computes  fl(x_i - m) - Lh, rounded, L = Lh + Ll = vlog1p_dd(sp) (<= 2^-56.1), sp from
+ *             vexp_f64 (<= 2^-56.0; the sums of pass 2 take x_i - m exact, by two-sum):
+ *             x_i - m <= 0 <= L, nothing cancels.
+ *   bound     before the last rounding, relative to y: u |x_i - m| (the rounded shift) +
+ *             (u + 2^-55.04) L (Ll dropped, L's error) <= (u + 2^-55.04) |y|
+ *             (SIMD-ERROR-ANALYSIS.md §7.5): 0.5 + 1.243 ULP, claimed 2 ULP.
+ * log_softmax.dd.f64.ISA (vexp_dd): (dh + dl) - (Lh + Ll) by two-sum, one rounding: <= 2^-56.0
+ *             (§7.3), 0.5 + 2^-3.0 ULP, claimed 1 ULP.
+ *   special   rows with NaN, +inf, only -inf or a finite x_i - m < -670:
+ *             log_softmax.twopass.f64; -inf entries give -inf; L = 0 (no other finite
+ *             entry): the max's output is +0 (ug__simd_signed_zero_at_max). */
 UG__SIMD_INLINE ug_status log_softmax_f64_run(const ug_problem *p, int fast)
 {
     ug_status st = ug__validate(p, UG_OP_LOG_SOFTMAX, UG_F64);
