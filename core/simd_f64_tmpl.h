@@ -516,15 +516,10 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
  * rows of its group (the lanes past the rows, g < VL, repeat row r0 and are never stored). */
 
 /* The columns of rows [r0, r0 + g) (g <= VL; the lanes past g repeat row r0), nc = n rounded
- * up to VL of them, into c. */
+ * up to VL of them, into c (prefetched by an earlier group's pass 2: f64tpf). */
 UG__SIMD_INLINE void f64_tiny_load(const ug_problem *p, size_t r0, size_t g, vd *c)
 {
     size_t n = p->n;
-    if (r0 + 3 * VL <= p->rows) /* the group after next, VL n doubles on from row r0 + 2 VL */
-        for (size_t b = 0; b < VL * n * sizeof(double); b += 128) {
-            _mm_prefetch((const char *)ROW_X(p, r0 + 2 * VL) + b, _MM_HINT_T0);
-            _mm_prefetch((const char *)ROW_X(p, r0 + 2 * VL) + b + 64, _MM_HINT_T0);
-        }
     for (size_t b = 0; b < n; b += VL) {
         size_t w = n - b < VL ? n - b : VL;
         vd r[VL];
@@ -538,15 +533,11 @@ UG__SIMD_INLINE void f64_tiny_load(const ug_problem *p, size_t r0, size_t g, vd 
     }
 }
 
-/* The columns c back to rows [r0, r0 + g) of y (their first n entries). */
+/* The columns c back to rows [r0, r0 + g) of y (their first n entries; prefetched for writing
+ * by the group's pass 2: f64tpf). */
 UG__SIMD_INLINE void f64_tiny_store(const ug_problem *p, size_t r0, size_t g, vd *c)
 {
     size_t n = p->n;
-    if (r0 + 2 * VL <= p->rows) /* the next group's outputs, for writing */
-        for (size_t b = 0; b < VL * n * sizeof(double); b += 128) {
-            _mm_prefetch((const char *)ROW_Y(p, r0 + VL) + b, _MM_HINT_ET0);
-            _mm_prefetch((const char *)ROW_Y(p, r0 + VL) + b + 64, _MM_HINT_ET0);
-        }
     for (size_t b = 0; b < n; b += VL) {
         size_t w = n - b < VL ? n - b : VL;
         vd r[VL];
@@ -644,16 +635,47 @@ UG__SIMD_INLINE void f64_tiny_col(vd x, vd nm, vd *eh, vd *el, int full, vd *H, 
         f64_vsum(H, L, e, f);
 }
 
+/* The lines a short rows' pass 2 prefetches (session 7): x, the VL n inputs of a later group,
+ * y (NULL: none) the VL n outputs of a group about to be stored; line j of each at column j
+ * (f64_tiny_pf: VL n doubles are n lines on AVX-512, n / 2 on AVX2), spread over the pass
+ * instead of in bursts of n before it (which waited for free fill buffers). */
+typedef struct f64tpf {
+    const char *x, *y;
+} f64tpf;
+
+UG__SIMD_INLINE void f64_tiny_pf(const f64tpf *pf, size_t j, size_t n)
+{
+    if (pf != NULL && j * UG__F64_LINE < VL * n) {
+        if (pf->x != NULL)
+            _mm_prefetch(pf->x + 64 * j, _MM_HINT_T0);
+        if (pf->y != NULL)
+            _mm_prefetch(pf->y + 64 * j, _MM_HINT_ET0);
+    }
+}
+
+/* The prefetches of the pass 2 of group r0: the inputs of group r0 + 2 VL (when it is
+ * whole), and (out) group r0's outputs. */
+static inline f64tpf f64_tiny_pf_at(const ug_problem *p, size_t r0, int out)
+{
+    f64tpf pf = {NULL, NULL};
+    if (r0 + 3 * VL <= p->rows)
+        pf.x = (const char *)ROW_X(p, r0 + 2 * VL);
+    if (out && r0 + VL <= p->rows)
+        pf.y = (const char *)ROW_Y(p, r0);
+    return pf;
+}
+
 /* Pass 2 over the columns j < n (f64_tiny_col; the padding ones would add +0: left out, e
  * set to +0 there) into the sum (*sh, *sl) (full: the accumulators start at 1, taken off
  * after), *cnt (the count of d = 0, full = 0) and *bad (a finite d < UG__F64_D_MIN). */
 UG__SIMD_INLINE void f64_tiny_cols(size_t n, const vd *c, vd nm, vd *eh, vd *el, int full, vd *sh, vd *sl, vd *cnt,
-                                   vm *bad, int check, vlog1p_dd_st *lg)
+                                   vm *bad, int check, vlog1p_dd_st *lg, const f64tpf *pf)
 {
     vd one = vd_set1(1.0), h0 = full ? one : vd_zero(), h1 = h0, h2 = h0, h3 = h0; /* UG__F64_ACC = 4 */
     vd l0 = vd_zero(), l1 = l0, l2 = l0, l3 = l0;
 #define UG__F64_TCOL(J, H, L)                                                                          \
-    f64_tiny_col(c[J], nm, eh != NULL ? &eh[J] : NULL, el != NULL ? &el[J] : NULL, full, &H, &L, cnt, bad, check)
+    (f64_tiny_pf(pf, J, n),                                                                            \
+     f64_tiny_col(c[J], nm, eh != NULL ? &eh[J] : NULL, el != NULL ? &el[J] : NULL, full, &H, &L, cnt, bad, check))
 #define UG__F64_TBLOCK(J)                                                                              \
     (UG__F64_TCOL(J, h0, l0), UG__F64_TCOL(J + 1, h1, l1), UG__F64_TCOL(J + 2, h2, l2), UG__F64_TCOL(J + 3, h3, l3))
     size_t j = 0;
@@ -704,18 +726,19 @@ UG__SIMD_INLINE void f64_tiny_lg_end(vlog1p_dd_st *lg, size_t n, vd *lh, vd *ll)
 }
 
 /* Pass 2 of a group (f64_tiny_cols, full as there), the max vmax and min mn of each lane;
- * lg (NULL: none) another group's log1p, run inside it (f64_tiny_cols). */
+ * lg (NULL: none) another group's log1p, run inside it (f64_tiny_cols); pf (NULL: none)
+ * the lines it prefetches. */
 UG__SIMD_INLINE void f64_tiny_pass(size_t n, const vd *c, vd vmax, vd mn, vd *eh, vd *el, int full, vd *sh, vd *sl,
-                                   vd *cnt, vm *bad, vlog1p_dd_st *lg)
+                                   vd *cnt, vm *bad, vlog1p_dd_st *lg, const f64tpf *pf)
 {
     vd nm = vd_sub(vd_zero(), vmax);
     *cnt = vd_zero();
     *bad = vd_lt(vd_zero(), vd_zero());
     /* as f64_row_sum: fl(x - m) >= fl(mn - m) in every lane, NaN and -inf check */
     if (vm_any(vd_nge(vd_sub(mn, vmax), vd_set1(UG__F64_D_MIN))))
-        f64_tiny_cols(n, c, nm, eh, el, full, sh, sl, cnt, bad, 1, lg);
+        f64_tiny_cols(n, c, nm, eh, el, full, sh, sl, cnt, bad, 1, lg, pf);
     else
-        f64_tiny_cols(n, c, nm, eh, el, full, sh, sl, cnt, bad, 0, lg);
+        f64_tiny_cols(n, c, nm, eh, el, full, sh, sl, cnt, bad, 0, lg, pf);
 }
 
 /* ug__two_sum lane-wise: a + b = *s + *e exactly (the same operations in the same order). */
@@ -745,7 +768,7 @@ UG__SIMD_INLINE vm f64_finite(vd v) { return vd_eq(vd_sub(v, v), vd_zero()); }
  * sp = S - 1 from the ordered sum of every lane; a lane that f64_ordered_ok rejects takes
  * the sum of pass 2 run again with the max term kept out (lane-wise). */
 UG__SIMD_INLINE vm f64_tiny_sum(size_t n, const vd *c, vd *eh, vd *el, int full, vd *m, vd *sh, vd *sl,
-                                vlog1p_dd_st *lg)
+                                vlog1p_dd_st *lg, const f64tpf *pf)
 {
     vd m0 = vd_set1(-INFINITY), m1 = m0, m2 = m0, m3 = m0, mn = vd_set1(INFINITY);
     size_t j = 0;
@@ -758,7 +781,7 @@ UG__SIMD_INLINE vm f64_tiny_sum(size_t n, const vd *c, vd *eh, vd *el, int full,
     vd vmax = vd_max(vd_max(m0, m1), vd_max(m2, m3)), cnt;
     vm bad;
     *m = vmax;
-    f64_tiny_pass(n, c, vmax, mn, eh, el, 1, sh, sl, &cnt, &bad, lg);
+    f64_tiny_pass(n, c, vmax, mn, eh, el, 1, sh, sl, &cnt, &bad, lg, pf);
     vd one = vd_set1(1.0), h = *sh, l = *sl;
     if (!full) /* the max's e = 1 out: exact */
         f64_tiny_dd_add(h, l, vd_set1(-1.0), vd_zero(), &h, &l);
@@ -775,7 +798,7 @@ UG__SIMD_INLINE vm f64_tiny_sum(size_t n, const vd *c, vd *eh, vd *el, int full,
     if (!vm_any(redo))
         return ok;
     vd h2, l2, s2h, s2l;
-    f64_tiny_pass(n, c, vmax, mn, NULL, NULL, 0, &h2, &l2, &cnt, &bad, NULL);
+    f64_tiny_pass(n, c, vmax, mn, NULL, NULL, 0, &h2, &l2, &cnt, &bad, NULL, NULL);
     f64_tiny_dd_add(h2, l2, vd_sub(cnt, one), vd_zero(), &h2, &l2);
     f64_tiny_two_sum(h2, l2, &s2h, &s2l);
     *sh = vd_blend(redo, s2h, *sh);
@@ -949,8 +972,9 @@ UG__SIMD_INLINE ug_status f64_tiny_pipe(const ug_problem *p, ug_op op, ug__wide 
             f64tg *t = &gr[i % 3];
             t->r0 = i * VL;
             t->g = p->rows - t->r0 < VL ? p->rows - t->r0 : VL;
+            f64tpf pf = f64_tiny_pf_at(p, t->r0, op == UG_OP_LOG_SOFTMAX);
             f64_tiny_load(p, t->r0, t->g, t->c);
-            t->ok = f64_tiny_sum(p->n, t->c, NULL, NULL, 0, &t->m, &t->sh, &t->sl, i >= 1 ? &lg : NULL);
+            t->ok = f64_tiny_sum(p->n, t->c, NULL, NULL, 0, &t->m, &t->sh, &t->sl, i >= 1 ? &lg : NULL, &pf);
         }
         if (i >= 1 && i - 1 < ng) {
             f64tg *t = &gr[(i - 1) % 3];
@@ -1066,8 +1090,9 @@ UG__SIMD_INLINE ug_status f64_tiny_softmax(const ug_problem *p)
             vd c[UG__F64_TINY_N];
             t->r0 = i * VL;
             t->g = p->rows - t->r0 < VL ? p->rows - t->r0 : VL;
+            f64tpf pf = f64_tiny_pf_at(p, t->r0, 1);
             f64_tiny_load(p, t->r0, t->g, c);
-            t->ok = f64_tiny_sum(p->n, c, t->c, NULL, 1, &t->m, &t->sh, &t->sl, NULL);
+            t->ok = f64_tiny_sum(p->n, c, t->c, NULL, 1, &t->m, &t->sh, &t->sl, NULL, &pf);
         }
         if (i >= 1) {
             f64tg *t = &gr[(i - 1) % 2];
@@ -1376,8 +1401,9 @@ UG__SIMD_INLINE ug_status f64_tiny_xent_grad(const ug_problem *p)
         size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
         vd c[UG__F64_TINY_N], eh[UG__F64_TINY_N], el[UG__F64_TINY_N], m, sh, sl, Sh, Sl, ih, il;
         f64dd et[VL];
+        f64tpf pf = f64_tiny_pf_at(p, r0, 1);
         f64_tiny_load(p, r0, g, c);
-        vm ok = f64_tiny_sum(p->n, c, eh, el, 0, &m, &sh, &sl, NULL);
+        vm ok = f64_tiny_sum(p->n, c, eh, el, 0, &m, &sh, &sl, NULL, &pf);
         f64_tiny_dd_add(vd_set1(1.0), vd_zero(), sh, sl, &Sh, &Sl);
         for (size_t k = 0; k < g; k++) { /* e_t: lane k of column t */
             size_t t = (size_t)p->target[r0 + k];
