@@ -956,6 +956,9 @@ UG__SIMD_INLINE ug_status f64_tiny_fin_xent(const ug_problem *p, const f64tg *t,
  * stages a group apart: group i analysed, group i - 1's log1p, group i - 2's outputs; the
  * latency of a log1p (a chain of some 180 cycles) overlaps the work of the next group
  * instead of holding up its own outputs (as the f32 rows' group_pipe, one stage more).
+ * Session 7: group i - 1's log1p runs in its four steps (vlog1p_dd_0..3) around and inside
+ * group i's pass 2 (f64_tiny_cols), so that its waiting operations never fill the
+ * scheduler; the same operations on the same values, lane-wise: the same bits.
  * xent: loss and *whole as in f64_tiny_fin_xent. */
 UG__SIMD_INLINE ug_status f64_tiny_pipe(const ug_problem *p, ug_op op, ug__wide *loss, int *whole)
 {
