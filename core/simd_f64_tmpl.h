@@ -519,12 +519,13 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
  * up to VL of them, into c (prefetched by an earlier group's pass 2: f64tpf). */
 UG__SIMD_INLINE void f64_tiny_load(const ug_problem *p, size_t r0, size_t g, vd *c)
 {
-    size_t n = p->n;
+    size_t n = p->n; /* n and the rows' addresses in locals: the vector stores may alias *p */
+    const double *x0 = ROW_X(p, r0);
     for (size_t b = 0; b < n; b += VL) {
         size_t w = n - b < VL ? n - b : VL;
         vd r[VL];
         for (size_t k = 0; k < VL; k++) {
-            const double *x = ROW_X(p, r0 + (k < g ? k : 0)) + b;
+            const double *x = x0 + (k < g ? k : 0) * n + b;
             r[k] = w == VL ? vd_loadu(x) : f64_load_part(x, w);
         }
         vd_transpose(r);
@@ -537,7 +538,8 @@ UG__SIMD_INLINE void f64_tiny_load(const ug_problem *p, size_t r0, size_t g, vd 
  * by the group's pass 2: f64tpf). */
 UG__SIMD_INLINE void f64_tiny_store(const ug_problem *p, size_t r0, size_t g, vd *c)
 {
-    size_t n = p->n;
+    size_t n = p->n; /* as f64_tiny_load */
+    double *y0 = ROW_Y(p, r0);
     for (size_t b = 0; b < n; b += VL) {
         size_t w = n - b < VL ? n - b : VL;
         vd r[VL];
@@ -546,9 +548,9 @@ UG__SIMD_INLINE void f64_tiny_store(const ug_problem *p, size_t r0, size_t g, vd
         vd_transpose(r);
         for (size_t k = 0; k < g; k++) {
             if (w == VL)
-                vd_storeu(ROW_Y(p, r0 + k) + b, r[k]);
+                vd_storeu(y0 + k * n + b, r[k]);
             else
-                f64_store_part(ROW_Y(p, r0 + k) + b, r[k], w);
+                f64_store_part(y0 + k * n + b, r[k], w);
         }
     }
 }
