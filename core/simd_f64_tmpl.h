@@ -516,20 +516,16 @@ UG__SIMD_INLINE int f64_row_sum(const double *x, size_t n, double *eh, double *e
  * rows of its group (the lanes past the rows, g < VL, repeat row r0 and are never stored). */
 
 /* The columns of rows [r0, r0 + g) (g <= VL; the lanes past g repeat row r0), nc = n rounded
- * up to VL of them, into c. */
+ * up to VL of them, into c (prefetched by an earlier group's pass 2: f64tpf). */
 UG__SIMD_INLINE void f64_tiny_load(const ug_problem *p, size_t r0, size_t g, vd *c)
 {
-    size_t n = p->n;
-    if (r0 + 3 * VL <= p->rows) /* the group after next, VL n doubles on from row r0 + 2 VL */
-        for (size_t b = 0; b < VL * n * sizeof(double); b += 128) {
-            _mm_prefetch((const char *)ROW_X(p, r0 + 2 * VL) + b, _MM_HINT_T0);
-            _mm_prefetch((const char *)ROW_X(p, r0 + 2 * VL) + b + 64, _MM_HINT_T0);
-        }
+    size_t n = p->n; /* n and the rows' addresses in locals: the vector stores may alias *p */
+    const double *x0 = ROW_X(p, r0);
     for (size_t b = 0; b < n; b += VL) {
         size_t w = n - b < VL ? n - b : VL;
         vd r[VL];
         for (size_t k = 0; k < VL; k++) {
-            const double *x = ROW_X(p, r0 + (k < g ? k : 0)) + b;
+            const double *x = x0 + (k < g ? k : 0) * n + b;
             r[k] = w == VL ? vd_loadu(x) : f64_load_part(x, w);
         }
         vd_transpose(r);
@@ -538,15 +534,12 @@ UG__SIMD_INLINE void f64_tiny_load(const ug_problem *p, size_t r0, size_t g, vd 
     }
 }
 
-/* The columns c back to rows [r0, r0 + g) of y (their first n entries). */
+/* The columns c back to rows [r0, r0 + g) of y (their first n entries; prefetched for writing
+ * by the group's pass 2: f64tpf). */
 UG__SIMD_INLINE void f64_tiny_store(const ug_problem *p, size_t r0, size_t g, vd *c)
 {
-    size_t n = p->n;
-    if (r0 + 2 * VL <= p->rows) /* the next group's outputs, for writing */
-        for (size_t b = 0; b < VL * n * sizeof(double); b += 128) {
-            _mm_prefetch((const char *)ROW_Y(p, r0 + VL) + b, _MM_HINT_ET0);
-            _mm_prefetch((const char *)ROW_Y(p, r0 + VL) + b + 64, _MM_HINT_ET0);
-        }
+    size_t n = p->n; /* as f64_tiny_load */
+    double *y0 = ROW_Y(p, r0);
     for (size_t b = 0; b < n; b += VL) {
         size_t w = n - b < VL ? n - b : VL;
         vd r[VL];
@@ -555,9 +548,9 @@ UG__SIMD_INLINE void f64_tiny_store(const ug_problem *p, size_t r0, size_t g, vd
         vd_transpose(r);
         for (size_t k = 0; k < g; k++) {
             if (w == VL)
-                vd_storeu(ROW_Y(p, r0 + k) + b, r[k]);
+                vd_storeu(y0 + k * n + b, r[k]);
             else
-                f64_store_part(ROW_Y(p, r0 + k) + b, r[k], w);
+                f64_store_part(y0 + k * n + b, r[k], w);
         }
     }
 }
@@ -573,6 +566,41 @@ UG__SIMD_INLINE void f64_tiny_shift(vd x, vd nm, vd *dh, vd *dl)
     *dl = vd_sub(vd_max(x, nm), vd_sub(s, vd_min(x, nm)));
 }
 
+/* vexp_f64 (simd_vexp_f64.h) fused with the ordered sum (H, L) += e of a short row's
+ * column, for H >= 1 >= e and dh in [-670, 0] (session 7, SIMD-ERROR-ANALYSIS.md §7.8):
+ * vexp_f64_parts' operations up to c = fl(T_hi P + T_lo), then with a = T_hi sc (exact),
+ * e = fl(a + c sc) (one fma: vexp_f64's eh, fl(T_hi + c) sc, the same value), stored to
+ * *eh unless NULL; sum = fl(H + e), t = sum - H (exact, Sterbenz), and L += fl(c sc +
+ * fl(a - t)): c sc + (a - t) is e's error plus the sum's, what f64_step's fused branch adds
+ * (l sc + err), the same value whenever a - t is exact (always but for e near ulp(H)/2;
+ * the bound for the rest is §7.8's).  7 operations after c against 9 (no fast-two-sum of
+ * T_hi + c). */
+UG__SIMD_INLINE void f64_tiny_exp_sum(vd dh, vd dl, vd *eh, vd *H, vd *L)
+{
+    vd z = vd_fma(dh, vd_set1(UG__EXPDD_INV_LN2_N), vd_set1(UG__EXPDD_SHIFT));
+    vd kd = vd_sub(z, vd_set1(UG__EXPDD_SHIFT));
+    vd rh = vd_fma(kd, vd_set1(-UG__EXPDD_LN2_N_HI), dh); /* exact */
+    vd r = vd_fma(kd, vd_set1(-UG__EXPDD_LN2_N_LO), vd_add(rh, dl));
+    vd q = vd_fma(vd_set1(UG__EXPDD_Q5), r, vd_set1(UG__EXPDD_Q4));
+    q = vd_fma(q, r, vd_set1(UG__EXPDD_Q3));
+    q = vd_fma(q, r, vd_set1(UG__EXPDD_Q2));
+    q = vd_fma(q, r, vd_set1(UG__EXPDD_Q1));
+    q = vd_fma(q, r, vd_set1(UG__EXPDD_Q0));
+    vd pp = vd_fma(vd_mul(r, r), q, r); /* exp(r) - 1 */
+    vd th, tl;
+    vd_table_dd(z, &th, &tl);
+    vd c = vd_fma(th, pp, tl);
+    vd sc = vd_pow2_k(z);
+    vd a = vd_mul(th, sc);
+    vd e = vd_fma(c, sc, a);
+    if (eh != NULL)
+        *eh = e;
+    vd sum = vd_add(*H, e);
+    vd w = vd_sub(a, vd_sub(sum, *H));
+    *H = sum;
+    *L = vd_add(*L, vd_fma(c, sc, w));
+}
+
 /* One column x of pass 2 (f64_tiny_pass) into the accumulator (H, L): e = exp(x - m) stored
  * to *eh, *el when not NULL; full = 1 adds every lane (fast-two-sum: H >= 1 >= e), full = 0
  * the lanes with d < 0 (f64_vsum), counting d = 0 in cnt; check = 0: pass 1 ruled out -inf
@@ -581,16 +609,8 @@ UG__SIMD_INLINE void f64_tiny_col(vd x, vd nm, vd *eh, vd *el, int full, vd *H, 
 {
     vd dh, dl, e, f;
     f64_tiny_shift(x, nm, &dh, &dl);
-    if (full && !check && el == NULL) { /* as f64_step's fused branch: the same bits */
-        vd hh, ll, sc;
-        vexp_f64_parts(dh, dl, &hh, &ll, &sc);
-        e = vd_mul(hh, sc);
-        if (eh != NULL)
-            *eh = e;
-        vd sum = vd_add(*H, e);
-        vd err = vd_sub(e, vd_sub(sum, *H));
-        *H = sum;
-        *L = vd_add(*L, vd_fma(ll, sc, err));
+    if (full && !check && el == NULL) { /* f64_tiny_exp_sum: e and H as f64_step's fused branch */
+        f64_tiny_exp_sum(dh, dl, eh, H, L);
         return;
     }
     if (check)
@@ -617,23 +637,62 @@ UG__SIMD_INLINE void f64_tiny_col(vd x, vd nm, vd *eh, vd *el, int full, vd *H, 
         f64_vsum(H, L, e, f);
 }
 
+/* The lines a short rows' pass 2 prefetches (session 7): x, the VL n inputs of a later group,
+ * y (NULL: none) the VL n outputs of a group about to be stored; line j of each at column j
+ * (f64_tiny_pf: VL n doubles are n lines on AVX-512, n / 2 on AVX2), spread over the pass
+ * instead of in bursts of n before it (which waited for free fill buffers). */
+typedef struct f64tpf {
+    const char *x, *y;
+} f64tpf;
+
+UG__SIMD_INLINE void f64_tiny_pf(const f64tpf *pf, size_t j, size_t n)
+{
+    if (pf != NULL && j * UG__F64_LINE < VL * n) {
+        if (pf->x != NULL)
+            _mm_prefetch(pf->x + 64 * j, _MM_HINT_T0);
+        if (pf->y != NULL)
+            _mm_prefetch(pf->y + 64 * j, _MM_HINT_ET0);
+    }
+}
+
+/* The prefetches of the pass 2 of group r0: the inputs of group r0 + 2 VL (when it is
+ * whole), and (out) group r0's outputs. */
+static inline f64tpf f64_tiny_pf_at(const ug_problem *p, size_t r0, int out)
+{
+    f64tpf pf = {NULL, NULL};
+    if (r0 + 3 * VL <= p->rows)
+        pf.x = (const char *)ROW_X(p, r0 + 2 * VL);
+    if (out && r0 + VL <= p->rows)
+        pf.y = (const char *)ROW_Y(p, r0);
+    return pf;
+}
+
 /* Pass 2 over the columns j < n (f64_tiny_col; the padding ones would add +0: left out, e
  * set to +0 there) into the sum (*sh, *sl) (full: the accumulators start at 1, taken off
  * after), *cnt (the count of d = 0, full = 0) and *bad (a finite d < UG__F64_D_MIN). */
 UG__SIMD_INLINE void f64_tiny_cols(size_t n, const vd *c, vd nm, vd *eh, vd *el, int full, vd *sh, vd *sl, vd *cnt,
-                                   vm *bad, int check)
+                                   vm *bad, int check, vlog1p_dd_st *lg, const f64tpf *pf)
 {
     vd one = vd_set1(1.0), h0 = full ? one : vd_zero(), h1 = h0, h2 = h0, h3 = h0; /* UG__F64_ACC = 4 */
     vd l0 = vd_zero(), l1 = l0, l2 = l0, l3 = l0;
 #define UG__F64_TCOL(J, H, L)                                                                          \
-    f64_tiny_col(c[J], nm, eh != NULL ? &eh[J] : NULL, el != NULL ? &el[J] : NULL, full, &H, &L, cnt, bad, check)
+    (f64_tiny_pf(pf, J, n),                                                                            \
+     f64_tiny_col(c[J], nm, eh != NULL ? &eh[J] : NULL, el != NULL ? &el[J] : NULL, full, &H, &L, cnt, bad, check))
+#define UG__F64_TBLOCK(J)                                                                              \
+    (UG__F64_TCOL(J, h0, l0), UG__F64_TCOL(J + 1, h1, l1), UG__F64_TCOL(J + 2, h2, l2), UG__F64_TCOL(J + 3, h3, l3))
     size_t j = 0;
-    for (; j + UG__F64_ACC <= n; j += UG__F64_ACC) { /* column j into accumulator j mod 4 */
-        UG__F64_TCOL(j, h0, l0);
-        UG__F64_TCOL(j + 1, h1, l1);
-        UG__F64_TCOL(j + 2, h2, l2);
-        UG__F64_TCOL(j + 3, h3, l3);
+    if (lg != NULL) { /* the other group's log1p steps 1 and 2 before blocks 1 and 3 (f64_tiny_lg_end) */
+        for (int b = 0; b < 4 && j + UG__F64_ACC <= n; b++, j += UG__F64_ACC) {
+            if (b == 1)
+                vlog1p_dd_1(lg);
+            else if (b == 3)
+                vlog1p_dd_2(lg);
+            UG__F64_TBLOCK(j);
+        }
     }
+    for (; j + UG__F64_ACC <= n; j += UG__F64_ACC) /* column j into accumulator j mod 4 */
+        UG__F64_TBLOCK(j);
+#undef UG__F64_TBLOCK
     if (j < n)
         UG__F64_TCOL(j, h0, l0);
     if (j + 1 < n)
@@ -657,18 +716,31 @@ UG__SIMD_INLINE void f64_tiny_cols(size_t n, const vd *c, vd nm, vd *eh, vd *el,
     *sl = l0;
 }
 
-/* Pass 2 of a group (f64_tiny_cols, full as there), the max vmax and min mn of each lane. */
+/* The steps of lg (vlog1p_dd_st) that f64_tiny_cols left for rows of n entries (1 before
+ * block 1, 2 before block 3: n >= 8, n >= 16), then its result. */
+UG__SIMD_INLINE void f64_tiny_lg_end(vlog1p_dd_st *lg, size_t n, vd *lh, vd *ll)
+{
+    if (n < 2 * UG__F64_ACC)
+        vlog1p_dd_1(lg);
+    if (n < 4 * UG__F64_ACC)
+        vlog1p_dd_2(lg);
+    vlog1p_dd_3(lg, lh, ll);
+}
+
+/* Pass 2 of a group (f64_tiny_cols, full as there), the max vmax and min mn of each lane;
+ * lg (NULL: none) another group's log1p, run inside it (f64_tiny_cols); pf (NULL: none)
+ * the lines it prefetches. */
 UG__SIMD_INLINE void f64_tiny_pass(size_t n, const vd *c, vd vmax, vd mn, vd *eh, vd *el, int full, vd *sh, vd *sl,
-                                   vd *cnt, vm *bad)
+                                   vd *cnt, vm *bad, vlog1p_dd_st *lg, const f64tpf *pf)
 {
     vd nm = vd_sub(vd_zero(), vmax);
     *cnt = vd_zero();
     *bad = vd_lt(vd_zero(), vd_zero());
     /* as f64_row_sum: fl(x - m) >= fl(mn - m) in every lane, NaN and -inf check */
     if (vm_any(vd_nge(vd_sub(mn, vmax), vd_set1(UG__F64_D_MIN))))
-        f64_tiny_cols(n, c, nm, eh, el, full, sh, sl, cnt, bad, 1);
+        f64_tiny_cols(n, c, nm, eh, el, full, sh, sl, cnt, bad, 1, lg, pf);
     else
-        f64_tiny_cols(n, c, nm, eh, el, full, sh, sl, cnt, bad, 0);
+        f64_tiny_cols(n, c, nm, eh, el, full, sh, sl, cnt, bad, 0, lg, pf);
 }
 
 /* ug__two_sum lane-wise: a + b = *s + *e exactly (the same operations in the same order). */
@@ -697,7 +769,8 @@ UG__SIMD_INLINE vm f64_finite(vd v) { return vd_eq(vd_sub(v, v), vd_zero()); }
  * (f64_row_sum's return); the others go to the scalar kernel.  !full: as f64_row_sum,
  * sp = S - 1 from the ordered sum of every lane; a lane that f64_ordered_ok rejects takes
  * the sum of pass 2 run again with the max term kept out (lane-wise). */
-UG__SIMD_INLINE vm f64_tiny_sum(size_t n, const vd *c, vd *eh, vd *el, int full, vd *m, vd *sh, vd *sl)
+UG__SIMD_INLINE vm f64_tiny_sum(size_t n, const vd *c, vd *eh, vd *el, int full, vd *m, vd *sh, vd *sl,
+                                vlog1p_dd_st *lg, const f64tpf *pf)
 {
     vd m0 = vd_set1(-INFINITY), m1 = m0, m2 = m0, m3 = m0, mn = vd_set1(INFINITY);
     size_t j = 0;
@@ -710,7 +783,7 @@ UG__SIMD_INLINE vm f64_tiny_sum(size_t n, const vd *c, vd *eh, vd *el, int full,
     vd vmax = vd_max(vd_max(m0, m1), vd_max(m2, m3)), cnt;
     vm bad;
     *m = vmax;
-    f64_tiny_pass(n, c, vmax, mn, eh, el, 1, sh, sl, &cnt, &bad);
+    f64_tiny_pass(n, c, vmax, mn, eh, el, 1, sh, sl, &cnt, &bad, lg, pf);
     vd one = vd_set1(1.0), h = *sh, l = *sl;
     if (!full) /* the max's e = 1 out: exact */
         f64_tiny_dd_add(h, l, vd_set1(-1.0), vd_zero(), &h, &l);
@@ -727,7 +800,7 @@ UG__SIMD_INLINE vm f64_tiny_sum(size_t n, const vd *c, vd *eh, vd *el, int full,
     if (!vm_any(redo))
         return ok;
     vd h2, l2, s2h, s2l;
-    f64_tiny_pass(n, c, vmax, mn, NULL, NULL, 0, &h2, &l2, &cnt, &bad);
+    f64_tiny_pass(n, c, vmax, mn, NULL, NULL, 0, &h2, &l2, &cnt, &bad, NULL, NULL);
     f64_tiny_dd_add(h2, l2, vd_sub(cnt, one), vd_zero(), &h2, &l2);
     f64_tiny_two_sum(h2, l2, &s2h, &s2l);
     *sh = vd_blend(redo, s2h, *sh);
@@ -817,8 +890,8 @@ UG__SIMD_INLINE ug_status f64_tiny_fin_logsm(const ug_problem *p, f64tg *t)
     vd lh = t->lh, nm = vd_mul(t->m, vd_set1(-1.0)); /* -m, exactly */
     for (size_t j = 0; j < (p->n + VL - 1) / VL * VL; j++)
         t->c[j] = vd_sub(vd_add(t->c[j], nm), lh);
-    f64_tiny_store(p, t->r0, t->g, t->c);
     unsigned okb = vm_bits(t->ok), fix = (~okb | vm_bits(vd_eq(lh, vd_zero()))) & ((1u << t->g) - 1);
+    f64_tiny_store(p, t->r0, t->g, t->c);
     ug_status st = UG_OK;
     for (size_t k = 0; st == UG_OK && fix != 0 && k < t->g; k++) {
         size_t r = t->r0 + k;
@@ -885,23 +958,35 @@ UG__SIMD_INLINE ug_status f64_tiny_fin_xent(const ug_problem *p, const f64tg *t,
  * stages a group apart: group i analysed, group i - 1's log1p, group i - 2's outputs; the
  * latency of a log1p (a chain of some 180 cycles) overlaps the work of the next group
  * instead of holding up its own outputs (as the f32 rows' group_pipe, one stage more).
+ * Session 7: group i - 1's log1p runs in its four steps (vlog1p_dd_0..3) around and inside
+ * group i's pass 2 (f64_tiny_cols), so that its waiting operations never fill the
+ * scheduler; the same operations on the same values, lane-wise: the same bits.
  * xent: loss and *whole as in f64_tiny_fin_xent. */
 UG__SIMD_INLINE ug_status f64_tiny_pipe(const ug_problem *p, ug_op op, ug__wide *loss, int *whole)
 {
     f64tg gr[3];
+    vlog1p_dd_st lg;
     ug_status st = UG_OK;
     size_t ng = (p->rows + VL - 1) / VL;
-    for (size_t i = 0; i < ng + 2; i++) {
+    for (size_t i = 0; st == UG_OK && !*whole && i < ng + 2; i++) {
+        if (i >= 1 && i - 1 < ng) { /* group i - 1's log1p: step 0 here, 1 and 2 in group i's pass 2 */
+            f64tg *t = &gr[(i - 1) % 3];
+            vlog1p_dd_0(&lg, vd_maskz(t->ok, t->sh), vd_maskz(t->ok, t->sl));
+        }
         if (i < ng) {
             f64tg *t = &gr[i % 3];
             t->r0 = i * VL;
             t->g = p->rows - t->r0 < VL ? p->rows - t->r0 : VL;
+            f64tpf pf = f64_tiny_pf_at(p, t->r0, op == UG_OP_LOG_SOFTMAX);
             f64_tiny_load(p, t->r0, t->g, t->c);
-            t->ok = f64_tiny_sum(p->n, t->c, NULL, NULL, 0, &t->m, &t->sh, &t->sl);
+            t->ok = f64_tiny_sum(p->n, t->c, NULL, NULL, 0, &t->m, &t->sh, &t->sl, i >= 1 ? &lg : NULL, &pf);
         }
         if (i >= 1 && i - 1 < ng) {
             f64tg *t = &gr[(i - 1) % 3];
-            vlog1p_dd(vd_maskz(t->ok, t->sh), vd_maskz(t->ok, t->sl), &t->lh, &t->ll);
+            if (i < ng)
+                f64_tiny_lg_end(&lg, p->n, &t->lh, &t->ll);
+            else /* no group i: the steps in a row */
+                f64_tiny_lg_end(&lg, 0, &t->lh, &t->ll);
         }
         if (i >= 2) {
             f64tg *t = &gr[(i - 2) % 3];
@@ -911,8 +996,6 @@ UG__SIMD_INLINE ug_status f64_tiny_pipe(const ug_problem *p, ug_op op, ug__wide 
                 st = f64_tiny_fin_lse(p, t);
             else
                 st = f64_tiny_fin_xent(p, t, loss, whole);
-            if (st != UG_OK || *whole)
-                return st;
         }
     }
     return st;
@@ -1012,8 +1095,9 @@ UG__SIMD_INLINE ug_status f64_tiny_softmax(const ug_problem *p)
             vd c[UG__F64_TINY_N];
             t->r0 = i * VL;
             t->g = p->rows - t->r0 < VL ? p->rows - t->r0 : VL;
+            f64tpf pf = f64_tiny_pf_at(p, t->r0, 1);
             f64_tiny_load(p, t->r0, t->g, c);
-            t->ok = f64_tiny_sum(p->n, c, t->c, NULL, 1, &t->m, &t->sh, &t->sl);
+            t->ok = f64_tiny_sum(p->n, c, t->c, NULL, 1, &t->m, &t->sh, &t->sl, NULL, &pf);
         }
         if (i >= 1) {
             f64tg *t = &gr[(i - 1) % 2];
@@ -1322,8 +1406,9 @@ UG__SIMD_INLINE ug_status f64_tiny_xent_grad(const ug_problem *p)
         size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
         vd c[UG__F64_TINY_N], eh[UG__F64_TINY_N], el[UG__F64_TINY_N], m, sh, sl, Sh, Sl, ih, il;
         f64dd et[VL];
+        f64tpf pf = f64_tiny_pf_at(p, r0, 1);
         f64_tiny_load(p, r0, g, c);
-        vm ok = f64_tiny_sum(p->n, c, eh, el, 0, &m, &sh, &sl);
+        vm ok = f64_tiny_sum(p->n, c, eh, el, 0, &m, &sh, &sl, NULL, &pf);
         f64_tiny_dd_add(vd_set1(1.0), vd_zero(), sh, sl, &Sh, &Sl);
         for (size_t k = 0; k < g; k++) { /* e_t: lane k of column t */
             size_t t = (size_t)p->target[r0 + k];

@@ -90,30 +90,71 @@ static inline void vexp_dd_where(vd xh, vd xl, vm want, vd *eh, vd *el)
 
 static inline void vexp_dd(vd xh, vd xl, vd *eh, vd *el) { vexp_dd_where(xh, xl, vm_all(), eh, el); }
 
+/* vlog1p_dd in four steps over a state (session 7): a caller may run them apart, other
+ * independent work between them (the f64 short rows run a group's log1p inside the next
+ * group's pass 2, f64_tiny_cols), so that the out-of-order core overlaps the chain's latency
+ * instead of holding its waiting operations.  The operations and their order within a lane
+ * are vlog1p_dd's: the same bits. */
+typedef struct vlog1p_dd_st {
+    vd sh, sl, l0, eh, el, c_small, c_big;
+    vm small;
+    int any_big;
+} vlog1p_dd_st;
+
+/* Step 0: s renormalised, L0 = vlog1p(sh). */
+static inline void vlog1p_dd_0(vlog1p_dd_st *st, vd sh0, vd sl0)
+{
+    vd sh = vd_add(sh0, sl0);
+    st->sl = vd_sub(sl0, vd_sub(sh, sh0)); /* fast-two-sum: |sl| <= u sh */
+    st->sh = sh;
+    st->l0 = vlog1p(sh);
+}
+
+/* Step 1: L0 < 2^-6: exp(-L0) = 1 + M, M = -L0 + t, t = L0^2 q(-L0); c = s + M + s M, with
+ * sh - L0 exact (Sterbenz: L0 in [sh/2, 2 sh]) and the rest of size L0^2.  L0 >= 2^-6 (or
+ * NaN): E = vexp_dd(-L0).  Each formed only when a lane takes it. */
+static inline void vlog1p_dd_1(vlog1p_dd_st *st)
+{
+    vd sh = st->sh, sl = st->sl, l0 = st->l0;
+    st->small = vd_lt(l0, vd_set1(UG__LOG1PDD_SMALL));
+    st->c_small = vd_zero();
+    st->c_big = vd_zero();
+    if (vm_any(st->small)) {
+        vd t = vd_mul(vd_mul(l0, l0), vexp_dd_q(vd_sub(vd_zero(), l0)));
+        st->c_small = vd_add(vd_sub(sh, l0), vd_fma(vd_sub(vd_zero(), sh), l0, vd_fma(sh, t, vd_add(sl, t))));
+    }
+    st->any_big = vm_any(vd_nlt(l0, vd_set1(UG__LOG1PDD_SMALL)));
+    if (st->any_big)
+        vexp_dd(vd_sub(vd_zero(), l0), vd_zero(), &st->eh, &st->el);
+}
+
+/* Step 2: L0 >= 2^-6: c = (1 + s) E - 1, 1 + s = ah + al by two-sum (plus sl), ah E by
+ * two-prod, the -1 exact. */
+static inline void vlog1p_dd_2(vlog1p_dd_st *st)
+{
+    if (st->any_big) {
+        vd one = vd_set1(1.0), sh = st->sh, eh = st->eh, el = st->el;
+        vd ah = vd_add(one, sh), bb = vd_sub(ah, one);
+        vd al = vd_add(vd_add(vd_sub(one, vd_sub(ah, bb)), vd_sub(sh, bb)), st->sl); /* two-sum, plus sl */
+        vd p = vd_mul(ah, eh), pe = vd_fms(ah, eh, p);
+        st->c_big = vd_add(vd_sub(p, one), vd_add(pe, vd_fma(ah, el, vd_mul(al, eh))));
+    }
+}
+
+/* Step 3: Lh + Ll = L0 + c by fast-two-sum, |L0| > |c|. */
+static inline void vlog1p_dd_3(const vlog1p_dd_st *st, vd *lh, vd *ll)
+{
+    vd c = vd_blend(st->small, st->c_small, st->c_big);
+    vd h = vd_add(st->l0, c);
+    *lh = h;
+    *ll = vd_add(vd_sub(st->l0, h), c);
+}
+
 static inline void vlog1p_dd(vd sh0, vd sl0, vd *lh, vd *ll)
 {
-    vd one = vd_set1(1.0);
-    vd sh = vd_add(sh0, sl0), sl = vd_sub(sl0, vd_sub(sh, sh0)); /* fast-two-sum: |sl| <= u sh */
-    vd l0 = vlog1p(sh);
-    /* L0 < 2^-6: exp(-L0) = 1 + M, M = -L0 + t, t = L0^2 q(-L0); c = s + M + s M, with
-     * sh - L0 exact (Sterbenz: L0 in [sh/2, 2 sh]) and the rest of size L0^2 */
-    vm small = vd_lt(l0, vd_set1(UG__LOG1PDD_SMALL));
-    vd c_small = vd_zero(), c_big = vd_zero(); /* each formed only when a lane takes it */
-    if (vm_any(small)) {
-        vd t = vd_mul(vd_mul(l0, l0), vexp_dd_q(vd_sub(vd_zero(), l0)));
-        c_small = vd_add(vd_sub(sh, l0), vd_fma(vd_sub(vd_zero(), sh), l0, vd_fma(sh, t, vd_add(sl, t))));
-    }
-    /* L0 >= 2^-6 (or NaN): c = (1 + s) E - 1, E = vexp_dd(-L0) */
-    if (vm_any(vd_nlt(l0, vd_set1(UG__LOG1PDD_SMALL)))) {
-        vd eh, el;
-        vexp_dd(vd_sub(vd_zero(), l0), vd_zero(), &eh, &el);
-        vd ah = vd_add(one, sh), bb = vd_sub(ah, one);
-        vd al = vd_add(vd_add(vd_sub(one, vd_sub(ah, bb)), vd_sub(sh, bb)), sl); /* two-sum, plus sl */
-        vd p = vd_mul(ah, eh), pe = vd_fms(ah, eh, p);
-        c_big = vd_add(vd_sub(p, one), vd_add(pe, vd_fma(ah, el, vd_mul(al, eh))));
-    }
-    vd c = vd_blend(small, c_small, c_big);
-    vd h = vd_add(l0, c);
-    *lh = h;
-    *ll = vd_add(vd_sub(l0, h), c); /* fast-two-sum, |l0| > |c| */
+    vlog1p_dd_st st;
+    vlog1p_dd_0(&st, sh0, sl0);
+    vlog1p_dd_1(&st);
+    vlog1p_dd_2(&st);
+    vlog1p_dd_3(&st, lh, ll);
 }

@@ -49,7 +49,8 @@
  *   f64_short_rows_mixed     f64 rows of n = 1 .. 33 (the short rows go VL at a time,
  *                            transposed): groups mixing ordinary rows with peaked ones (the
  *                            ordered sum rejected), rows that fall back (NaN, +inf, all
- *                            -inf, x - max < -670), L = 0, ties, m <= 0 and m = 1e6: against
+ *                            -inf, x - max < -670), L = 0, ties, m <= 0, m = 1e6 and terms
+ *                            near ulp(H)/2 of the accumulators (§7.8): against
  *                            the twin and the oracle, every reduction, batch-independent
  * Each test prints what it measured (outputs compared, differing bits, largest errors).
  */
@@ -1173,6 +1174,9 @@ Test(simd, f64_threshold)
 static double short_row_entry(size_t r, size_t j, size_t n, double z)
 {
     switch (r % 11) {
+    case 1: /* terms near ulp(H)/2 of the accumulators (H in [1, 2) and [2, 4)): the fused
+             * exp-and-sum's inexact case (SIMD-ERROR-ANALYSIS.md §7.8) */
+        return j == 0 ? 0 : j % 4 == 1 ? -0.5 + 0.1 * z : (j % 2 ? -36.7368 : -36.0437) + 0x1p-6 * z;
     case 2: return j == n / 2 ? 60 + z : z;                     /* peaked: sp ~ e^-58, pass 2 again */
     case 3: return z - 40;                                      /* m <= 0 */
     case 4: return j == n - 1 ? NAN : z;                        /* falls back */
