@@ -185,14 +185,19 @@ UG__SIMD_INLINE void f64_pend_4(f64pend *pd)
         return;
     pd->next = i + 4 * VL;
     vd a = vd_set1(pd->a), b = vd_set1(pd->b);
-    for (size_t j = 0; j < 4 * VL; j += VL) {
-        vd v = pd->op == 0 ? f64_stream_out(0, vd_loadu(pd->in + i + j), a, b)
-                           : f64_stream_out(1, vd_loadu(pd->in + i + j), a, b);
-        if (pd->nt)
-            vd_stream(pd->y + i + j, v);
-        else
-            vd_storeu(pd->y + i + j, v);
-    }
+    /* op and nt tested once per block (session 7): 4 copies of the loop, the same stores */
+#define UG__F64_PEND4(OP, STORE)                                                                   \
+    for (size_t j = 0; j < 4 * VL; j += VL)                                                        \
+        STORE(pd->y + i + j, f64_stream_out(OP, vd_loadu(pd->in + i + j), a, b))
+    if (pd->op == 0 && pd->nt)
+        UG__F64_PEND4(0, vd_stream);
+    else if (pd->op == 0)
+        UG__F64_PEND4(0, vd_storeu);
+    else if (pd->nt)
+        UG__F64_PEND4(1, vd_stream);
+    else
+        UG__F64_PEND4(1, vd_storeu);
+#undef UG__F64_PEND4
 }
 
 /* The rest of the pending outputs, [next, n), and the fix; then nothing is pending. */
@@ -316,16 +321,16 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
     if (fast && full && !check && el_out == NULL && eh_out == NULL) {
         /* vexp_f64_in and f64_vsum1 fused: el = l sc exact, so err + el is one fma (the
          * same bits); only where e is not stored (with the store, measured slower) */
-        vd h, l, sc;
-        vexp_f64_parts(dh, dl, &h, &l, &sc);
-        eh = vd_mul(h, sc);
+        vd h, l, z, k16;
+        vexp_f64_parts_k(dh, dl, &h, &l, &z, &k16);
+        eh = vd_scale_k(h, z, k16);
         if (eh_out != NULL)
             vd_storeu(eh_out, eh);
         a &= 1;
         vd s = vd_add(acc->h[a], eh);
         vd err = vd_sub(eh, vd_sub(s, acc->h[a]));
         acc->h[a] = s;
-        acc->l[a] = vd_add(acc->l[a], vd_fma(l, sc, err));
+        acc->l[a] = vd_add(acc->l[a], vd_scale_k_add(l, z, k16, err)); /* l sc exact: fl(l sc + err) */
         return;
     }
     if (check) /* pass 1 could not rule out a finite d < UG__F64_D_MIN */
@@ -445,6 +450,42 @@ UG__SIMD_INLINE int f64_pass2(const double *x, size_t n, double *eh, double *el,
 }
 
 
+/* Session 7: pass 2 of the production rows (fast = 1) with full = 1 and check = 0 (pass 1
+ * ruled out -inf and every x - m < UG__F64_D_MIN: the common case), one function per shift
+ * kind and per store (e_i stored to eh, or not), not inlined: f64_pass2 with those arguments
+ * constant, the same operations in the same order (the same bits).  Inlined into each op with
+ * check and eh known only at run time, the loop tested both at every vector and jumped between
+ * the copies gcc laid out for them; specialised in every caller instead (session 6, §7.6) it
+ * cost 330 KB of code.  These 6 are shared by every op. */
+#define UG__F64_P2_FAST(NAME, KIND, STORE)                                                                           \
+    static __attribute__((noinline)) int NAME(const double *x, size_t n, double *eh, const double *pf,               \
+                                              const double *pw, f64pend *pd, double m, f64dd *sum)                  \
+    {                                                                                                                \
+        if (STORE && eh == NULL)                                                                                     \
+            __builtin_unreachable();                                                                                 \
+        return f64_pass2(x, n, STORE ? eh : NULL, NULL, 1, pf, pw, pd, m, sum, 0, 1, KIND);                        \
+    }
+UG__F64_P2_FAST(f64_p2_m, UG__F64_SHIFT_M, 0)
+UG__F64_P2_FAST(f64_p2_x, UG__F64_SHIFT_X, 0)
+UG__F64_P2_FAST(f64_p2_two, UG__F64_SHIFT_TWO, 0)
+UG__F64_P2_FAST(f64_p2_m_st, UG__F64_SHIFT_M, 1)
+UG__F64_P2_FAST(f64_p2_x_st, UG__F64_SHIFT_X, 1)
+UG__F64_P2_FAST(f64_p2_two_st, UG__F64_SHIFT_TWO, 1)
+#undef UG__F64_P2_FAST
+
+/* f64_pass2(x, n, eh, NULL, 1, pf, pw, pd, m, sum, 0, 1, kind) by the functions above. */
+static inline int f64_p2_fast(const double *x, size_t n, double *eh, const double *pf, const double *pw, f64pend *pd,
+                              double m, f64dd *sum, int kind)
+{
+    if (eh != NULL)
+        return kind == UG__F64_SHIFT_M   ? f64_p2_m_st(x, n, eh, pf, pw, pd, m, sum)
+               : kind == UG__F64_SHIFT_X ? f64_p2_x_st(x, n, eh, pf, pw, pd, m, sum)
+                                         : f64_p2_two_st(x, n, eh, pf, pw, pd, m, sum);
+    return kind == UG__F64_SHIFT_M   ? f64_p2_m(x, n, NULL, pf, pw, pd, m, sum)
+           : kind == UG__F64_SHIFT_X ? f64_p2_x(x, n, NULL, pf, pw, pd, m, sum)
+                                     : f64_p2_two(x, n, NULL, pf, pw, pd, m, sum);
+}
+
 /* The ordered sums (fast, full, every accumulator started at 1): C chains of at most N
  * additions each add absolutely at most u^2 (N + 5)^2 (2C + 1 + S) to S
  * (SIMD-ERROR-ANALYSIS.md §7.5): when S counts the max's 1 (sp = S - 1), the ordered sum is
@@ -478,9 +519,14 @@ UG__SIMD_INLINE int f64_row_sum_pend(const double *x, size_t n, double *eh, doub
     (kind == UG__F64_SHIFT_M   ? f64_pass2(x, n, eh, el, FULL, PF, PW, PD, m, sum, check, fast, UG__F64_SHIFT_M)   \
      : kind == UG__F64_SHIFT_X ? f64_pass2(x, n, eh, el, FULL, PF, PW, PD, m, sum, check, fast, UG__F64_SHIFT_X)   \
                                : f64_pass2(x, n, eh, el, FULL, PF, PW, PD, m, sum, check, fast, UG__F64_SHIFT_TWO))
-    if (!fast || full)
+    if (fast && !check && el == NULL) /* the specialised pass 2: the same bits */
+        ok = f64_p2_fast(x, n, eh, pf, pw, pd, m, sum, kind);
+    else if (!fast || full)
         return UG__F64_PASS2(full, pf, pw, pd);
-    ok = UG__F64_PASS2(1, pf, pw, pd);
+    else
+        ok = UG__F64_PASS2(1, pf, pw, pd);
+    if (full)
+        return ok;
     if (!ok)
         return 0;
     double h, l;
@@ -918,6 +964,27 @@ UG__SIMD_INLINE ug_status f64_tiny_pipe(const ug_problem *p, ug_op op, ug__wide 
     return st;
 }
 
+/* ------------------------------------------------------------------ long rows: the logs */
+
+/* logsumexp's and xent's rows of n > UG__F64_GROUP_MAX_N (session 7), VL at a time: rows
+ * [r0, r0 + g), g = VL (fewer at the end), analysed one by one (f64_row_sum, full = 0, the
+ * next row prefetched), then their L by one vlog1p_dd (f64_group_log1p, lane-wise: the
+ * values of f64_group's g = 1, the same bits).  f64_group takes such rows one at a time: the
+ * log1p's chain (some 180 cycles of latency, its operations on one lane of VL) then stood
+ * between a row and the next; here it comes once per VL rows.  These ops write no output per
+ * entry: nothing has to stay in the cache meanwhile.  Not inlined: one copy for both ops.
+ * Returns g. */
+static __attribute__((noinline)) size_t f64_long_sums(const ug_problem *p, size_t r0, double *m, int *ok, f64dd *sp,
+                                                       f64dd *L)
+{
+    size_t g = p->rows - r0 < VL ? p->rows - r0 : VL;
+    for (size_t k = 0; k < g; k++)
+        ok[k] = f64_row_sum(ROW_X(p, r0 + k), p->n, NULL, NULL, 0, r0 + k + 1 < p->rows ? ROW_X(p, r0 + k + 1) : NULL,
+                            NULL, &m[k], &sp[k], 1);
+    f64_group_log1p(sp, ok, g, L);
+    return g;
+}
+
 /* ------------------------------------------------------------------ softmax */
 
 /* y_i = (eh_i + el_i) / (Sh + Sl), rounded once: yh = eh fl(1/Sh), the residual
@@ -1200,7 +1267,7 @@ UG__SIMD_INLINE ug_status logsumexp_f64_run(const ug_problem *p, int fast)
         double m[VL];
         int ok[VL];
         f64dd sp[VL], L[VL];
-        g = f64_group(p, r0, 0, m, ok, sp, L, fast);
+        g = fast && p->n > UG__F64_GROUP_MAX_N ? f64_long_sums(p, r0, m, ok, sp, L) : f64_group(p, r0, 0, m, ok, sp, L, fast);
         for (size_t k = 0; st == UG_OK && k < g; k++) {
             if (ok[k])
                 ((double *)p->y)[r0 + k] = f64dd_round(f64dd_add((f64dd){m[k], 0}, L[k]));
@@ -1242,7 +1309,7 @@ UG__SIMD_INLINE ug_status xent_f64_run(const ug_problem *p, int fast)
         double m[VL];
         int ok[VL];
         f64dd sp[VL], L[VL];
-        g = f64_group(p, r0, 0, m, ok, sp, L, fast);
+        g = fast && p->n > UG__F64_GROUP_MAX_N ? f64_long_sums(p, r0, m, ok, sp, L) : f64_group(p, r0, 0, m, ok, sp, L, fast);
         for (size_t k = 0; st == UG_OK && !whole && k < g; k++) {
             size_t r = r0 + k;
             if (!ok[k]) {
