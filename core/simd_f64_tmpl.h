@@ -319,8 +319,9 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
     vd dh, dl, eh, el;
     f64_shift(x, nm, &dh, &dl, kind);
     if (fast && full && !check && el_out == NULL && eh_out == NULL) {
-        /* vexp_f64_in and f64_vsum1 fused: el = l sc exact, so err + el is one fma (the
-         * same bits); only where e is not stored (with the store, measured slower) */
+        /* vexp_f64_in and f64_vsum1 fused: el = l sc exact, so err + el is one rounding
+         * (vd_scale_k_add: VSCALEFPD and an add, or one fma on AVX2; the same bits); only
+         * where e is not stored (with the store, measured slower) */
         vd h, l, z, k16;
         vexp_f64_parts_k(dh, dl, &h, &l, &z, &k16);
         eh = vd_scale_k(h, z, k16);
