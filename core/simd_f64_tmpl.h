@@ -374,6 +374,47 @@ UG__SIMD_INLINE void f64_step(f64acc *acc, int a, vd x, vd nm, double *eh_out, d
         f64_vsum(&acc->h[a], &acc->l[a], eh, el);
 }
 
+/* Session 7: four f64_steps of the production rows (fast, full, check = 0, el NULL; e stored
+ * to eh when not NULL) stage by stage: each stage of the four vectors one after the other
+ * (the shift of all four, then their exps' reductions, ...), so that the scheduler holds
+ * operations that can run (written step by step, the four chains of some 70 cycles each
+ * filled it with operations waiting on their own vector's latency).  The same operations on
+ * the same values, and the four sums into accumulators 0, 1, 0, 1 in the order of
+ * f64_step's calls: the same bits. */
+UG__SIMD_INLINE void f64_step4(f64acc *acc, const double *x, vd nm, double *eh_out, int kind)
+{
+    vd xv[4], dh[4], dl[4], h[4], l[4], z[4], k16[4], e[4];
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        xv[j] = vd_loadu(x + j * VL);
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        f64_shift(xv[j], nm, &dh[j], &dl[j], kind);
+    vexp_f64_parts_k4(dh, dl, h, l, z, k16);
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        e[j] = vd_scale_k(h[j], z[j], k16[j]);
+    if (eh_out != NULL) { /* f64_step's branch with the store: vexp_f64_in, then f64_vsum1 */
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            vd_storeu(eh_out + j * VL, e[j]);
+            l[j] = vd_scale_k(l[j], z[j], k16[j]);
+        }
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++)
+            f64_vsum1(&acc->h[j & 1], &acc->l[j & 1], e[j], l[j]);
+        return;
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) { /* f64_step's fused branch */
+        int a = j & 1;
+        vd sum = vd_add(acc->h[a], e[j]);
+        vd err = vd_sub(e[j], vd_sub(sum, acc->h[a]));
+        acc->h[a] = sum;
+        acc->l[a] = vd_add(acc->l[a], vd_scale_k_add(l[j], z[j], k16[j], err));
+    }
+}
+
 /* Pass 2 of one row of max m (f64_row_sum): e_j (stored to eh, el when not NULL) and their
  * sum, full: every lane (fast: the accumulators start at 1, f64_vsum1), else the lanes with
  * d < 0 (the max term kept out), as a double-double in *sum (normalised).  check, kind: as
@@ -397,10 +438,14 @@ UG__SIMD_INLINE int f64_pass2(const double *x, size_t n, double *eh, double *el,
             _mm_prefetch((const char *)(pf + i) + b, _MM_HINT_T0);
         for (size_t b = 0; pw != NULL && b < 4 * VL * sizeof(double); b += 64)
             _mm_prefetch((const char *)(pw + i) + b, _MM_HINT_ET0);
-        f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast, kind);
-        f64_step(&acc, 1, vd_loadu(x + i + VL), nm, eh ? eh + i + VL : NULL, el ? el + i + VL : NULL, full, check, fast, kind);
-        f64_step(&acc, 2, vd_loadu(x + i + 2 * VL), nm, eh ? eh + i + 2 * VL : NULL, el ? el + i + 2 * VL : NULL, full, check, fast, kind);
-        f64_step(&acc, 3, vd_loadu(x + i + 3 * VL), nm, eh ? eh + i + 3 * VL : NULL, el ? el + i + 3 * VL : NULL, full, check, fast, kind);
+        if (__builtin_constant_p(check) && fast && full && !check && el == NULL) /* f64_p2_fast's copies */
+            f64_step4(&acc, x + i, nm, eh ? eh + i : NULL, kind);
+        else {
+            f64_step(&acc, 0, vd_loadu(x + i), nm, eh ? eh + i : NULL, el ? el + i : NULL, full, check, fast, kind);
+            f64_step(&acc, 1, vd_loadu(x + i + VL), nm, eh ? eh + i + VL : NULL, el ? el + i + VL : NULL, full, check, fast, kind);
+            f64_step(&acc, 2, vd_loadu(x + i + 2 * VL), nm, eh ? eh + i + 2 * VL : NULL, el ? el + i + 2 * VL : NULL, full, check, fast, kind);
+            f64_step(&acc, 3, vd_loadu(x + i + 3 * VL), nm, eh ? eh + i + 3 * VL : NULL, el ? el + i + 3 * VL : NULL, full, check, fast, kind);
+        }
         if (pd != NULL)
             f64_pend_4(pd);
     }

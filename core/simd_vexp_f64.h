@@ -48,6 +48,30 @@ UG__SIMD_INLINE void vexp_f64_parts_k(vd xh, vd xl, vd *h, vd *l, vd *z_out, vd 
     *k16_out = k16;
 }
 
+/* vexp_f64_parts_k of four vectors, stage by stage (each operation for the four, then the
+ * next: four independent chains side by side for the scheduler; session 7, f64_step4): the
+ * same operations on the same values. */
+#define UG__VEXP4(stmt) _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) stmt
+UG__SIMD_INLINE void vexp_f64_parts_k4(const vd *xh, const vd *xl, vd *h, vd *l, vd *z, vd *k16)
+{
+    vd rh[4], r[4], q[4], pp[4], th[4], tl[4], c[4];
+    UG__VEXP4(z[j] = vd_fma(xh[j], vd_set1(UG__EXPDD_INV_LN2_N), vd_set1(UG__EXPDD_SHIFT)));
+    UG__VEXP4(k16[j] = vd_fma(z[j], vd_set1(0x1p-4), vd_set1(-UG__EXPDD_SHIFT * 0x1p-4)));
+    UG__VEXP4(rh[j] = vd_fma(k16[j], vd_set1(-UG__EXPDD_LN2_N_HI * 16), xh[j]));
+    UG__VEXP4(r[j] = vd_fma(k16[j], vd_set1(-UG__EXPDD_LN2_N_LO * 16), vd_add(rh[j], xl[j])));
+    UG__VEXP4(q[j] = vd_fma(vd_set1(UG__EXPDD_Q5), r[j], vd_set1(UG__EXPDD_Q4)));
+    UG__VEXP4(q[j] = vd_fma(q[j], r[j], vd_set1(UG__EXPDD_Q3)));
+    UG__VEXP4(q[j] = vd_fma(q[j], r[j], vd_set1(UG__EXPDD_Q2)));
+    UG__VEXP4(q[j] = vd_fma(q[j], r[j], vd_set1(UG__EXPDD_Q1)));
+    UG__VEXP4(q[j] = vd_fma(q[j], r[j], vd_set1(UG__EXPDD_Q0)));
+    UG__VEXP4(pp[j] = vd_fma(vd_mul(r[j], r[j]), q[j], r[j]));
+    UG__VEXP4(vd_table_dd(z[j], &th[j], &tl[j]));
+    UG__VEXP4(c[j] = vd_fma(th[j], pp[j], tl[j]));
+    UG__VEXP4(h[j] = vd_add(th[j], c[j]));
+    UG__VEXP4(l[j] = vd_sub(c[j], vd_sub(h[j], th[j])));
+}
+#undef UG__VEXP4
+
 /* vexp_f64_parts_k with the scale as sc = 2^(k >> 4) (vd_pow2_k): eh = h sc, el = l sc. */
 UG__SIMD_INLINE void vexp_f64_parts(vd xh, vd xl, vd *h, vd *l, vd *sc)
 {
