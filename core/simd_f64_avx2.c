@@ -109,6 +109,12 @@ static inline vd vd_gather_col(const double *x, const int64_t *t, size_t n)
  * writes the two halves of a cache line one after the other). */
 static inline void vd_stream(double *p, vd v) { _mm256_stream_pd(p, v); }
 
+/* Session 7 (helper K3), for vexp_f64 (as the AVX-512 file; no VSCALEFPD here): v 2^(k >> 4)
+ * for z = UG__EXPDD_SHIFT + k (k16 = k/16 unused), masked, and fl(v 2^(k >> 4) + c) by one fma. */
+static inline vd vd_scale_k(vd v, vd z, vd k16) { (void)k16; return _mm256_mul_pd(v, vd_pow2_k(z)); }
+static inline vd vd_maskz_scale_k(vm m, vd v, vd z, vd k16) { (void)k16; return vd_maskz_mul(m, v, vd_pow2_k(z)); }
+static inline vd vd_scale_k_add(vd v, vd z, vd k16, vd c) { (void)k16; return _mm256_fmadd_pd(v, vd_pow2_k(z), c); }
+
 #include "simd_vlog.h"
 #include "simd_vexp_dd.h"
 #include "simd_vexp_f64.h"

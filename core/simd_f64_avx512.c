@@ -129,6 +129,14 @@ static inline vd vd_gather_col(const double *x, const int64_t *t, size_t n)
  * around the caches, the line not read for ownership first (long rows' outputs). */
 static inline void vd_stream(double *p, vd v) { _mm512_stream_pd(p, v); }
 
+/* Session 7 (helper K3), for vexp_f64: v 2^(k >> 4) for z = UG__EXPDD_SHIFT + k and k16 =
+ * k/16 (exact), by VSCALEFPD (v 2^floor(k16): exact where the result is normal, as the
+ * multiply by vd_pow2_k(z) it replaces; one operation instead of three); masked (+0 outside
+ * m); and fl(v 2^(k >> 4) + c) (v 2^(k >> 4) exact: the value of the fma by vd_pow2_k(z)). */
+static inline vd vd_scale_k(vd v, vd z, vd k16) { (void)z; return _mm512_scalef_pd(v, k16); }
+static inline vd vd_maskz_scale_k(vm m, vd v, vd z, vd k16) { (void)z; return _mm512_maskz_scalef_pd(m, v, k16); }
+static inline vd vd_scale_k_add(vd v, vd z, vd k16, vd c) { (void)z; return _mm512_add_pd(_mm512_scalef_pd(v, k16), c); }
+
 #include "simd_vlog.h"
 #include "simd_vexp_dd.h"
 #include "simd_vexp_f64.h"
