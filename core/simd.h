@@ -94,7 +94,8 @@
 #define UG__SIMD_GROUP_MAX_N ((size_t)512)
 /* Rows of n = nv whole vectors, nv <= UG__SIMD_TINY, keep their entries in registers between
  * passes 1 and 2 (softmax, log_softmax, xent; simd_tmpl.h tiny_max), or, on AVX2 for even nv
- * (session 7), take pass 1 in binary32 lanes and widen the entries again in pass 2. */
+ * (session 7; bf16: log_softmax only), take pass 1 in binary32 lanes and widen the entries
+ * again in pass 2. */
 #define UG__SIMD_TINY 4
 
 /* Long-row softmax and log_softmax write their outputs with non-temporal stores when a call

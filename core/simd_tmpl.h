@@ -524,15 +524,17 @@ UG__SIMD_INLINE void T_(group_finish_v)(T_(group) *gr, const vd vsum[UG__SIMD_GR
  * are not these; every other row's entries and max are in lo and hi.  And tiny_sum adds the masked terms without the
  * accumulators' starting zeros: 0 + t = t exactly for every term t (t = +0, an exp > 0 or
  * NaN), so the same sums, one addition per vector fewer. */
-/* Whether pass 1 of tiny rows of nv vectors takes binary32 lanes (UG__TINY_MAX_F): then
- * gr->xv holds nothing after it, and pass 2 widens the entries from x. */
-#define UG__TINY_F(nv) (UG__TINY_MAX_F && VF == 2 * VL && (nv) % 2 == 0)
+/* Whether pass 1 of tiny rows of nv vectors takes binary32 lanes (UG__TINY_MAX_F 1: every
+ * op; 2: log_softmax only, keep): then gr->xv holds nothing after it, and pass 2 widens the
+ * entries from x. */
+#define UG__TINY_F(nv, keep) \
+    ((UG__TINY_MAX_F == 1 || (UG__TINY_MAX_F == 2 && (keep))) && VF == 2 * VL && (nv) % 2 == 0)
 
-UG__SIMD_INLINE void T_(tiny_max)(const ug_problem *p, size_t r0, T_(group) *gr, size_t nv)
+UG__SIMD_INLINE void T_(tiny_max)(const ug_problem *p, size_t r0, T_(group) *gr, size_t nv, int keep)
 {
     gr->r0 = r0;
     gr->g = p->rows - r0 < UG__SIMD_GROUP ? p->rows - r0 : UG__SIMD_GROUP;
-    if (UG__TINY_F(nv)) {
+    if (UG__TINY_F(nv, keep)) {
         /* Session 7: the same maxima, lo and hi from the binary32 entries (exact, every entry
          * is one); MINPS / MAXPS take their operands in the order MINPD / MAXPD took them,
          * so a NaN entry is left out of lo and hi as there.  Each row prefetches the one 4
@@ -631,7 +633,7 @@ UG__SIMD_INLINE void T_(tiny_vsum)(const ug_problem *p, double *e, size_t stride
             size_t c = 0;
             UG__UNROLL4
             for (size_t j = 0; j < nv; j++)
-                t[j] = T_(tiny_term)(UG__TINY_F(nv) ? vd_load_et(xk + j * VL) : gr->xv[k][j], &gr->xv[k][j], vm, &c,
+                t[j] = T_(tiny_term)(UG__TINY_F(nv, keep) ? vd_load_et(xk + j * VL) : gr->xv[k][j], &gr->xv[k][j], vm, &c,
                                      &cv, ek != NULL ? ek + j * VL : NULL, full, in, keep);
             if (nv == 4) { /* ((0 + t0) + (0 + t1)) + ((0 + t2) + (0 + t3)), then 0 + that */
                 a0 = vd_add(vd_add(t[0], t[1]), vd_add(t[2], t[3]));
@@ -725,9 +727,9 @@ UG__SIMD_INLINE T_(group) *T_(group_analyse)(const ug_problem *p, size_t r0, dou
 #define UG__TINY_CASE(NV)                                       \
     case NV:                                                    \
         if (r0 == 0)                                            \
-            T_(tiny_max)(p, 0, cur, NV);                        \
+            T_(tiny_max)(p, 0, cur, NV, keep);                  \
         if (r0 + cur->g < p->rows)                              \
-            T_(tiny_max)(p, r0 + cur->g, next, NV);             \
+            T_(tiny_max)(p, r0 + cur->g, next, NV, keep);       \
         T_(tiny_sum)(p, e, stride, cur, full, NV, keep);        \
         return cur;
         switch (nv) { /* a constant nv per copy: the loops unrolled */
