@@ -36,7 +36,9 @@
  *           store.
  *   order   rows of n <= UG__SIMD_GROUP_MAX_N are analysed UG__SIMD_GROUP at a time (pass 1
  *           of the next group before pass 2 of this one; rows of at most UG__SIMD_TINY whole
- *           vectors keep their widened entries between the passes), then finished; longer rows one at a time, row r's outputs written during row r + 1's
+ *           vectors keep their widened entries between the passes), then finished (AVX2
+ *           log_softmax tiny rows: four groups in flight, a group's log1p after the next
+ *           group's sums, its outputs a group later); longer rows one at a time, row r's outputs written during row r + 1's
  *           pass 2 (its stores drain while the exps are computed) while row r + 2 is
  *           prefetched; f32 calls writing UG__SIMD_STREAM_BYTES or more write those
  *           outputs with non-temporal stores (AVX-512, AVX2).  Only the order of independent
@@ -91,7 +93,9 @@
 #define UG__SIMD_GROUP 8 /* vd_hsum8 and vf_hmax8 reduce eight rows: keep it 8 */
 #define UG__SIMD_GROUP_MAX_N ((size_t)512)
 /* Rows of n = nv whole vectors, nv <= UG__SIMD_TINY, keep their entries in registers between
- * passes 1 and 2 (softmax, log_softmax, xent; simd_tmpl.h tiny_max). */
+ * passes 1 and 2 (softmax, log_softmax, xent; simd_tmpl.h tiny_max), or, on AVX2 for even nv
+ * (session 7; bf16: log_softmax only), take pass 1 in binary32 lanes and widen the entries
+ * again in pass 2. */
 #define UG__SIMD_TINY 4
 
 /* Long-row softmax and log_softmax write their outputs with non-temporal stores when a call

@@ -31,6 +31,10 @@ UG__SIMD_TARGET_BEGIN("avx2,fma,popcnt")
  * keeping d: here the flush is a compare and an AND per vector. */
 #define UG__TINY_RANGE 1
 #define UG__TINY_KEEP_D 1
+/* Session 7: pass 1 of tiny rows in binary32 lanes (1: every op; 2: log_softmax only), the
+ * max's lanes counted in vector lanes (simd_tmpl.h; the same bits). */
+#define UG__TINY_MAX_F 1
+#define UG__TINY_VCOUNT 1
 
 typedef __m256d vd;
 enum { VL = 4 };
@@ -75,13 +79,21 @@ static inline vd vd_acc_lt0(vd acc, vd d, vd e, size_t *neq)
 }
 
 /* e in the lanes where d < 0 or NaN, +0 elsewhere (vd_acc_lt0 without the add: its term);
- * the lanes where d = 0 counted in *neq. */
-static inline vd vd_term_lt0(vd d, vd e, size_t *neq)
+ * those lanes counted in the 64-bit integer lanes of *cnt (the compare's mask is -1 there):
+ * one VPSUBQ instead of a MOVMSK, a POPCNT and an add (UG__TINY_VCOUNT: this ISA's tiny
+ * rows take this instead of a vd_term_lt0 with a scalar count). */
+static inline vd vd_term_lt0v(vd d, vd e, vd *cnt)
 {
     vd lt = _mm256_cmp_pd(d, _mm256_setzero_pd(), _CMP_NGE_UQ);
-    int k = _mm256_movemask_pd(lt);
-    *neq += VL - (size_t)__builtin_popcount((unsigned)k);
+    *cnt = _mm256_castsi256_pd(_mm256_sub_epi64(_mm256_castpd_si256(*cnt), _mm256_castpd_si256(lt)));
     return _mm256_and_pd(lt, e);
+}
+
+/* Integer lanes c in [0, 2^52) as binary64, exactly: the bits of 2^52 + c, minus 2^52. */
+static inline vd vd_cnt_double(vd c)
+{
+    __m256i b = _mm256_or_si256(_mm256_castpd_si256(c), _mm256_castpd_si256(_mm256_set1_pd(0x1p52)));
+    return _mm256_sub_pd(_mm256_castsi256_pd(b), _mm256_set1_pd(0x1p52));
 }
 
 static inline double vd_hsum(vd v)
@@ -344,6 +356,10 @@ static inline unsigned vd_ne0_bits(vd v)
 #define et_widen(v) ((double)(v))
 #include "simd_tmpl.h"
 
+/* bf16: pass 1 of tiny rows in binary32 lanes for log_softmax only (the entries are widened
+ * twice then: the other ops measured no faster, softmax about 3 % slower). */
+#undef UG__TINY_MAX_F
+#define UG__TINY_MAX_F 2
 #define ET ug_bf16
 #define DT UG_BF16
 #define TAG bf16

@@ -38,6 +38,20 @@
 #ifndef UG__TINY_KEEP_D
 #define UG__TINY_KEEP_D 0
 #endif
+/* Session 7 (the same bits either way; AVX2 only, SIMD-ERROR-ANALYSIS.md §2 "Tiny rows,
+ * session 7"): UG__TINY_MAX_F, pass 1 of tiny rows of an even number of vectors in binary32
+ * lanes (half the vectors, no widening, nothing stored; pass 2 widens its entries from x);
+ * UG__TINY_VCOUNT, the max's lanes counted in vector lanes (the ISA file's vd_term_lt0v and
+ * vd_cnt_double) instead of a MOVMSK and a POPCNT per vector. */
+#ifndef UG__TINY_MAX_F
+#define UG__TINY_MAX_F 0
+#endif
+#ifndef UG__TINY_VCOUNT
+#define UG__TINY_VCOUNT 0
+#endif
+#if UG__TINY_MAX_F && !UG__TINY_KEEP_D
+#error "UG__TINY_MAX_F leaves gr->xv empty: log_softmax's tiny rows need UG__TINY_KEEP_D"
+#endif
 #ifndef vd_store2_et
 #define vd_store2_et(y, a, b) (vd_store_et((y), (a)), vd_store_et((y) + VL, (b)))
 #endif
@@ -421,8 +435,10 @@ typedef struct T_(group) {
     double m[UG__SIMD_GROUP];  /* their max                                 */
     double sp[UG__SIMD_GROUP]; /* their sum without the max term (full: S)   */
     int ok[UG__SIMD_GROUP];    /* 0: special, through the scalar kernel      */
+    unsigned okm;              /* bit k: ok[k]                               */
     vd xv[UG__SIMD_GROUP][UG__SIMD_TINY]; /* tiny rows: their entries, widened       */
     int in_range;              /* tiny rows: every x_j - m_k >= X_MIN (tiny_max) */
+    double L[UG__SIMD_GROUP];  /* log_softmax's tiny rows (group_pipe): log1p(sp), right after the sums */
 } T_(group);
 
 /* Pass 1 of the group of short rows from r0 on: gr->r0, g and m (vf_hmax8: the same tree as
@@ -457,10 +473,40 @@ UG__SIMD_INLINE void T_(group_finish)(T_(group) *gr, const vd vsum[UG__SIMD_GROU
         ok |= (full == 1 ? b : b & vd_ne0_bits(vc)) << k;
         vd_storeu(gr->sp + k, sp);
     }
+    gr->okm = ok;
     for (size_t k = 0; k < UG__SIMD_GROUP; k++)
         if (!(gr->ok[k] = (int)(ok >> k & 1)))
             gr->sp[k] = 0; /* log1p's argument for the lanes never used: in its domain */
 }
+
+#if UG__TINY_VCOUNT
+/* group_finish of tiny rows of n entries whose lanes x < m (or NaN) were counted in the
+ * integer lanes of vcnt (UG__TINY_VCOUNT): their counts, exact as binary64, summed by
+ * vd_hsum8 (exact: integers below 2^53), give c0 = n - that, the neq of group_finish as a
+ * double: the same sp = h + (c0 - 1), the same ok. */
+UG__SIMD_INLINE void T_(group_finish_v)(T_(group) *gr, const vd vsum[UG__SIMD_GROUP], const vd vcnt[UG__SIMD_GROUP],
+                                        double n)
+{
+    double h[UG__SIMD_GROUP], clt[UG__SIMD_GROUP];
+    vd cd[UG__SIMD_GROUP];
+    for (size_t k = 0; k < UG__SIMD_GROUP; k++)
+        cd[k] = vd_cnt_double(vcnt[k]);
+    vd_hsum8(vsum, h);
+    vd_hsum8(cd, clt);
+    unsigned ok = 0;
+    for (size_t k = 0; k < UG__SIMD_GROUP; k += VL) {
+        vd vh = vd_loadu(h + k), vc = vd_sub(vd_set1(n), vd_loadu(clt + k));
+        vd sp = vd_add(vh, vd_sub(vc, vd_set1(1.0)));
+        unsigned b = vd_finite_bits(vd_loadu(gr->m + k)) & vd_ord_bits(sp) & vd_ne0_bits(vc);
+        ok |= b << k;
+        vd_storeu(gr->sp + k, sp);
+    }
+    gr->okm = ok;
+    for (size_t k = 0; k < UG__SIMD_GROUP; k++)
+        if (!(gr->ok[k] = (int)(ok >> k & 1)))
+            gr->sp[k] = 0; /* log1p's argument for the lanes never used: in its domain */
+}
+#endif
 
 /* Tiny rows (n = nv VL, nv <= UG__SIMD_TINY whole vectors, and the kernel asks for it): each
  * row's vectors are loaded and widened once, for both passes.  Pass 1 (tiny_max) takes the
@@ -478,10 +524,46 @@ UG__SIMD_INLINE void T_(group_finish)(T_(group) *gr, const vd vsum[UG__SIMD_GROU
  * are not these; every other row's entries and max are in lo and hi.  And tiny_sum adds the masked terms without the
  * accumulators' starting zeros: 0 + t = t exactly for every term t (t = +0, an exp > 0 or
  * NaN), so the same sums, one addition per vector fewer. */
-UG__SIMD_INLINE void T_(tiny_max)(const ug_problem *p, size_t r0, T_(group) *gr, size_t nv)
+/* Whether pass 1 of tiny rows of nv vectors takes binary32 lanes (UG__TINY_MAX_F 1: every
+ * op; 2: log_softmax only, keep): then gr->xv holds nothing after it, and pass 2 widens the
+ * entries from x. */
+#define UG__TINY_F(nv, keep) \
+    ((UG__TINY_MAX_F == 1 || (UG__TINY_MAX_F == 2 && (keep))) && VF == 2 * VL && (nv) % 2 == 0)
+
+UG__SIMD_INLINE void T_(tiny_max)(const ug_problem *p, size_t r0, T_(group) *gr, size_t nv, int keep)
 {
     gr->r0 = r0;
     gr->g = p->rows - r0 < UG__SIMD_GROUP ? p->rows - r0 : UG__SIMD_GROUP;
+    if (UG__TINY_F(nv, keep)) {
+        /* Session 7: the same maxima, lo and hi from the binary32 entries (exact, every entry
+         * is one); MINPS / MAXPS take their operands in the order MINPD / MAXPD took them,
+         * so a NaN entry is left out of lo and hi as there.  Each row prefetches the one 4
+         * groups ahead (a cache line; the batch's rows are read in order). */
+        vf vmax[UG__SIMD_GROUP], lo = vf_set1(INFINITY), hi = vf_set1(-INFINITY);
+        for (size_t k = 0; k < UG__SIMD_GROUP; k++) {
+            vf mx = vf_set1(-INFINITY);
+            if (k < gr->g) {
+                /* the row 4 groups on (the last row near the end): in L1 when its pass 1 comes */
+                size_t rp = r0 + k + 4 * UG__SIMD_GROUP < p->rows ? r0 + k + 4 * UG__SIMD_GROUP : p->rows - 1;
+                _mm_prefetch((const char *)ROW_X(p, rp), _MM_HINT_T0);
+                UG__UNROLL4
+                for (size_t j = 0; j < nv / 2; j++) {
+                    vf a = vf_load_et(ROW_X(p, r0 + k) + j * VF);
+                    mx = vf_max(mx, a);
+                    lo = vf_min(a, lo); /* NaN a: lo (the second operand) kept */
+                }
+                hi = vf_max(mx, hi); /* a NaN lane of mx: hi kept */
+            }
+            vmax[k] = mx;
+        }
+        vf_hmax8(vmax, gr->m);
+        if (!UG__TINY_RANGE) {
+            gr->in_range = 0;
+            return;
+        }
+        gr->in_range = vf_hmin(lo) - vf_hmax(hi) >= UG__EXP_X_MIN; /* false for infinities */
+        return;
+    }
     vd vmax[UG__SIMD_GROUP], lo = vd_set1(INFINITY), hi = vd_set1(-INFINITY);
     for (size_t k = 0; k < UG__SIMD_GROUP; k++) {
         vd mx = vd_set1(-INFINITY);
@@ -497,9 +579,10 @@ UG__SIMD_INLINE void T_(tiny_max)(const ug_problem *p, size_t r0, T_(group) *gr,
         vmax[k] = mx;
     }
     vd_hmax8(vmax, gr->m);
-    gr->in_range = 0;
-    if (!UG__TINY_RANGE)
+    if (!UG__TINY_RANGE) {
+        gr->in_range = 0;
         return; /* lo and hi are dead code then */
+    }
     double l[VL], h[VL], lmin = INFINITY, hmax = -INFINITY;
     vd_storeu(l, lo), vd_storeu(h, hi);
     for (size_t j = 0; j < VL; j++) {
@@ -510,33 +593,48 @@ UG__SIMD_INLINE void T_(tiny_max)(const ug_problem *p, size_t r0, T_(group) *gr,
 }
 
 /* One vector's term of a tiny row's sum: e = exp(x - m) (stored to e_out unless NULL), masked
- * as step masks it (full = 0: +0 in the lanes x = m, counted in *neq; full = 1: every lane);
- * in: the group is in range, the exp without its flush; keep: *xv = x becomes d = x - m (for
- * log_softmax's outputs d - L: tiny_dshift_store).  step(x, vm, acc, ...) is acc + this term. */
-UG__SIMD_INLINE vd T_(tiny_term)(vd *xv, vd vm, size_t *neq, double *e_out, int full, int in, int keep)
+ * as step masks it (full = 0: +0 in the lanes x = m, counted in *neq, or in the vector lanes
+ * of *cnt with UG__TINY_VCOUNT; full = 1: every lane); in: the group is in range, the exp
+ * without its flush; keep: *xv becomes d = x - m (for log_softmax's outputs d - L:
+ * tiny_dshift_store).  step(x, vm, acc, ...) is acc + this term. */
+UG__SIMD_INLINE vd T_(tiny_term)(vd x, vd *xv, vd vm, size_t *neq, vd *cnt, double *e_out, int full, int in, int keep)
 {
-    vd d = vd_sub(*xv, vm);
+    vd d = vd_sub(x, vm);
     vd e = in ? vexp_in(d) : vexp(d);
     if (e_out != NULL)
         vd_storeu(e_out, e);
     if (keep)
         *xv = d;
-    return full == 1 ? e : vd_term_lt0(d, e, neq);
+    (void)cnt, (void)neq;
+    if (full == 1)
+        return e;
+#if UG__TINY_VCOUNT
+    return vd_term_lt0v(d, e, cnt);
+#else
+    return vd_term_lt0(d, e, neq);
+#endif
 }
 
-UG__SIMD_INLINE void T_(tiny_vsum)(double *e, size_t stride, T_(group) *gr, int full, size_t nv, int in, int keep)
+UG__SIMD_INLINE void T_(tiny_vsum)(const ug_problem *p, double *e, size_t stride, T_(group) *gr, int full, size_t nv,
+                                   int in, int keep)
 {
-    vd vsum[UG__SIMD_GROUP];
+    vd vsum[UG__SIMD_GROUP], vcnt[UG__SIMD_GROUP];
     size_t neq[UG__SIMD_GROUP] = {0};
+    unsigned live = 0; /* bit k: row k is in the group and its max finite */
+    for (size_t k = 0; k < UG__SIMD_GROUP; k += VL)
+        live |= vd_finite_bits(vd_loadu(gr->m + k)) << k;
+    live &= (1u << gr->g) - 1;
     for (size_t k = 0; k < UG__SIMD_GROUP; k++) {
-        vd a0 = vd_zero();
-        if (k < gr->g && isfinite(gr->m[k])) {
+        vd a0 = vd_zero(), cv = vd_zero();
+        if (live >> k & 1) {
             vd vm = vd_set1(gr->m[k]), t[UG__SIMD_TINY];
             double *ek = e != NULL ? e + k * stride : NULL;
+            const ET *xk = ROW_X(p, gr->r0 + k);
             size_t c = 0;
             UG__UNROLL4
             for (size_t j = 0; j < nv; j++)
-                t[j] = T_(tiny_term)(&gr->xv[k][j], vm, &c, ek != NULL ? ek + j * VL : NULL, full, in, keep);
+                t[j] = T_(tiny_term)(UG__TINY_F(nv, keep) ? vd_load_et(xk + j * VL) : gr->xv[k][j], &gr->xv[k][j], vm, &c,
+                                     &cv, ek != NULL ? ek + j * VL : NULL, full, in, keep);
             if (nv == 4) { /* ((0 + t0) + (0 + t1)) + ((0 + t2) + (0 + t3)), then 0 + that */
                 a0 = vd_add(vd_add(t[0], t[1]), vd_add(t[2], t[3]));
             } else { /* ((0 + t0) + t1) + ... */
@@ -548,16 +646,25 @@ UG__SIMD_INLINE void T_(tiny_vsum)(double *e, size_t stride, T_(group) *gr, int 
             neq[k] = c;
         }
         vsum[k] = a0;
+        vcnt[k] = cv;
     }
+#if UG__TINY_VCOUNT
+    if (full != 1) {
+        T_(group_finish_v)(gr, vsum, vcnt, (double)(nv * VL));
+        return;
+    }
+#endif
+    (void)vcnt;
     T_(group_finish)(gr, vsum, neq, full);
 }
 
-UG__SIMD_INLINE void T_(tiny_sum)(double *e, size_t stride, T_(group) *gr, int full, size_t nv, int keep)
+UG__SIMD_INLINE void T_(tiny_sum)(const ug_problem *p, double *e, size_t stride, T_(group) *gr, int full, size_t nv,
+                                  int keep)
 {
     if (gr->in_range)
-        T_(tiny_vsum)(e, stride, gr, full, nv, 1, keep);
+        T_(tiny_vsum)(p, e, stride, gr, full, nv, 1, keep);
     else
-        T_(tiny_vsum)(e, stride, gr, full, nv, 0, keep);
+        T_(tiny_vsum)(p, e, stride, gr, full, nv, 0, keep);
 }
 
 /* Whether the rows of p are tiny (for the kernels that ask for it). */
@@ -589,39 +696,41 @@ UG__SIMD_INLINE void T_(tiny_dshift_store)(const vd *d, size_t nv, double L, ET 
 /* The next group of p's rows from r0 on, analysed (full: see row_sum); e (stride doubles
  * per row) or NULL.  Groups of short rows take their horizontal max and sum for all rows
  * at once (vf_hmax8, vd_hsum8: the same tree as vf_hmax, vd_hsum, so the same bits).
- * gr points to three groups: the callers go through the rows in order from r0 = 0, and pass 1
+ * gr points to ns groups (3, or 4 for log_softmax's tiny rows, group_pipe_nv): the callers go
+ * through the rows in order from r0 = 0, and pass 1
  * of the next group of short rows is done here, before pass 2 of this one, so that its
  * latency (loads, horizontal max) overlaps this group's exps instead of adding to them;
  * the third slot keeps the previous group, which log_softmax, logsumexp and xent finish
  * (log1p, outputs) after this call (group_pipe), so that its log1p and stores overlap this
- * group's exps.  Returns the group of r0 (slot r0/UG__SIMD_GROUP mod 3; a long row: slot
- * r0 mod 3).  Only the order of independent work changes.  tiny: 0, or 1 to take tiny rows
+ * group's exps.  Returns the group of r0 (slot r0/UG__SIMD_GROUP mod ns; a long row: slot
+ * r0 mod ns).  Only the order of independent work changes.  tiny: 0, or 1 to take tiny rows
  * in registers (tiny_max), UG__SUM_KEEP_D to keep also their d = x - m in gr->xv (full = 0). */
-UG__SIMD_INLINE T_(group) *T_(group_analyse)(const ug_problem *p, size_t r0, double *e, size_t stride, T_(group) gr[3],
-                                          int full, int tiny)
+UG__SIMD_INLINE T_(group) *T_(group_analyse)(const ug_problem *p, size_t r0, double *e, size_t stride, T_(group) *gr,
+                                          size_t ns, int full, int tiny)
 {
     if (p->n > UG__SIMD_GROUP_MAX_N) { /* one long row */
         T_(pend) none = {0};
-        T_(group) *one = &gr[r0 % 3];
+        T_(group) *one = &gr[r0 % ns];
         one->r0 = r0, one->g = 1;
         for (size_t k = 1; k < UG__SIMD_GROUP; k++) /* the unused lanes, read by the lane-wise finishes */
             one->m[k] = 0, one->sp[k] = 0;
         const ET *pf = r0 + 1 < p->rows ? ROW_X(p, r0 + 1) : NULL; /* prefetched during pass 2 */
         one->ok[0] = T_(row_analyse)(ROW_X(p, r0), p->n, e, &one->m[0], &one->sp[0], full, pf, &none);
+        one->okm = (unsigned)one->ok[0];
         return one;
     }
     size_t q = r0 / UG__SIMD_GROUP; /* r0 is a multiple of UG__SIMD_GROUP: the groups before are full */
-    T_(group) *cur = &gr[q % 3], *next = &gr[(q + 1) % 3];
+    T_(group) *cur = &gr[q % ns], *next = &gr[(q + 1) % ns];
     if (tiny && T_(is_tiny)(p)) {
         size_t nv = p->n / VL;
         int keep = tiny == UG__SUM_KEEP_D;
 #define UG__TINY_CASE(NV)                                       \
     case NV:                                                    \
         if (r0 == 0)                                            \
-            T_(tiny_max)(p, 0, cur, NV);                        \
+            T_(tiny_max)(p, 0, cur, NV, keep);                  \
         if (r0 + cur->g < p->rows)                              \
-            T_(tiny_max)(p, r0 + cur->g, next, NV);             \
-        T_(tiny_sum)(e, stride, cur, full, NV, keep);           \
+            T_(tiny_max)(p, r0 + cur->g, next, NV, keep);       \
+        T_(tiny_sum)(p, e, stride, cur, full, NV, keep);        \
         return cur;
         switch (nv) { /* a constant nv per copy: the loops unrolled */
             UG__TINY_CASE(1)
@@ -704,7 +813,7 @@ static ug_status T_(softmax_twopass)(const ug_problem *p)
     }
     T_(group) grs[3], *gp = grs;
     for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
-        gp = T_(group_analyse)(p, r0, e, stride, grs, 1, 1);
+        gp = T_(group_analyse)(p, r0, e, stride, grs, 3, 1, 1);
         const T_(group) *gr = gp;
         for (size_t k = 0; st == UG_OK && k < gr->g; k++) {
             if (gr->ok[k])
@@ -789,12 +898,27 @@ static ug_status T_(log_softmax_long)(const ug_problem *p)
     return st;
 }
 
-/* The outputs of an analysed group gr of log_softmax's short rows. */
-UG__SIMD_INLINE ug_status T_(log_softmax_finish)(const ug_problem *p, const T_(group) *gr)
+/* The outputs of an analysed group gr of log_softmax's short rows; nv: 0, or the number of
+ * vectors of tiny rows whose d = x - m the group keeps (UG__TINY_KEEP_D), a constant at
+ * each call: a whole group of such rows, none special and none with L = 0, is written
+ * without a test per row (the same stores). */
+UG__SIMD_INLINE ug_status T_(log_softmax_finish)(const ug_problem *p, const T_(group) *gr, size_t nv)
 {
     ug_status st = UG_OK;
-    double L[UG__SIMD_GROUP];
-    T_(group_log1p)(gr, L);
+    double Lg[UG__SIMD_GROUP];
+    const double *L = gr->L; /* nv != 0: group_pipe's group_log1p */
+    if (nv == 0)
+        T_(group_log1p)(gr, Lg), L = Lg;
+    if (nv != 0 && gr->g == UG__SIMD_GROUP && gr->okm == (1u << UG__SIMD_GROUP) - 1) {
+        unsigned nz = 0;
+        for (size_t k = 0; k < UG__SIMD_GROUP; k += VL)
+            nz |= vd_ne0_bits(vd_loadu(L + k)) << k;
+        if (nz == (1u << UG__SIMD_GROUP) - 1) {
+            for (size_t k = 0; k < UG__SIMD_GROUP; k++)
+                T_(tiny_dshift_store)(gr->xv[k], nv, L[k], ROW_Y(p, gr->r0 + k, nv * VL));
+            return st;
+        }
+    }
     for (size_t k = 0; st == UG_OK && k < gr->g; k++) {
         size_t r = gr->r0 + k;
         if (!gr->ok[k]) {
@@ -842,22 +966,49 @@ UG__SIMD_INLINE ug_status T_(loss_finish)(const ug_problem *p, const T_(group) *
 }
 
 /* group_pipe: the short rows of log_softmax, logsumexp and xent (op), group by group, each
- * group finished (log1p, outputs) after the next one is analysed, so that its latency
- * chain (sum, log1p, stores) overlaps the next group's exps; loss: as loss_finish.  Only
- * the order of independent work changes. */
-UG__SIMD_INLINE ug_status T_(group_pipe)(const ug_problem *p, ug_op op, double *loss)
+ * group finished (log1p, outputs) after the next one is analysed, so that its latency chain
+ * (sum, log1p, stores) overlaps the next group's exps; loss: as loss_finish.  nv: as
+ * log_softmax_finish; then (session 7) one stage more: a group's log1p is taken after the
+ * next group's sums, its outputs after those of the group after that (four groups in
+ * flight), so that neither the chain of its sums nor that of its log1p (a division and
+ * some 30 dependent operations) holds up the work behind it (measured slower for the losses
+ * and on AVX-512, which keep the three stages).  Only the order of independent work changes. */
+UG__SIMD_INLINE ug_status T_(group_pipe_nv)(const ug_problem *p, ug_op op, double *loss, size_t nv)
 {
     ug_status st = UG_OK;
-    T_(group) grs[3], *prev = NULL;
+    T_(group) grs[4], *prev = NULL, *prev2 = NULL; /* prev2: the group before prev (nv != 0) */
     int tiny = op == UG_OP_LOG_SOFTMAX && UG__TINY_KEEP_D ? UG__SUM_KEEP_D : 1; /* log_softmax: tiny rows keep d */
-    for (size_t r0 = 0; st == UG_OK && (r0 < p->rows || prev != NULL);) {
-        T_(group) *cur = r0 < p->rows ? T_(group_analyse)(p, r0, NULL, 0, grs, 0, tiny) : NULL;
+    for (size_t r0 = 0; st == UG_OK && (r0 < p->rows || prev != NULL || prev2 != NULL);) {
+        T_(group) *cur = r0 < p->rows ? T_(group_analyse)(p, r0, NULL, 0, grs, nv != 0 ? 4 : 3, 0, tiny) : NULL;
         r0 += cur != NULL ? cur->g : 0;
-        if (prev != NULL)
-            st = op == UG_OP_LOG_SOFTMAX ? T_(log_softmax_finish)(p, prev) : T_(loss_finish)(p, prev, op, loss);
+        if (nv != 0) {
+            if (prev != NULL) /* its sums are done: its L now, used a stage later */
+                T_(group_log1p)(prev, prev->L);
+            if (prev2 != NULL)
+                st = T_(log_softmax_finish)(p, prev2, nv);
+            prev2 = prev;
+        } else if (prev != NULL) {
+            st = op == UG_OP_LOG_SOFTMAX ? T_(log_softmax_finish)(p, prev, nv) : T_(loss_finish)(p, prev, op, loss);
+        }
         prev = cur;
     }
     return st;
+}
+
+UG__SIMD_INLINE ug_status T_(group_pipe)(const ug_problem *p, ug_op op, double *loss)
+{
+    if (op == UG_OP_LOG_SOFTMAX && UG__TINY_KEEP_D && T_(is_tiny)(p))
+        switch (p->n / VL) { /* a constant nv per copy: the tiny rows' stores unrolled */
+        case 1:
+            return T_(group_pipe_nv)(p, op, loss, 1);
+        case 2:
+            return T_(group_pipe_nv)(p, op, loss, 2);
+        case 3:
+            return T_(group_pipe_nv)(p, op, loss, 3);
+        default:
+            return T_(group_pipe_nv)(p, op, loss, 4);
+        }
+    return T_(group_pipe_nv)(p, op, loss, 0);
 }
 
 /* log_softmax.twopass.TAG.ISA: contract
@@ -960,7 +1111,7 @@ static ug_status T_(xent_grad_fused)(const ug_problem *p)
         return st != UG_OK ? st : UG_ERR_NOMEM;
     T_(group) grs[3], *gp = grs;
     for (size_t r0 = 0; st == UG_OK && r0 < p->rows; r0 += gp->g) {
-        gp = T_(group_analyse)(p, r0, e, stride, grs, 0, 0);
+        gp = T_(group_analyse)(p, r0, e, stride, grs, 3, 0, 0);
         const T_(group) *gr = gp;
         for (size_t k = 0; st == UG_OK && k < gr->g; k++) {
             size_t r = r0 + k, t = (size_t)p->target[r];

@@ -16,6 +16,8 @@
  *   bf16_long_rows_far_...   bf16 softmax and log_softmax long rows (binary32 lanes) whose other
  *                            entries lie 80 to 150 below the max: every output within its
  *                            claim against the oracle
+ *   tiny_rows_pipeline_...   tiny rows (n <= 16) in batches of 1 to 33 rows, special, L = 0 and
+ *                            masked rows in the first, middle and last groups: the twin's bits
  *   deterministic            the same call twice gives the same bits
  *   batch_independent        a batch, its rows one by one and its halves give the same bits
  *   streamed_outputs_same_bits  the same for an f64 call of >= 8 MiB of outputs, whose long
@@ -450,6 +452,14 @@ Test(simd, long_rows_mixed_with_special_rows)
         cr_skip_test("this CPU runs none of the SIMD rows");
 }
 
+/* b (reduction none) against k's twin into *t, then batch independence; b freed. */
+static void twin_batching_free(const ug_kernel *k, ug_batch *b, const char *where, tally *t)
+{
+    compare_twin(k, ug_kernel_scalar_twin(k), b, UG_RED_NONE, where, t);
+    batching_on(k, b);
+    ug_batch_free(b);
+}
+
 /* Tiny rows (n = nv VL, nv <= 4: 4 to 16 entries on AVX2, 8 to 32 on AVX-512) are taken 8 at
  * a time; on AVX2 a group whose smallest entry minus largest max is >= X_MIN takes the exp
  * without its flush, and log_softmax keeps x - m for its outputs (session 6).  Groups in
@@ -483,14 +493,61 @@ Test(simd, tiny_rows_in_and_out_of_range)
                 b->target[17] = 0;
             char where[64];
             snprintf(where, sizeof where, "%d x %zu, groups in and out of range", (int)ROWS, n);
-            compare_twin(k, ug_kernel_scalar_twin(k), b, UG_RED_NONE, where, &t);
-            batching_on(k, b);
-            ug_batch_free(b);
+            twin_batching_free(k, b, where, &t);
         }
         cr_expect_eq(t.differ, 0, "%s: %zu outputs of tiny rows differ from the twin's", k->name, t.differ);
         ran++;
     }
     fprintf(stderr, "test_simd: tiny rows in and out of range: %zu SIMD rows agree with their twins\n", ran);
+    if (ran == 0)
+        cr_skip_test("this CPU runs none of the SIMD rows");
+}
+
+/* Session 7: log_softmax's tiny rows on AVX2 go through four groups in flight (a group's
+ * log1p after the next group's sums, its outputs a group later), their pass 1 in binary32
+ * lanes and the max's lanes counted in vector lanes; the other ops share pass 1 and the
+ * counts.  Batches of every length around the stages (1 to 33 rows: the pipeline's fill
+ * and drain, partial groups), with a special row (NaN, +inf), an L = 0 row and a row of
+ * -inf masks placed in the first, a middle and the last group, and a NaN entry beside a
+ * huge negative one in the same group (the order of MINPS's operands): the twin's bits, row
+ * by row as in a batch. */
+Test(simd, tiny_rows_pipeline_stages)
+{
+    static const size_t ns[] = {4, 8, 12, 16};
+    static const size_t rowss[] = {1, 2, 7, 8, 9, 16, 17, 24, 25, 33};
+    size_t ran = 0;
+    for (size_t i = 0; i < ug_kernel_count(); i++) {
+        const ug_kernel *k = ug_kernel_at(i);
+        if (!is_simd(k) || !runnable(k) || k->op == UG_OP_BCE_LOGITS || k->dtype == UG_F64)
+            continue;
+        tally t = {0};
+        for (size_t q = 0; q < sizeof ns / sizeof ns[0]; q++)
+            for (size_t w = 0; w < sizeof rowss / sizeof rowss[0]; w++) {
+                size_t n = ns[q], rows = rowss[w];
+                ug_batch *b = normal_batch(k, rows, n, 3.0, 57 + 11 * q + w);
+                size_t last = rows - 1, mid = rows / 2;
+                for (size_t j = 0; j < n; j++) {
+                    if (rows > 2) /* L = 0 in the middle */
+                        ug_batch_put(k->dtype, b->x, mid * n + j, j == n - 1 ? 3.0 : -INFINITY);
+                    if (rows > 3 && j % 2 == 1) /* -inf masks in the first group */
+                        ug_batch_put(k->dtype, b->x, 1 * n + j, -INFINITY);
+                }
+                if (rows > 1) /* the last row special */
+                    ug_batch_put(k->dtype, b->x, last * n + (w % 2 ? 0 : n - 1), w % 3 == 0 ? INFINITY : NAN);
+                if (rows > 5) { /* a huge negative entry, then a NaN in the next row of its group */
+                    ug_batch_put(k->dtype, b->x, 3 * n + n / 2, -1.6e35);
+                    ug_batch_put(k->dtype, b->x, 4 * n + n / 2, NAN);
+                }
+                if (b->target != NULL && rows > 2)
+                    b->target[mid] = (int64_t)(n - 1);
+                char where[64];
+                snprintf(where, sizeof where, "%zu x %zu, pipeline stages", rows, n);
+                twin_batching_free(k, b, where, &t);
+            }
+        cr_expect_eq(t.differ, 0, "%s: %zu outputs of tiny rows differ from the twin's", k->name, t.differ);
+        ran++;
+    }
+    fprintf(stderr, "test_simd: tiny rows, pipeline stages: %zu SIMD rows agree with their twins\n", ran);
     if (ran == 0)
         cr_skip_test("this CPU runs none of the SIMD rows");
 }
