@@ -460,47 +460,60 @@ static void twin_batching_free(const ug_kernel *k, ug_batch *b, const char *wher
     ug_batch_free(b);
 }
 
-/* Tiny rows (n = nv VL, nv <= 4: 4 to 16 entries on AVX2, 8 to 32 on AVX-512) are taken 8 at
- * a time; on AVX2 a group whose smallest entry minus largest max is >= X_MIN takes the exp
- * without its flush, and log_softmax keeps x - m for its outputs (session 6).  Groups in
- * range, groups out of range (one entry 800 below its row's max, -inf masks, a row with L =
- * 0), special rows (NaN, +inf) and ties of the max, each in a different group, must give the
- * twin's bits (f32, bf16), row by row as in a batch. */
-Test(simd, tiny_rows_in_and_out_of_range)
+/* The tiny-row tests' frame: cases(k, t) for every runnable f32/bf16 SIMD row but
+ * bce_logits (its rows are elementwise), then none of its outputs may differ from the twin's;
+ * what names the test in its summary line. */
+static void tiny_rows_against_twins(void (*cases)(const ug_kernel *, tally *), const char *what)
 {
-    static const size_t ns[] = {4, 8, 12, 16, 24, 32};
-    enum { ROWS = 44 }; /* 5 groups of 8 and a partial one */
     size_t ran = 0;
     for (size_t i = 0; i < ug_kernel_count(); i++) {
         const ug_kernel *k = ug_kernel_at(i);
         if (!is_simd(k) || !runnable(k) || k->op == UG_OP_BCE_LOGITS || k->dtype == UG_F64)
             continue;
         tally t = {0};
-        for (size_t q = 0; q < sizeof ns / sizeof ns[0]; q++) {
-            size_t n = ns[q];
-            ug_batch *b = normal_batch(k, ROWS, n, 2.0, 31 + q);
-            for (size_t j = 0; j < n; j++) {
-                if (j == 1) /* group 1: out of range by one entry */
-                    ug_batch_put(k->dtype, b->x, 9 * n + j, -800.0);
-                ug_batch_put(k->dtype, b->x, 17 * n + j, j == 0 ? 800.0 : j == 1 ? 0.0 : -INFINITY); /* L = 0 */
-                if (j % 3 == 0) /* group 3: -inf masks */
-                    ug_batch_put(k->dtype, b->x, 26 * n + j, -INFINITY);
-                ug_batch_put(k->dtype, b->x, 34 * n + j, j % 2 == 0 ? 1.5 : -0.25); /* ties of the max */
-            }
-            ug_batch_put(k->dtype, b->x, 36 * n + n / 2, NAN);     /* group 4: special rows */
-            ug_batch_put(k->dtype, b->x, 38 * n + n - 1, INFINITY);
-            if (b->target != NULL)
-                b->target[17] = 0;
-            char where[64];
-            snprintf(where, sizeof where, "%d x %zu, groups in and out of range", (int)ROWS, n);
-            twin_batching_free(k, b, where, &t);
-        }
+        cases(k, &t);
         cr_expect_eq(t.differ, 0, "%s: %zu outputs of tiny rows differ from the twin's", k->name, t.differ);
         ran++;
     }
-    fprintf(stderr, "test_simd: tiny rows in and out of range: %zu SIMD rows agree with their twins\n", ran);
+    fprintf(stderr, "test_simd: tiny rows, %s: %zu SIMD rows agree with their twins\n", what, ran);
     if (ran == 0)
         cr_skip_test("this CPU runs none of the SIMD rows");
+}
+
+/* Tiny rows (n = nv VL, nv <= 4: 4 to 16 entries on AVX2, 8 to 32 on AVX-512) are taken 8 at
+ * a time; on AVX2 a group whose smallest entry minus largest max is >= X_MIN takes the exp
+ * without its flush, and log_softmax keeps x - m for its outputs (session 6).  Groups in
+ * range, groups out of range (one entry 800 below its row's max, -inf masks, a row with L =
+ * 0), special rows (NaN, +inf) and ties of the max, each in a different group, must give the
+ * twin's bits (f32, bf16), row by row as in a batch. */
+static void tiny_cases_in_and_out_of_range(const ug_kernel *k, tally *t)
+{
+    static const size_t ns[] = {4, 8, 12, 16, 24, 32};
+    enum { ROWS = 44 }; /* 5 groups of 8 and a partial one */
+    for (size_t q = 0; q < sizeof ns / sizeof ns[0]; q++) {
+        size_t n = ns[q];
+        ug_batch *b = normal_batch(k, ROWS, n, 2.0, 31 + q);
+        for (size_t j = 0; j < n; j++) {
+            if (j == 1) /* group 1: out of range by one entry */
+                ug_batch_put(k->dtype, b->x, 9 * n + j, -800.0);
+            ug_batch_put(k->dtype, b->x, 17 * n + j, j == 0 ? 800.0 : j == 1 ? 0.0 : -INFINITY); /* L = 0 */
+            if (j % 3 == 0) /* group 3: -inf masks */
+                ug_batch_put(k->dtype, b->x, 26 * n + j, -INFINITY);
+            ug_batch_put(k->dtype, b->x, 34 * n + j, j % 2 == 0 ? 1.5 : -0.25); /* ties of the max */
+        }
+        ug_batch_put(k->dtype, b->x, 36 * n + n / 2, NAN);     /* group 4: special rows */
+        ug_batch_put(k->dtype, b->x, 38 * n + n - 1, INFINITY);
+        if (b->target != NULL)
+            b->target[17] = 0;
+        char where[64];
+        snprintf(where, sizeof where, "%d x %zu, groups in and out of range", (int)ROWS, n);
+        twin_batching_free(k, b, where, t);
+    }
+}
+
+Test(simd, tiny_rows_in_and_out_of_range)
+{
+    tiny_rows_against_twins(tiny_cases_in_and_out_of_range, "in and out of range");
 }
 
 /* Session 7: log_softmax's tiny rows on AVX2 go through four groups in flight (a group's
@@ -511,45 +524,38 @@ Test(simd, tiny_rows_in_and_out_of_range)
  * -inf masks placed in the first, a middle and the last group, and a NaN entry beside a
  * huge negative one in the same group (the order of MINPS's operands): the twin's bits, row
  * by row as in a batch. */
-Test(simd, tiny_rows_pipeline_stages)
+static void tiny_cases_pipeline_stages(const ug_kernel *k, tally *t)
 {
     static const size_t ns[] = {4, 8, 12, 16};
     static const size_t rowss[] = {1, 2, 7, 8, 9, 16, 17, 24, 25, 33};
-    size_t ran = 0;
-    for (size_t i = 0; i < ug_kernel_count(); i++) {
-        const ug_kernel *k = ug_kernel_at(i);
-        if (!is_simd(k) || !runnable(k) || k->op == UG_OP_BCE_LOGITS || k->dtype == UG_F64)
-            continue;
-        tally t = {0};
-        for (size_t q = 0; q < sizeof ns / sizeof ns[0]; q++)
-            for (size_t w = 0; w < sizeof rowss / sizeof rowss[0]; w++) {
-                size_t n = ns[q], rows = rowss[w];
-                ug_batch *b = normal_batch(k, rows, n, 3.0, 57 + 11 * q + w);
-                size_t last = rows - 1, mid = rows / 2;
-                for (size_t j = 0; j < n; j++) {
-                    if (rows > 2) /* L = 0 in the middle */
-                        ug_batch_put(k->dtype, b->x, mid * n + j, j == n - 1 ? 3.0 : -INFINITY);
-                    if (rows > 3 && j % 2 == 1) /* -inf masks in the first group */
-                        ug_batch_put(k->dtype, b->x, 1 * n + j, -INFINITY);
-                }
-                if (rows > 1) /* the last row special */
-                    ug_batch_put(k->dtype, b->x, last * n + (w % 2 ? 0 : n - 1), w % 3 == 0 ? INFINITY : NAN);
-                if (rows > 5) { /* a huge negative entry, then a NaN in the next row of its group */
-                    ug_batch_put(k->dtype, b->x, 3 * n + n / 2, -1.6e35);
-                    ug_batch_put(k->dtype, b->x, 4 * n + n / 2, NAN);
-                }
-                if (b->target != NULL && rows > 2)
-                    b->target[mid] = (int64_t)(n - 1);
-                char where[64];
-                snprintf(where, sizeof where, "%zu x %zu, pipeline stages", rows, n);
-                twin_batching_free(k, b, where, &t);
+    for (size_t q = 0; q < sizeof ns / sizeof ns[0]; q++)
+        for (size_t w = 0; w < sizeof rowss / sizeof rowss[0]; w++) {
+            size_t n = ns[q], rows = rowss[w];
+            ug_batch *b = normal_batch(k, rows, n, 3.0, 57 + 11 * q + w);
+            size_t last = rows - 1, mid = rows / 2;
+            for (size_t j = 0; j < n; j++) {
+                if (rows > 2) /* L = 0 in the middle */
+                    ug_batch_put(k->dtype, b->x, mid * n + j, j == n - 1 ? 3.0 : -INFINITY);
+                if (rows > 3 && j % 2 == 1) /* -inf masks in the first group */
+                    ug_batch_put(k->dtype, b->x, 1 * n + j, -INFINITY);
             }
-        cr_expect_eq(t.differ, 0, "%s: %zu outputs of tiny rows differ from the twin's", k->name, t.differ);
-        ran++;
-    }
-    fprintf(stderr, "test_simd: tiny rows, pipeline stages: %zu SIMD rows agree with their twins\n", ran);
-    if (ran == 0)
-        cr_skip_test("this CPU runs none of the SIMD rows");
+            if (rows > 1) /* the last row special */
+                ug_batch_put(k->dtype, b->x, last * n + (w % 2 ? 0 : n - 1), w % 3 == 0 ? INFINITY : NAN);
+            if (rows > 5) { /* a huge negative entry, then a NaN in the next row of its group */
+                ug_batch_put(k->dtype, b->x, 3 * n + n / 2, -1.6e35);
+                ug_batch_put(k->dtype, b->x, 4 * n + n / 2, NAN);
+            }
+            if (b->target != NULL && rows > 2)
+                b->target[mid] = (int64_t)(n - 1);
+            char where[64];
+            snprintf(where, sizeof where, "%zu x %zu, pipeline stages", rows, n);
+            twin_batching_free(k, b, where, t);
+        }
+}
+
+Test(simd, tiny_rows_pipeline_stages)
+{
+    tiny_rows_against_twins(tiny_cases_pipeline_stages, "pipeline stages");
 }
 
 /* f64 calls writing UG__SIMD_STREAM_BYTES (8 MiB) or more store long rows' outputs around
