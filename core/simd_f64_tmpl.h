@@ -1628,11 +1628,21 @@ UG__SIMD_INLINE void f64_bce_sum(vd x, vd y, vd lh, vd ll, vd *vh, vd *vl)
     *vl = vd_add(e, vd_add(al, ll));
 }
 
+/* L = log1p(s), s = exp(-|x|) in (2^-967, 1]: vlog1p_dd01 (fast: the table-driven log1p of
+ * s in [0, 1], session 8, SIMD-ERROR-ANALYSIS.md §7.10) or vlog1p_dd (the dd rows). */
+UG__SIMD_INLINE void f64_bce_log1p(vd sh, vd sl, vd *lh, vd *ll, int fast)
+{
+    if (fast)
+        vlog1p_dd01(sh, sl, lh, ll);
+    else
+        vlog1p_dd(sh, sl, lh, ll);
+}
+
 UG__SIMD_INLINE void f64_bce(vd x, vd y, vd *vh, vd *vl, int fast)
 {
     vd sh, sl, lh, ll;
     f64_bce_exp(x, &sh, &sl, fast);
-    vlog1p_dd(sh, sl, &lh, &ll);
+    f64_bce_log1p(sh, sl, &lh, &ll, fast);
     f64_bce_sum(x, y, lh, ll, vh, vl);
 }
 
@@ -1645,7 +1655,7 @@ UG__SIMD_INLINE void f64_bce4(const vd *x, const vd *y, vd *vh, vd *vl, int fast
     for (int j = 0; j < UG__F64_BCE_W; j++)
         f64_bce_exp(x[j], &sh[j], &sl[j], fast);
     for (int j = 0; j < UG__F64_BCE_W; j++)
-        vlog1p_dd(sh[j], sl[j], &lh[j], &ll[j]);
+        f64_bce_log1p(sh[j], sl[j], &lh[j], &ll[j], fast);
     for (int j = 0; j < UG__F64_BCE_W; j++)
         f64_bce_sum(x[j], y[j], lh[j], ll[j], &vh[j], &vl[j]);
 }
@@ -1805,4 +1815,5 @@ static void f64_map_dd(void (*f)(vd, vd, vd *, vd *), const double *xh, const do
     UG__F64_ENTRY(bce_logits, stable, isa, isa_id)                                                       \
     UG__F64_MAP_ENTRY(vexp_dd, isa, isa_id)                                                               \
     UG__F64_MAP_ENTRY(vlog1p_dd, isa, isa_id)                                                             \
+    UG__F64_MAP_ENTRY(vlog1p_dd01, isa, isa_id)                                                           \
     UG__F64_MAP_ENTRY(vexp_f64, isa, isa_id)
