@@ -1603,7 +1603,7 @@ UG__SIMD_INLINE ug_status xent_grad_f64_run(const ug_problem *p, int fast)
 
 /* The losses of VL elements, as double-doubles: A + L, A = x (1 - y) = x - x y for x > 0,
  * (-x) y otherwise (two-prod, two-sum: exact but for a rounding of 2^-104 A), L =
- * vlog1p_dd(vexp_f64(-|x|)) (fast) or vlog1p_dd(vexp_dd(-|x|)); the sum by two-sum.  Lanes with !(|x| <= 670) are garbage: the
+ * vlog1p_dd01(vexp_f64(-|x|)) (fast; session 8) or vlog1p_dd(vexp_dd(-|x|)); the sum by two-sum.  Lanes with !(|x| <= 670) are garbage: the
  * caller sends them to the scalar kernel. */
 /* f64_bce's parts (session 7: f64_bce4 runs them for 4 vectors, stage by stage): the exp
  * s = exp(-|x|), then L = vlog1p_dd(s), then A + L. */
@@ -1664,10 +1664,12 @@ UG__SIMD_INLINE void f64_bce4(const vd *x, const vd *y, vd *vh, vd *vl, int fast
  *   computes  elementwise A + L as in f64_bce, the exp vexp_f64 (both >= 0: no
  *             cancellation), one rounding; sum and mean widen each loss to ug__wide and go
  *             through ug__reduce_store_wide.
- *   bound     relative error per loss before the rounding <= 2^-55.04 (L's: the exp's 2^-56.0
- *             moves log1p by a relative 2^-56.0 at most, vlog1p_dd's 2^-56.1; A is exact but
- *             for 2^-104): 0.5 + 2^-2.04 ULP; with a reduction + 2^-63 + the wide sum's:
- *             claimed 1 ULP (SIMD-ERROR-ANALYSIS.md §7.5).
+ *   bound     relative error per loss before the rounding <= 2^-55.96 (session 8, L's: the
+ *             exp's 2^-56.0 moves log1p by a relative 2^-56.0 at most, vlog1p_dd01's 2^-62.0,
+ *             its unnormalised low part in the sum's two roundings 2^-63.2; A is exact but for
+ *             2^-104): 0.5 + 2^-2.96 ULP (session 7, with vlog1p_dd: 2^-55.04, 0.5 + 2^-2.04);
+ *             with a reduction + 2^-63 + the wide sum's: claimed 1 ULP
+ *             (SIMD-ERROR-ANALYSIS.md §7.5, §7.10).
  * bce_logits.dd.f64.ISA (fast = 0): the exp vexp_dd: 2^-56.0 per loss, 0.5 + 2^-3.0 ULP,
  *             claimed 1 ULP (§7.3).
  *   special   elements with NaN or infinite x, or |x| > 670 (exp(-|x|) < 2^-966): reduction

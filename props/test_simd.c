@@ -42,6 +42,8 @@
  *                            2^-62.9 and 2^-56.1), special values, AVX2 = AVX-512 bit for bit
  *   vexp_f64_mpfr            the 2-ULP rows' binary64 exp against MPFR (claim 2^-56.0), its
  *                            high part the pair rounded once, AVX2 = AVX-512 bit for bit
+ *   vlog1p_dd01_mpfr         bce_logits' table-driven log1p of s in [0, 1] against MPFR (claim
+ *                            2^-62.0) over its whole domain, s = 0 and 1, AVX2 = AVX-512 bit for bit
  * f64 rows: their outputs may differ from the x87 scalar twin's bits, never by more than one
  * ULP for the double-double rows, claim + 1 for the rows of the binary64 exp (softmax,
  * log_softmax, logsumexp, xent, xent_grad: expect_f64_near_twin), and both stay within their claims
