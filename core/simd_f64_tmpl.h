@@ -1646,7 +1646,7 @@ UG__SIMD_INLINE void f64_bce(vd x, vd y, vd *vh, vd *vl, int fast)
     f64_bce_sum(x, y, lh, ll, vh, vl);
 }
 
-#define UG__F64_BCE_W 4 /* vectors at a time (8 measured no faster) */
+#define UG__F64_BCE_W (VL == 8 ? 4 : 2) /* vectors at a time: AVX-512 4 (8 measured no faster), AVX2 2 (session 8: with vlog1p_dd01 4 spill its 16 registers, 2 are 5-10 % faster, 1 slower) */
 /* f64_bce of UG__F64_BCE_W vectors, each stage for all before the next (their log1p chains
  * side by side): the same operations on the same values. */
 UG__SIMD_INLINE void f64_bce4(const vd *x, const vd *y, vd *vh, vd *vl, int fast)
