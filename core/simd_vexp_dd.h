@@ -7,8 +7,9 @@
  *   vd_table_dd(z, &th, &tl)  T_hi[j], T_lo[j] for j = the low 4 bits of z,
  *   vd_pow2_k(z)              2^(k >> 4) for z = SHIFT + k, k >= -16368 (the low 16 bits of z
  *                             are k + 16368: two integer operations),
+ *   vd_lookup16(tab, z)       tab[j] for j = the low 4 bits of z (vlog1p_dd01's tables),
  *   and vlog1p of core/simd_vlog.h (binary64, relative error <= 2^-49.96).
- * No include guard: included once per ISA file, after the primitives.  Both functions do
+ * No include guard: included once per ISA file, after the primitives.  The functions do
  * the same operations in the same order on every ISA: AVX2 and AVX-512 give the same bits.
  * The error analysis is doc/SIMD-ERROR-ANALYSIS.md §7; u = 2^-53.
  *
@@ -174,13 +175,14 @@ static inline void vlog1p_dd(vd sh0, vd sl0, vd *lh, vd *ll)
  *             (exact); their errors, LOGC_lo, tl's term, -r2e/2 and th^3 R (last, one fma)
  *             summed into Ll.  No division, no exp, no branch: 35 operations (4 lookups)
  *             against vlog1p_dd's some 90 and a division.
- *   bound     relative error <= 2^-62.0 (SIMD-ERROR-ANALYSIS.md §7.10: the roundings of the
- *             th^3 R term 2^-62.31, R's approximation 2^-65.31 (Sollya supnorm), the terms
- *             of tl dropped 2^-66.25, the low part's roundings 2^-101; sum 2^-62.11 at i = 0,
- *             2^-62.30 above); measured 2^-62.87 on 2^17 arguments (props/test_simd.c,
- *             vlog1p_dd01_mpfr).  s = 0 gives +0 in Lh; s = 1 gives LOGC_hi[15] = RN(ln 2) in
- *             Lh.  Lanes with sh NaN or outside the domain are garbage (no fault: the index is
- *             4 bits).  AVX2 and AVX-512 give the same bits.
+ *   bound     relative error <= 2^-62.0 (SIMD-ERROR-ANALYSIS.md §7.10; at i = 0: the
+ *             roundings of the th^3 R term 2^-62.31, R's approximation 2^-65.31 (Sollya
+ *             supnorm), tl's dropped terms 2^-67.65, the low part's roundings below 2^-99, sum
+ *             2^-62.11; at i >= 1: 2^-62.59, 2^-65.40, 2^-66.25, sum 2^-62.30); measured
+ *             2^-62.87 on 2^17 arguments (props/test_simd.c, vlog1p_dd01_mpfr).  s = 0 gives
+ *             +0 in Lh; s = 1 gives LOGC_hi[15] = RN(ln 2) in Lh.  Lanes with sh NaN or
+ *             outside the domain are garbage (no fault: the index is 4 bits).  AVX2 and
+ *             AVX-512 give the same bits.
  */
 static inline void vlog1p_dd01(vd sh, vd sl, vd *lh, vd *ll)
 {
