@@ -14,6 +14,9 @@ int ug__vexp_dd_avx2(const double *xh, const double *xl, double *eh, double *el,
 int ug__vexp_dd_avx512(const double *xh, const double *xl, double *eh, double *el, size_t n);
 int ug__vlog1p_dd_avx2(const double *xh, const double *xl, double *eh, double *el, size_t n);
 int ug__vlog1p_dd_avx512(const double *xh, const double *xl, double *eh, double *el, size_t n);
+/* vlog1p_dd01 (session 8: bce_logits' table-driven log1p of s in [0, 1]), the same way. */
+int ug__vlog1p_dd01_avx2(const double *xh, const double *xl, double *eh, double *el, size_t n);
+int ug__vlog1p_dd01_avx512(const double *xh, const double *xl, double *eh, double *el, size_t n);
 /* vexp_f64 of core/simd_vexp_f64.h (the binary64 exp of the 2-ULP rows), the same way. */
 int ug__vexp_f64_avx2(const double *xh, const double *xl, double *eh, double *el, size_t n);
 int ug__vexp_f64_avx512(const double *xh, const double *xl, double *eh, double *el, size_t n);

@@ -20,6 +20,7 @@
 #include "simd.h"
 #include "simd_exp_dd_data.h"
 #include "simd_f64.h"
+#include "simd_log_dd_data.h"
 
 UG__SIMD_TARGET_BEGIN("avx2,fma,popcnt")
 
@@ -114,6 +115,12 @@ static inline void vd_stream(double *p, vd v) { _mm256_stream_pd(p, v); }
 static inline vd vd_scale_k(vd v, vd z, vd k16) { (void)k16; return _mm256_mul_pd(v, vd_pow2_k(z)); }
 static inline vd vd_maskz_scale_k(vm m, vd v, vd z, vd k16) { (void)k16; return vd_maskz_mul(m, v, vd_pow2_k(z)); }
 static inline vd vd_scale_k_add(vd v, vd z, vd k16, vd c) { (void)k16; return _mm256_fmadd_pd(v, vd_pow2_k(z), c); }
+
+/* Session 8 (helper B1), for vlog1p_dd01: tab[j], j the low 4 bits of z, gathered. */
+static inline vd vd_lookup16(const double *tab, vd z)
+{
+    return _mm256_i64gather_pd(tab, _mm256_and_si256(_mm256_castpd_si256(z), _mm256_set1_epi64x(15)), 8);
+}
 
 #include "simd_vlog.h"
 #include "simd_vexp_dd.h"

@@ -19,6 +19,7 @@
 #include "simd.h"
 #include "simd_exp_dd_data.h"
 #include "simd_f64.h"
+#include "simd_log_dd_data.h"
 
 UG__SIMD_TARGET_BEGIN("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,popcnt")
 
@@ -136,6 +137,13 @@ static inline void vd_stream(double *p, vd v) { _mm512_stream_pd(p, v); }
 static inline vd vd_scale_k(vd v, vd z, vd k16) { (void)z; return _mm512_scalef_pd(v, k16); }
 static inline vd vd_maskz_scale_k(vm m, vd v, vd z, vd k16) { (void)z; return _mm512_maskz_scalef_pd(m, v, k16); }
 static inline vd vd_scale_k_add(vd v, vd z, vd k16, vd c) { (void)z; return _mm512_add_pd(_mm512_scalef_pd(v, k16), c); }
+
+/* Session 8 (helper B1), for vlog1p_dd01: tab[j], j the low 4 bits of z, tab 16 doubles
+ * aligned to 64 bytes (one VPERMT2Q over the table's two registers). */
+static inline vd vd_lookup16(const double *tab, vd z)
+{
+    return _mm512_permutex2var_pd(_mm512_load_pd(tab), _mm512_castpd_si512(z), _mm512_load_pd(tab + 8));
+}
 
 #include "simd_vlog.h"
 #include "simd_vexp_dd.h"

@@ -1603,7 +1603,7 @@ UG__SIMD_INLINE ug_status xent_grad_f64_run(const ug_problem *p, int fast)
 
 /* The losses of VL elements, as double-doubles: A + L, A = x (1 - y) = x - x y for x > 0,
  * (-x) y otherwise (two-prod, two-sum: exact but for a rounding of 2^-104 A), L =
- * vlog1p_dd(vexp_f64(-|x|)) (fast) or vlog1p_dd(vexp_dd(-|x|)); the sum by two-sum.  Lanes with !(|x| <= 670) are garbage: the
+ * vlog1p_dd01(vexp_f64(-|x|)) (fast; session 8) or vlog1p_dd(vexp_dd(-|x|)); the sum by two-sum.  Lanes with !(|x| <= 670) are garbage: the
  * caller sends them to the scalar kernel. */
 /* f64_bce's parts (session 7: f64_bce4 runs them for 4 vectors, stage by stage): the exp
  * s = exp(-|x|), then L = vlog1p_dd(s), then A + L. */
@@ -1628,15 +1628,25 @@ UG__SIMD_INLINE void f64_bce_sum(vd x, vd y, vd lh, vd ll, vd *vh, vd *vl)
     *vl = vd_add(e, vd_add(al, ll));
 }
 
+/* L = log1p(s), s = exp(-|x|) in (2^-967, 1]: vlog1p_dd01 (fast: the table-driven log1p of
+ * s in [0, 1], session 8, SIMD-ERROR-ANALYSIS.md §7.10) or vlog1p_dd (the dd rows). */
+UG__SIMD_INLINE void f64_bce_log1p(vd sh, vd sl, vd *lh, vd *ll, int fast)
+{
+    if (fast)
+        vlog1p_dd01(sh, sl, lh, ll);
+    else
+        vlog1p_dd(sh, sl, lh, ll);
+}
+
 UG__SIMD_INLINE void f64_bce(vd x, vd y, vd *vh, vd *vl, int fast)
 {
     vd sh, sl, lh, ll;
     f64_bce_exp(x, &sh, &sl, fast);
-    vlog1p_dd(sh, sl, &lh, &ll);
+    f64_bce_log1p(sh, sl, &lh, &ll, fast);
     f64_bce_sum(x, y, lh, ll, vh, vl);
 }
 
-#define UG__F64_BCE_W 4 /* vectors at a time (8 measured no faster) */
+#define UG__F64_BCE_W (VL == 8 ? 4 : 2) /* vectors at a time: AVX-512 4 (8 measured no faster), AVX2 2 (session 8: with vlog1p_dd01 4 spill its 16 registers, 2 are 5-10 % faster, 1 slower) */
 /* f64_bce of UG__F64_BCE_W vectors, each stage for all before the next (their log1p chains
  * side by side): the same operations on the same values. */
 UG__SIMD_INLINE void f64_bce4(const vd *x, const vd *y, vd *vh, vd *vl, int fast)
@@ -1645,7 +1655,7 @@ UG__SIMD_INLINE void f64_bce4(const vd *x, const vd *y, vd *vh, vd *vl, int fast
     for (int j = 0; j < UG__F64_BCE_W; j++)
         f64_bce_exp(x[j], &sh[j], &sl[j], fast);
     for (int j = 0; j < UG__F64_BCE_W; j++)
-        vlog1p_dd(sh[j], sl[j], &lh[j], &ll[j]);
+        f64_bce_log1p(sh[j], sl[j], &lh[j], &ll[j], fast);
     for (int j = 0; j < UG__F64_BCE_W; j++)
         f64_bce_sum(x[j], y[j], lh[j], ll[j], &vh[j], &vl[j]);
 }
@@ -1654,10 +1664,12 @@ UG__SIMD_INLINE void f64_bce4(const vd *x, const vd *y, vd *vh, vd *vl, int fast
  *   computes  elementwise A + L as in f64_bce, the exp vexp_f64 (both >= 0: no
  *             cancellation), one rounding; sum and mean widen each loss to ug__wide and go
  *             through ug__reduce_store_wide.
- *   bound     relative error per loss before the rounding <= 2^-55.04 (L's: the exp's 2^-56.0
- *             moves log1p by a relative 2^-56.0 at most, vlog1p_dd's 2^-56.1; A is exact but
- *             for 2^-104): 0.5 + 2^-2.04 ULP; with a reduction + 2^-63 + the wide sum's:
- *             claimed 1 ULP (SIMD-ERROR-ANALYSIS.md §7.5).
+ *   bound     relative error per loss before the rounding <= 2^-55.96 (session 8, L's: the
+ *             exp's 2^-56.0 moves log1p by a relative 2^-56.0 at most, vlog1p_dd01's 2^-62.0,
+ *             its unnormalised low part in the sum's two roundings 2^-63.2; A is exact but for
+ *             2^-104): 0.5 + 2^-2.96 ULP (session 7, with vlog1p_dd: 2^-55.04, 0.5 + 2^-2.04);
+ *             with a reduction + 2^-63 + the wide sum's: claimed 1 ULP
+ *             (SIMD-ERROR-ANALYSIS.md §7.5, §7.10).
  * bce_logits.dd.f64.ISA (fast = 0): the exp vexp_dd: 2^-56.0 per loss, 0.5 + 2^-3.0 ULP,
  *             claimed 1 ULP (§7.3).
  *   special   elements with NaN or infinite x, or |x| > 670 (exp(-|x|) < 2^-966): reduction
@@ -1805,4 +1817,5 @@ static void f64_map_dd(void (*f)(vd, vd, vd *, vd *), const double *xh, const do
     UG__F64_ENTRY(bce_logits, stable, isa, isa_id)                                                       \
     UG__F64_MAP_ENTRY(vexp_dd, isa, isa_id)                                                               \
     UG__F64_MAP_ENTRY(vlog1p_dd, isa, isa_id)                                                             \
+    UG__F64_MAP_ENTRY(vlog1p_dd01, isa, isa_id)                                                           \
     UG__F64_MAP_ENTRY(vexp_f64, isa, isa_id)

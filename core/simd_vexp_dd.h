@@ -7,8 +7,9 @@
  *   vd_table_dd(z, &th, &tl)  T_hi[j], T_lo[j] for j = the low 4 bits of z,
  *   vd_pow2_k(z)              2^(k >> 4) for z = SHIFT + k, k >= -16368 (the low 16 bits of z
  *                             are k + 16368: two integer operations),
+ *   vd_lookup16(tab, z)       tab[j] for j = the low 4 bits of z (vlog1p_dd01's tables),
  *   and vlog1p of core/simd_vlog.h (binary64, relative error <= 2^-49.96).
- * No include guard: included once per ISA file, after the primitives.  Both functions do
+ * No include guard: included once per ISA file, after the primitives.  The functions do
  * the same operations in the same order on every ISA: AVX2 and AVX-512 give the same bits.
  * The error analysis is doc/SIMD-ERROR-ANALYSIS.md §7; u = 2^-53.
  *
@@ -157,4 +158,57 @@ static inline void vlog1p_dd(vd sh0, vd sl0, vd *lh, vd *ll)
     vlog1p_dd_1(&st);
     vlog1p_dd_2(&st);
     vlog1p_dd_3(&st, lh, ll);
+}
+
+/* vlog1p_dd01: contract (session 8, helper B1: bce_logits' log1p(exp(-|x|)), production rows)
+ *   computes  log(1 + s) as Lh + Ll for s = sh + sl, sh in [0, 1], |sl| <= u sh and sh =
+ *             fl(sh + sl) (vexp_f64's pairs), s <= 1.  Ll is not normalised: |Ll| <= 2^-11.2 Lh.
+ *   method    i = round(15 sh) (one fma onto the 1.5 2^52 shifter: i in the low 4 bits), then
+ *             four 16-entry tables (scripts/gen-log-dd-table, core/simd_log_dd_data.h; the
+ *             ISA file's vd_lookup16): g_i ~ i/15 (a multiple of 2^-42, so c_i = 1 + g_i is
+ *             exact), r_i = RN(1/c_i), log(c_i) = LOGC_hi + LOGC_lo.  log1p(s) = log(c_i) +
+ *             log1p(t), t = (s - g_i)/c_i, |t| <= A = 1/30 + 2^-40 (i = 0: g = 0, c = r = 1, t =
+ *             s): dh = sh - g_i (exact), th = fl(dh r_i), rem = dh - th c_i (one fma, exact),
+ *             tl = fl(fl(rem + sl) r_i) (i = 0: tl = sl).  log1p(th + tl) = th - th^2/2 +
+ *             th^3 R(th) + tl (1 - th + th^2), R of degree 8 (fpminimax, relative, on [-A, A]);
+ *             th^2 = r2 + r2e by two-prod; LOGC_hi + th, then + (-r2/2), by two fast-two-sums
+ *             (exact); their errors, LOGC_lo, tl's term, -r2e/2 and th^3 R (last, one fma)
+ *             summed into Ll.  No division, no exp, no branch: 35 operations (4 lookups)
+ *             against vlog1p_dd's some 90 and a division.
+ *   bound     relative error <= 2^-62.0 (SIMD-ERROR-ANALYSIS.md §7.10; at i = 0: the
+ *             roundings of the th^3 R term 2^-62.31, R's approximation 2^-65.31 (Sollya
+ *             supnorm), tl's dropped terms 2^-67.65, the low part's roundings below 2^-99, sum
+ *             2^-62.11; at i >= 1: 2^-62.59, 2^-65.40, 2^-66.25, sum 2^-62.30); measured
+ *             2^-62.87 on 2^17 arguments (props/test_simd.c, vlog1p_dd01_mpfr).  s = 0 gives
+ *             +0 in Lh; s = 1 gives LOGC_hi[15] = RN(ln 2) in Lh.  Lanes with sh NaN or
+ *             outside the domain are garbage (no fault: the index is 4 bits).  AVX2 and
+ *             AVX-512 give the same bits.
+ */
+static inline void vlog1p_dd01(vd sh, vd sl, vd *lh, vd *ll)
+{
+    vd z = vd_fma(sh, vd_set1(UG__LOGDD_M), vd_set1(0x1.8p52)); /* low 4 bits: i = round(15 sh) */
+    vd g = vd_lookup16(ug__logdd_g, z), r = vd_lookup16(ug__logdd_r, z);
+    vd ch = vd_lookup16(ug__logdd_logc_hi, z), cl = vd_lookup16(ug__logdd_logc_lo, z);
+    vd c = vd_add(g, vd_set1(1.0));   /* exact */
+    vd dh = vd_sub(sh, g);            /* exact: i >= 1 makes sh >= 2^-5 */
+    vd th = vd_mul(dh, r);
+    vd rem = vd_fnma(th, c, dh);      /* dh - th c, exact */
+    vd tl = vd_mul(vd_add(rem, sl), r);
+    vd r2 = vd_mul(th, th), r2e = vd_fms(th, th, r2); /* two-prod: th^2 = r2 + r2e */
+    vd p = vd_fma(vd_set1(UG__LOGDD_R8), th, vd_set1(UG__LOGDD_R7));
+    p = vd_fma(p, th, vd_set1(UG__LOGDD_R6));
+    p = vd_fma(p, th, vd_set1(UG__LOGDD_R5));
+    p = vd_fma(p, th, vd_set1(UG__LOGDD_R4));
+    p = vd_fma(p, th, vd_set1(UG__LOGDD_R3));
+    p = vd_fma(p, th, vd_set1(UG__LOGDD_R2));
+    p = vd_fma(p, th, vd_set1(UG__LOGDD_R1));
+    p = vd_fma(p, th, vd_set1(UG__LOGDD_R0));
+    vd s1 = vd_add(ch, th), e1 = vd_sub(th, vd_sub(s1, ch));   /* fast-two-sum: |ch| > |th| or ch = 0 */
+    vd s2 = vd_fma(r2, vd_set1(-0.5), s1);                     /* fast-two-sum of s1 and -r2/2 */
+    vd e2 = vd_fms(r2, vd_set1(-0.5), vd_sub(s2, s1));
+    vd lo = vd_add(vd_add(e1, e2), cl);
+    lo = vd_add(lo, vd_fma(tl, vd_sub(r2, th), tl));           /* tl (1 - th + th^2) */
+    lo = vd_fma(r2e, vd_set1(-0.5), lo);
+    *lh = s2;
+    *ll = vd_fma(vd_mul(r2, th), p, lo);
 }

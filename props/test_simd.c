@@ -42,6 +42,8 @@
  *                            2^-62.9 and 2^-56.1), special values, AVX2 = AVX-512 bit for bit
  *   vexp_f64_mpfr            the 2-ULP rows' binary64 exp against MPFR (claim 2^-56.0), its
  *                            high part the pair rounded once, AVX2 = AVX-512 bit for bit
+ *   vlog1p_dd01_mpfr         bce_logits' table-driven log1p of s in [0, 1] against MPFR (claim
+ *                            2^-62.0) over its whole domain, s = 0 and 1, AVX2 = AVX-512 bit for bit
  * f64 rows: their outputs may differ from the x87 scalar twin's bits, never by more than one
  * ULP for the double-double rows, claim + 1 for the rows of the binary64 exp (softmax,
  * log_softmax, logsumexp, xent, xent_grad: expect_f64_near_twin), and both stay within their claims
@@ -1057,10 +1059,10 @@ Test(simd, bf16_store_f32)
 /* ---------------------------------------------------------------- the f64 rows' dd exp, log1p */
 
 typedef int (*dd_fn)(const double *, const double *, double *, double *, size_t);
-static const struct { const char *isa; dd_fn exp, log1p, exp_f64; } dds[] = {
-    {"avx2", ug__vexp_dd_avx2, ug__vlog1p_dd_avx2, ug__vexp_f64_avx2},
-    {"avx512", ug__vexp_dd_avx512, ug__vlog1p_dd_avx512, ug__vexp_f64_avx512}};
-enum { DD_EXP, DD_LOG1P, F64_EXP }; /* which function check_dd runs */
+static const struct { const char *isa; dd_fn exp, log1p, exp_f64, log1p01; } dds[] = {
+    {"avx2", ug__vexp_dd_avx2, ug__vlog1p_dd_avx2, ug__vexp_f64_avx2, ug__vlog1p_dd01_avx2},
+    {"avx512", ug__vexp_dd_avx512, ug__vlog1p_dd_avx512, ug__vexp_f64_avx512, ug__vlog1p_dd01_avx512}};
+enum { DD_EXP, DD_LOG1P, F64_EXP, DD_LOG1P01 }; /* which function check_dd runs */
 
 enum { NDD = 1 << 17 };
 
@@ -1077,11 +1079,11 @@ static void dd_args(ug_prng *g, double *xh, double *xl, size_t count, double lo,
 
 static void check_dd(const char *what, int fn, const double *xh, const double *xl, size_t count, double bound)
 {
-    int is_exp = fn != DD_LOG1P;
+    int is_exp = fn == DD_EXP || fn == F64_EXP;
     static double yh[2][NDD], yl[2][NDD];
     int have[2];
     for (size_t v = 0; v < 2; v++)
-        have[v] = (fn == DD_EXP ? dds[v].exp : fn == DD_LOG1P ? dds[v].log1p : dds[v].exp_f64)(xh, xl, yh[v], yl[v], count) == 0;
+        have[v] = (fn == DD_EXP ? dds[v].exp : fn == DD_LOG1P ? dds[v].log1p : fn == F64_EXP ? dds[v].exp_f64 : dds[v].log1p01)(xh, xl, yh[v], yl[v], count) == 0;
     if (!have[0] && !have[1])
         cr_skip_test("this CPU runs no f64 SIMD code");
     for (size_t v = 0; v < 2; v++) {
@@ -1187,6 +1189,55 @@ Test(simd, vlog1p_dd_mpfr)
     for (size_t v = 0; v < 2; v++)
         if (dds[v].log1p(sh, sl, &h, &l, 1) == 0)
             cr_expect(h == 0 && l == 0 && !signbit(h), "%s: log1p_dd(0) = %a + %a", dds[v].isa, h, l);
+}
+
+/* The claim of core/simd_vexp_dd.h for vlog1p_dd01 (bce_logits' log1p(exp(-|x|)), session 8):
+ * 2^-62.0, on s = sh + sl over its whole domain [0, 1]: log-uniform from 2^-967 to 1, uniform
+ * on [0, 1], at the ends of the index intervals ((k + 1/2)/15, where round(15 sh) switches),
+ * just below 1, the powers of two 2^-k (k = 0..966, sl = 0), and the pairs vexp_f64 returns
+ * for x in [-670, 0] (the kernel's own arguments); sl with |sl| <= u sh (sh = fl(sh + sl)).
+ * s = 0 gives exactly +0 + 0; s = 1 gives ln 2 to the claim; AVX2 = AVX-512 bit for bit. */
+Test(simd, vlog1p_dd01_mpfr)
+{
+    static double sh[NDD], sl[NDD], xh[NDD / 8], xl[NDD / 8], eh[NDD / 8], el[NDD / 8];
+    ug_prng g;
+    ug_prng_seed(&g, 23);
+    size_t n = 0;
+    while (n < NDD - NDD / 8 - 1024) {
+        size_t kind = n % 4;
+        double s = kind == 0 ? exp2(ug_prng_uniform_in(&g, -966.6, 0))
+                 : kind == 1 ? ug_prng_uniform_in(&g, 0, 1)
+                 : kind == 2 ? (floor(ug_prng_uniform_in(&g, 0, 15)) + 0.5) / 15 * (1 + ug_prng_uniform_in(&g, -1e-12, 1e-12))
+                             : 1 - ug_prng_uniform(&g) * 0x1p-20;
+        double e = s * 0x1p-54 * ug_prng_uniform_in(&g, -1, 1);
+        sh[n] = s, sl[n++] = s + e > 1 ? -e : e; /* s + sl <= 1 */
+    }
+    for (int k = 0; k <= 966; k++)
+        sh[n] = ldexp(1, -k), sl[n++] = 0;
+    for (; n < NDD - NDD / 8; n++)
+        sh[n] = nextafter(1, 0) - (double)(n % 16) * 0x1p-53, sl[n] = -0x1p-56 * (double)(n % 3);
+    for (size_t i = 0; i < NDD / 8; i++)
+        xh[i] = ug_prng_uniform_in(&g, i % 2 ? -40 : -670, 0), xl[i] = 0;
+    size_t have_exp = 0;
+    for (size_t v = 0; v < 2 && !have_exp; v++)
+        have_exp = dds[v].exp_f64(xh, xl, eh, el, NDD / 8) == 0;
+    if (!have_exp)
+        cr_skip_test("this CPU runs no f64 SIMD code");
+    for (size_t i = 0; i < NDD / 8; i++)
+        sh[n] = eh[i], sl[n++] = el[i];
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad += !(sh[i] >= 0 && sh[i] <= 1 && sh[i] + sl[i] == sh[i] && sh[i] + sl[i] <= 1);
+    cr_expect_eq(bad, 0, "%zu arguments outside the domain", bad);
+    check_dd("log1p_dd01", DD_LOG1P01, sh, sl, n, 0x1p-62);
+    const double zh[] = {0, 1}, zl[] = {0, 0};
+    for (size_t v = 0; v < 2; v++) {
+        double h[2], l[2];
+        if (dds[v].log1p01(zh, zl, h, l, 2) != 0)
+            continue;
+        cr_expect(h[0] == 0 && l[0] == 0 && !signbit(h[0]), "%s: log1p_dd01(0) = %a + %a", dds[v].isa, h[0], l[0]);
+        cr_expect(h[1] == 0x1.62e42fefa39efp-1, "%s: log1p_dd01(1) = %a + %a, not ln 2", dds[v].isa, h[1], l[1]);
+    }
 }
 
 /* ---------------------------------------------------------------- f64: the -670 threshold */
