@@ -4,6 +4,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "ulpgate/registry.h"
 #include "internal.h"
@@ -139,15 +142,88 @@ void ug_store(ug_dtype dt, void *a, size_t i, double v)
     }
 }
 
+/* The index of the first of x[0..count) outside [0, 1] (NaN is outside, -0 inside), or
+ * count.  Blocks of UG__UNIT_BLOCK are tested without a branch per element, on x86-64 by
+ * SSE2 compares (ordered: false for NaN) ANDed over the block (gcc does not vectorise the
+ * scalar form: the compares may trap); then the failing block, or the tail, one element
+ * at a time.  The bce rows spent a sixth of their time in the loop of ug_load calls this
+ * replaces.  IN(v): v is in [0, 1]. */
+#define UG__UNIT_BLOCK 256
+#define UG__IN_UNIT(v) ((v) >= 0 && (v) <= 1)
+/* bf16 by its bits: +0 to 1.0 (0x3f80) and -0 (0x8000); NaN, negatives and > 1 are not */
+#define UG__IN_UNIT_BF16(v) ((v).bits <= 0x3f80u || (v).bits == 0x8000u)
+#define UG__FIRST_OUTSIDE(name, T, IN, BLOCK_OK)                         \
+    static size_t name(const T *x, size_t count)                         \
+    {                                                                    \
+        size_t i = 0;                                                    \
+        for (; i + UG__UNIT_BLOCK <= count; i += UG__UNIT_BLOCK)         \
+            if (!BLOCK_OK(x + i))                                        \
+                break;                                                   \
+        for (; i < count; i++)                                           \
+            if (!IN(x[i]))                                               \
+                return i;                                                \
+        return count;                                                    \
+    }
+#ifdef __SSE2__
+/* f64 (SFX pd, 2 lanes) and f32 (ps, 4 lanes): 0 <= v and v <= 1 in every lane */
+#define UG__BLOCK_OK_SSE2(name, T, V, SFX, LANES)                                           \
+    static int name(const T *x)                                                             \
+    {                                                                                       \
+        const V zero = _mm_setzero_##SFX(), one = _mm_set1_##SFX(1);                        \
+        V ok = _mm_castsi128_##SFX(_mm_set1_epi32(-1));                                     \
+        for (size_t j = 0; j < UG__UNIT_BLOCK; j += LANES) {                                \
+            V v = _mm_loadu_##SFX(x + j);                                                   \
+            ok = _mm_and_##SFX(ok, _mm_and_##SFX(_mm_cmpge_##SFX(v, zero), _mm_cmple_##SFX(v, one))); \
+        }                                                                                   \
+        return _mm_movemask_##SFX(ok) == (1 << LANES) - 1;                                  \
+    }
+UG__BLOCK_OK_SSE2(block_ok_f64, double, __m128d, pd, 2)
+UG__BLOCK_OK_SSE2(block_ok_f32, float, __m128, ps, 4)
+#undef UG__BLOCK_OK_SSE2
+/* bits as signed 16-bit integers: in [0, 0x3f80] (non-negative and at most 1.0), or -0 */
+static int block_ok_bf16(const ug_bf16 *x)
+{
+    const __m128i lo = _mm_set1_epi16(-1), hi = _mm_set1_epi16(0x3f81), mzero = _mm_set1_epi16((short)0x8000);
+    __m128i ok = _mm_set1_epi32(-1);
+    for (size_t j = 0; j < UG__UNIT_BLOCK; j += 8) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(x + j));
+        __m128i in = _mm_and_si128(_mm_cmpgt_epi16(v, lo), _mm_cmpgt_epi16(hi, v));
+        ok = _mm_and_si128(ok, _mm_or_si128(in, _mm_cmpeq_epi16(v, mzero)));
+    }
+    return _mm_movemask_epi8(ok) == 0xffff;
+}
+#else
+#define UG__BLOCK_OK_SCALAR(name, T, IN)            \
+    static int name(const T *x)                     \
+    {                                               \
+        int ok = 1;                                 \
+        for (size_t j = 0; j < UG__UNIT_BLOCK; j++) \
+            ok &= IN(x[j]);                         \
+        return ok;                                  \
+    }
+UG__BLOCK_OK_SCALAR(block_ok_f64, double, UG__IN_UNIT)
+UG__BLOCK_OK_SCALAR(block_ok_f32, float, UG__IN_UNIT)
+UG__BLOCK_OK_SCALAR(block_ok_bf16, ug_bf16, UG__IN_UNIT_BF16)
+#undef UG__BLOCK_OK_SCALAR
+#endif
+UG__FIRST_OUTSIDE(first_outside_f64, double, UG__IN_UNIT, block_ok_f64)
+UG__FIRST_OUTSIDE(first_outside_f32, float, UG__IN_UNIT, block_ok_f32)
+UG__FIRST_OUTSIDE(first_outside_bf16, ug_bf16, UG__IN_UNIT_BF16, block_ok_bf16)
+#undef UG__FIRST_OUTSIDE
+
 static ug_status check_unit_interval(const ug_problem *p, ug_dtype dt, const char *what)
 {
-    for (size_t r = 0; r < p->rows; r++)
-        for (size_t i = 0; i < p->n; i++) {
-            double v = ug__load(dt, p->aux, r * p->n + i);
-            if (!(v >= 0.0 && v <= 1.0))
-                return ug__fail(UG_ERR_LABEL, "row %zu, element %zu: %s %a outside [0, 1]", r, i, what, v);
-        }
-    return UG_OK;
+    size_t count = p->rows * p->n, k; /* the caller checked that rows * n does not overflow */
+    switch (dt) {
+    case UG_F64: k = first_outside_f64(p->aux, count); break;
+    case UG_F32: k = first_outside_f32(p->aux, count); break;
+    case UG_BF16: k = first_outside_bf16(p->aux, count); break;
+    default: return UG_OK;
+    }
+    if (k == count)
+        return UG_OK;
+    return ug__fail(UG_ERR_LABEL, "row %zu, element %zu: %s %a outside [0, 1]", k / p->n, k % p->n, what,
+                    ug__load(dt, p->aux, k));
 }
 
 static ug_status check_prob_rows(const ug_problem *p, ug_dtype dt)

@@ -4,6 +4,7 @@
  * a new kernel is tested here without an edit. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -115,6 +116,71 @@ Test(every_kernel, rejects_bad_input_with_a_status)
             expect_status(k, p, UG_ERR_LABEL, "a NaN label");
         }
     }
+}
+
+/* The labels of bce_logits are checked in blocks (core/common.c, 256 at a time without a
+ * branch per element, then one by one): on a 3 x 300 problem (three whole blocks and a
+ * tail) every bce row accepts labels at the ends of [0, 1] (+0, -0, 1, the smallest
+ * subnormal) anywhere, and rejects a label just outside it (the next value above 1, the
+ * smallest negative subnormal, -1, +-inf, NaN of either sign) at the first and last element,
+ * the edges of a block and the tail, naming the first bad element (row, element) when a
+ * second one follows. */
+enum { LROWS = 3, LN = 300, LCOUNT = LROWS * LN };
+
+static void put_label_bits(ug_dtype dt, void *aux, size_t i, uint64_t bits)
+{
+    if (dt == UG_F64) {
+        memcpy((double *)aux + i, &bits, sizeof(double));
+    } else if (dt == UG_F32) {
+        uint32_t b = (uint32_t)bits;
+        memcpy((float *)aux + i, &b, sizeof(float));
+    } else {
+        ((ug_bf16 *)aux)[i].bits = (uint16_t)bits;
+    }
+}
+
+Test(bce_labels, checked_in_every_block)
+{
+    /* per dtype: +0, -0, 1, smallest subnormal; then 1 + ulp, -smallest subnormal, -1, +inf,
+     * -inf, NaN, -NaN */
+    static const uint64_t good[3][4] = {{0, 0x80000000u, 0x3f800000u, 1},
+                                        {0, 0x8000000000000000u, 0x3ff0000000000000u, 1},
+                                        {0, 0x8000u, 0x3f80u, 1}};
+    static const uint64_t bad[3][7] = {
+        {0x3f800001u, 0x80000001u, 0xbf800000u, 0x7f800000u, 0xff800000u, 0x7fc00001u, 0xffc00000u},
+        {0x3ff0000000000001u, 0x8000000000000001u, 0xbff0000000000000u, 0x7ff0000000000000u, 0xfff0000000000000u,
+         0x7ff8000000000001u, 0xfff8000000000000u},
+        {0x3f81u, 0x8001u, 0xbf80u, 0x7f80u, 0xff80u, 0x7fc1u, 0xffc0u}};
+    static const size_t at[] = {0, 1, 255, 256, 257, 511, 512, 767, 768, 769, 899};
+    size_t ran = 0;
+    for (size_t q = 0; q < ug_kernel_count(); q++) {
+        const ug_kernel *k = ug_kernel_at(q);
+        if (k->op != UG_OP_BCE_LOGITS || !ug_kernel_available(k))
+            continue;
+        int d = k->dtype == UG_F32 ? 0 : k->dtype == UG_F64 ? 1 : 2;
+        static double x[LCOUNT], y[LCOUNT], aux[LCOUNT]; /* room for any dtype */
+        memset(x, 0, sizeof x);
+        ug_problem p = {.rows = LROWS, .n = LN, .x = x, .y = y, .aux = aux, .reduction = UG_RED_NONE};
+        for (size_t i = 0; i < LCOUNT; i++)
+            put_label_bits(k->dtype, aux, i, good[d][i % 4]);
+        expect_status(k, p, UG_OK, "labels +0, -0, 1 and the smallest subnormal in every block");
+        for (size_t a = 0; a < sizeof at / sizeof at[0]; a++)
+            for (size_t v = 0; v < 7; v++) {
+                for (size_t i = 0; i < LCOUNT; i++)
+                    put_label_bits(k->dtype, aux, i, good[d][i % 4]);
+                put_label_bits(k->dtype, aux, at[a], bad[d][v]);
+                if (at[a] + 300 < LCOUNT) /* a second bad label after the first */
+                    put_label_bits(k->dtype, aux, at[a] + 300, bad[d][(v + 1) % 7]);
+                char what[64], want[64];
+                snprintf(what, sizeof what, "bad label %zu at element %zu", v, at[a]);
+                expect_status(k, p, UG_ERR_LABEL, what);
+                snprintf(want, sizeof want, "row %zu, element %zu: label ", at[a] / LN, at[a] % LN);
+                cr_expect(strncmp(ug_last_error(), want, strlen(want)) == 0, "%s with %s: message '%s', want it to start '%s'",
+                          k->name, what, ug_last_error(), want);
+            }
+        ran++;
+    }
+    cr_expect(ran >= 3, "only %zu bce_logits rows ran", ran);
 }
 
 /* Bits of a dtype value held in a double: -0 and +0 differ, NaN matches NaN. */
