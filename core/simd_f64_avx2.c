@@ -69,12 +69,18 @@ static inline void vd_transpose(vd r[VL])
     r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
 }
 
-/* T_hi[j], T_lo[j], j the low 4 bits of z, gathered. */
+/* tab[j] for j the low 4 bits of z, gathered: vd_table_dd's two parts, vlog1p_dd01's four
+ * tables. */
+static inline vd vd_lookup16(const double *tab, vd z)
+{
+    return _mm256_i64gather_pd(tab, _mm256_and_si256(_mm256_castpd_si256(z), _mm256_set1_epi64x(15)), 8);
+}
+
+/* T_hi[j], T_lo[j], j the low 4 bits of z. */
 static inline void vd_table_dd(vd z, vd *th, vd *tl)
 {
-    __m256i j = _mm256_and_si256(_mm256_castpd_si256(z), _mm256_set1_epi64x(15));
-    *th = _mm256_i64gather_pd(ug__expdd_thi, j, 8);
-    *tl = _mm256_i64gather_pd(ug__expdd_tlo, j, 8);
+    *th = vd_lookup16(ug__expdd_thi, z);
+    *tl = vd_lookup16(ug__expdd_tlo, z);
 }
 
 /* 2^(k >> 4) for z = UG__EXPDD_SHIFT + k, k >= -16368 (as the AVX-512 file). */
@@ -115,12 +121,6 @@ static inline void vd_stream(double *p, vd v) { _mm256_stream_pd(p, v); }
 static inline vd vd_scale_k(vd v, vd z, vd k16) { (void)k16; return _mm256_mul_pd(v, vd_pow2_k(z)); }
 static inline vd vd_maskz_scale_k(vm m, vd v, vd z, vd k16) { (void)k16; return vd_maskz_mul(m, v, vd_pow2_k(z)); }
 static inline vd vd_scale_k_add(vd v, vd z, vd k16, vd c) { (void)k16; return _mm256_fmadd_pd(v, vd_pow2_k(z), c); }
-
-/* Session 8 (helper B1), for vlog1p_dd01: tab[j], j the low 4 bits of z, gathered. */
-static inline vd vd_lookup16(const double *tab, vd z)
-{
-    return _mm256_i64gather_pd(tab, _mm256_and_si256(_mm256_castpd_si256(z), _mm256_set1_epi64x(15)), 8);
-}
 
 #include "simd_vlog.h"
 #include "simd_vexp_dd.h"

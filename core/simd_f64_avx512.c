@@ -88,12 +88,18 @@ static inline void vd_transpose(vd r[VL])
     r[7] = _mm512_shuffle_f64x2(u[3], u[7], 0xdd);
 }
 
-/* T_hi[j], T_lo[j], j the low 4 bits of z (VPERMT2Q reads them as the index). */
+/* tab[j] for j the low 4 bits of z, tab 16 doubles aligned to 64 bytes (one VPERMT2Q over
+ * the table's two registers): vd_table_dd's two parts, vlog1p_dd01's four tables. */
+static inline vd vd_lookup16(const double *tab, vd z)
+{
+    return _mm512_permutex2var_pd(_mm512_load_pd(tab), _mm512_castpd_si512(z), _mm512_load_pd(tab + 8));
+}
+
+/* T_hi[j], T_lo[j], j the low 4 bits of z. */
 static inline void vd_table_dd(vd z, vd *th, vd *tl)
 {
-    __m512i zi = _mm512_castpd_si512(z);
-    *th = _mm512_permutex2var_pd(_mm512_load_pd(ug__expdd_thi), zi, _mm512_load_pd(ug__expdd_thi + 8));
-    *tl = _mm512_permutex2var_pd(_mm512_load_pd(ug__expdd_tlo), zi, _mm512_load_pd(ug__expdd_tlo + 8));
+    *th = vd_lookup16(ug__expdd_thi, z);
+    *tl = vd_lookup16(ug__expdd_tlo, z);
 }
 
 /* 2^(k >> 4) for z = 1.5 2^52 + 16368 + k (UG__EXPDD_SHIFT + k), k >= -16368: the low 16
@@ -137,13 +143,6 @@ static inline void vd_stream(double *p, vd v) { _mm512_stream_pd(p, v); }
 static inline vd vd_scale_k(vd v, vd z, vd k16) { (void)z; return _mm512_scalef_pd(v, k16); }
 static inline vd vd_maskz_scale_k(vm m, vd v, vd z, vd k16) { (void)z; return _mm512_maskz_scalef_pd(m, v, k16); }
 static inline vd vd_scale_k_add(vd v, vd z, vd k16, vd c) { (void)z; return _mm512_add_pd(_mm512_scalef_pd(v, k16), c); }
-
-/* Session 8 (helper B1), for vlog1p_dd01: tab[j], j the low 4 bits of z, tab 16 doubles
- * aligned to 64 bytes (one VPERMT2Q over the table's two registers). */
-static inline vd vd_lookup16(const double *tab, vd z)
-{
-    return _mm512_permutex2var_pd(_mm512_load_pd(tab), _mm512_castpd_si512(z), _mm512_load_pd(tab + 8));
-}
 
 #include "simd_vlog.h"
 #include "simd_vexp_dd.h"

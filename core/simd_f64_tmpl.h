@@ -1605,8 +1605,8 @@ UG__SIMD_INLINE ug_status xent_grad_f64_run(const ug_problem *p, int fast)
  * (-x) y otherwise (two-prod, two-sum: exact but for a rounding of 2^-104 A), L =
  * vlog1p_dd01(vexp_f64(-|x|)) (fast; session 8) or vlog1p_dd(vexp_dd(-|x|)); the sum by two-sum.  Lanes with !(|x| <= 670) are garbage: the
  * caller sends them to the scalar kernel. */
-/* f64_bce's parts (session 7: f64_bce4 runs them for 4 vectors, stage by stage): the exp
- * s = exp(-|x|), then L = vlog1p_dd(s), then A + L. */
+/* f64_bce's parts (session 7: f64_bce4 runs them for UG__F64_BCE_W vectors, stage by stage):
+ * the exp s = exp(-|x|), then L = log1p(s) (f64_bce_log1p), then A + L. */
 UG__SIMD_INLINE void f64_bce_exp(vd x, vd *sh, vd *sl, int fast)
 {
     vd nx = vd_sub(vd_zero(), x);
