@@ -108,9 +108,11 @@ static inline double vd_hsum(vd v)
 #define UG__HTREE8(OP)                                                                        \
     do {                                                                                      \
         vd pq[4];                                                                             \
+        UG__PRAGMA(GCC unroll 4)                                                              \
         for (int j = 0; j < 4; j++) /* [a0 OP a2, a1 OP a3, b0 OP b2, b1 OP b3] */            \
             pq[j] = OP(_mm256_permute2f128_pd(v[2 * j], v[2 * j + 1], 0x20),                  \
                        _mm256_permute2f128_pd(v[2 * j], v[2 * j + 1], 0x31));                 \
+        UG__PRAGMA(GCC unroll 2)                                                              \
         for (int h = 0; h < 2; h++) { /* rows 4h, 4h + 2, 4h + 1, 4h + 3, then in order */   \
             vd r = OP(_mm256_unpacklo_pd(pq[2 * h], pq[2 * h + 1]),                           \
                       _mm256_unpackhi_pd(pq[2 * h], pq[2 * h + 1]));                          \
